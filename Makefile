@@ -1,0 +1,50 @@
+# Isthmus: the front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= python3 -m uv
+RUN := $(UV) run --locked
+PYTEST := $(RUN) pytest
+
+.PHONY: help setup lint format typecheck test test-unit test-integration run up down topics clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: ## Install uv, sync the locked workspace, fetch the Kafka jars with mvn
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet 'uv>=0.13,<0.14'
+	@$(UV) sync --locked --quiet
+	@$(RUN) isthmus-dev setup
+
+lint: setup ## ruff lint + format check, mypy strict
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy libs services tests
+
+format: setup ## Apply ruff fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+test: lint ## Lint, then every test tier (unit, integration) with the summary line
+	$(PYTEST)
+
+test-unit: setup ## Only the pure unit tests
+	$(PYTEST) tests/unit
+
+test-integration: setup ## Only the integration tests (real broker)
+	$(PYTEST) tests/integration
+
+run: setup ## The whole system locally: broker, topics; Ctrl-C stops it
+	$(RUN) isthmus-dev run
+
+up: setup ## Start the local broker and provision topics in the background
+	$(RUN) isthmus-dev kafka up
+	$(RUN) isthmus-dev topics apply --replication-factor 1
+
+down: ## Stop the local broker (data stays in .local/)
+	-$(RUN) isthmus-dev kafka down
+
+topics: setup ## Show drift between deploy/topics.yaml and the local broker
+	$(RUN) isthmus-dev topics diff --replication-factor 1
+
+clean: down ## Remove .local/ (broker data, jars, logs)
+	rm -rf .local

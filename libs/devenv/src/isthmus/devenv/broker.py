@@ -1,0 +1,246 @@
+"""A single-node Apache Kafka broker in KRaft mode (broker + controller), run from Maven jars.
+
+The broker's data, configuration, logs and pid live in one folder, so stopping and starting it
+again keeps every record. Ports are chosen once and remembered in that folder, because a KRaft
+controller records its own endpoint when the storage is formatted.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from isthmus.devenv.jars import ensure_jars
+from isthmus.devenv.ports import free_port, port_open, wait_port_closed
+
+logger = logging.getLogger(__name__)
+
+_READY_TIMEOUT_S = 90.0
+_STOP_TIMEOUT_S = 30.0
+
+
+class BrokerError(RuntimeError):
+    """The local broker could not be started or stopped; the message includes its log tail."""
+
+
+@dataclass(frozen=True)
+class BrokerState:
+    """What is remembered about one broker folder between runs."""
+
+    port: int
+    controller_port: int
+    cluster_id: str
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The address clients connect to."""
+        return f"127.0.0.1:{self.port}"
+
+
+class LocalKafka:
+    """Controls one local broker whose data lives under ``data_dir``."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        pom: Path,
+        jars_dir: Path,
+        log4j_config: Path,
+        port: int | None = None,
+        heap: str = "512m",
+    ) -> None:
+        self.data_dir = data_dir
+        self._pom = pom
+        self._jars_dir = jars_dir
+        self._log4j_config = log4j_config
+        self._requested_port = port
+        self._heap = heap
+
+    @property
+    def _state_file(self) -> Path:
+        return self.data_dir / "isthmus-broker.json"
+
+    @property
+    def _pid_file(self) -> Path:
+        return self.data_dir / "broker.pid"
+
+    @property
+    def log_file(self) -> Path:
+        """The broker's own log (log4j)."""
+        return self.data_dir / "logs" / "server.log"
+
+    def state(self) -> BrokerState:
+        """Ports and cluster id of this folder, chosen on first use and remembered."""
+        if self._state_file.is_file():
+            return BrokerState(**json.loads(self._state_file.read_text()))
+        state = BrokerState(
+            port=self._requested_port or free_port(),
+            controller_port=free_port(),
+            cluster_id=base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+        )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._state_file.write_text(json.dumps(state.__dict__))
+        return state
+
+    def pid(self) -> int | None:
+        """The broker's process id if it is running."""
+        if not self._pid_file.is_file():
+            return None
+        pid = int(self._pid_file.read_text())
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        return pid
+
+    def is_ready(self, *, timeout_s: float = 2.0) -> bool:
+        """True when the broker answers a metadata request."""
+        state = self.state()
+        if not port_open(state.port):
+            return False
+        admin = AdminClient({"bootstrap.servers": state.bootstrap_servers})
+        try:
+            metadata = admin.list_topics(timeout=timeout_s)
+        except KafkaException:
+            return False
+        return bool(metadata.brokers)
+
+    def up(self) -> BrokerState:
+        """Start the broker (formatting its storage on first use) and wait until it answers.
+
+        Raises:
+            BrokerError: the broker exited or did not answer in time; the log tail is attached.
+        """
+        state = self.state()
+        if self.pid() is not None and self.is_ready():
+            return state
+        if port_open(state.port):
+            raise BrokerError(f"port {state.port} is taken by another process")
+        jars = ensure_jars(pom=self._pom, target=self._jars_dir)
+        config = self._write_config(state)
+        if not (self.data_dir / "data" / "meta.properties").is_file():
+            self._format(jars, config, state)
+        process = self._spawn(jars, config)
+        self._pid_file.write_text(str(process.pid))
+        self._wait_ready(process)
+        logger.info("kafka broker ready on %s (pid %s)", state.bootstrap_servers, process.pid)
+        return state
+
+    def down(self) -> None:
+        """Stop the broker gracefully (SIGTERM), forcefully after a timeout. Idempotent."""
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + _STOP_TIMEOUT_S
+        while time.monotonic() < deadline and self.pid() is not None:
+            _reap(pid)
+            time.sleep(0.1)
+        if self.pid() is not None:
+            logger.warning("broker pid %s ignored SIGTERM for %ss; killing", pid, _STOP_TIMEOUT_S)
+            os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+        self._pid_file.unlink(missing_ok=True)
+        state = self.state()
+        wait_port_closed(state.port, timeout_s=_STOP_TIMEOUT_S)
+        wait_port_closed(state.controller_port, timeout_s=_STOP_TIMEOUT_S)
+
+    def _write_config(self, state: BrokerState) -> Path:
+        data = self.data_dir / "data"
+        controller = f"127.0.0.1:{state.controller_port}"
+        properties = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": controller,
+            "listeners": f"PLAINTEXT://127.0.0.1:{state.port},CONTROLLER://{controller}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{state.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(data),
+            "num.partitions": "1",
+            "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "10",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "log.segment.bytes": str(64 * 1024 * 1024),
+            "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
+        }
+        path = self.data_dir / "server.properties"
+        path.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
+        return path
+
+    def _java(self, jars: Path, main: str, *args: str, heap: str) -> list[str]:
+        return [
+            "java", f"-Xmx{heap}", f"-Xms{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self._log4j_config}",
+            f"-Dkafka.logs.dir={self.data_dir / 'logs'}",
+            "-cp", f"{jars}/*", main, *args,
+        ]  # fmt: skip
+
+    def _format(self, jars: Path, config: Path, state: BrokerState) -> None:
+        command = self._java(
+            jars, "kafka.tools.StorageTool", "format", "--standalone",
+            "-t", state.cluster_id, "-c", str(config), heap="128m",
+        )  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            raise BrokerError(
+                f"formatting the KRaft storage failed:\n{result.stdout}{result.stderr}"
+            )
+
+    def _spawn(self, jars: Path, config: Path) -> subprocess.Popen[bytes]:
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        console = (self.data_dir / "logs" / "console.log").open("ab")
+        with console:
+            return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                self._java(jars, "kafka.Kafka", str(config), heap=self._heap),
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + _READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise BrokerError(
+                    f"broker exited with code {process.returncode}:\n{self._log_tail()}"
+                )
+            if self.is_ready():
+                return
+            time.sleep(0.25)
+        process.kill()
+        raise BrokerError(f"broker did not answer within {_READY_TIMEOUT_S}s:\n{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        lines: list[str] = []
+        for log in (self.data_dir / "logs" / "console.log", self.log_file):
+            if log.is_file():
+                lines += log.read_text(errors="replace").splitlines()[-30:]
+        return "\n".join(lines)
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if the broker is our child, so it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

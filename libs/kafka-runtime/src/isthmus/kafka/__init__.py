@@ -1,0 +1,1 @@
+"""Isthmus Kafka runtime: settings, the topic catalogue and its provisioning."""

@@ -1,0 +1,1 @@
+"""Isthmus Avro catalogue and serializers."""

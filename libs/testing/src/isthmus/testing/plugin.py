@@ -18,6 +18,13 @@ from isthmus.devenv.paths import find_root
 from isthmus.devenv.tls import LocalTls, ensure_local_tls
 from isthmus.testing.kafka import Broker, UniqueNames
 
+# Fixture modules of the components; each one registers its own fixtures.
+pytest_plugins = [
+    "isthmus.testing.registry",
+    "isthmus.testing.sandbox_d365",
+    "isthmus.testing.sandbox_s4",
+]
+
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:

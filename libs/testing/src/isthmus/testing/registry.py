@@ -1,0 +1,1 @@
+"""pytest fixtures for registry (filled in by its component)."""

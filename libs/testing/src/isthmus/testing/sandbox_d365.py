@@ -1,0 +1,1 @@
+"""pytest fixtures for sandbox_d365 (filled in by its component)."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for sandbox_s4 (filled in by its component)."""

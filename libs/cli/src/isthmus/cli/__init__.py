@@ -1,0 +1,1 @@
+"""isthmus: the operators' command line; one typer sub-app per module."""

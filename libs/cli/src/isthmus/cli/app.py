@@ -1,0 +1,14 @@
+"""The ``isthmus`` command: the root typer app with one sub-app per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from isthmus.cli import replay
+
+app = typer.Typer(
+    name="isthmus",
+    help="Operate Isthmus: replay dead letters (flows and trace follow).",
+    no_args_is_help=True,
+)
+app.add_typer(replay.app, name="replay")

@@ -68,6 +68,7 @@ class LocalKafka:
         self._log4j_config = log4j_config
         self._requested_port = port
         self._heap = heap
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def _state_file(self) -> Path:
@@ -134,6 +135,7 @@ class LocalKafka:
         if not (self.data_dir / "data" / "meta.properties").is_file():
             self._format(jars, config, state)
         process = self._spawn(jars, config)
+        self._process = process  # kept so that down() can reap it
         self._pid_file.write_text(str(process.pid))
         self._wait_ready(process)
         logger.info("kafka broker ready on %s (pid %s)", state.bootstrap_servers, process.pid)
@@ -154,6 +156,9 @@ class LocalKafka:
             os.kill(pid, signal.SIGKILL)
             _reap(pid)
         self._pid_file.unlink(missing_ok=True)
+        if self._process is not None:
+            self._process.wait(timeout=_STOP_TIMEOUT_S)
+            self._process = None
         state = self.state()
         wait_port_closed(state.port, timeout_s=_STOP_TIMEOUT_S)
         wait_port_closed(state.controller_port, timeout_s=_STOP_TIMEOUT_S)

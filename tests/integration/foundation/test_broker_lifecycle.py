@@ -1,0 +1,47 @@
+"""The local KRaft broker keeps its records across a stop and a start."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+
+from isthmus.devenv.environment import local_kafka
+from isthmus.testing.kafka import Broker, create_topics, drain
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+
+def test_record_survives_broker_restart(repo_root: Path, unique_name) -> None:
+    broker = local_kafka(root=repo_root, name=unique_name("lifecycle"))
+    try:
+        state = broker.up()
+        client = Broker(bootstrap_servers=state.bootstrap_servers)
+        topic = unique_name("durable")
+        create_topics(client, topic)
+        producer = Producer({**client.settings.client_config(), "acks": "all"})
+        producer.produce(topic, key=b"order-1", value=b"created")
+        assert producer.flush(30) == 0
+
+        assert [m.value() for m in drain(client, topic, expected=1)] == [b"created"]
+
+        broker.down()
+        assert broker.pid() is None
+        assert not broker.is_ready()
+
+        again = broker.up()
+        assert again.bootstrap_servers == state.bootstrap_servers
+        records = drain(client, topic, expected=1)
+        assert [(m.key(), m.value()) for m in records] == [(b"order-1", b"created")]
+    finally:
+        broker.down()
+        shutil.rmtree(broker.data_dir, ignore_errors=True)
+
+
+def test_up_is_idempotent_while_running(kafka_broker: Broker, repo_root: Path) -> None:
+    metadata = kafka_broker.admin().list_topics(timeout=10)
+
+    assert len(metadata.brokers) == 1
+    assert next(iter(metadata.brokers.values())).host == "127.0.0.1"

@@ -89,3 +89,14 @@ def test_strimzi_manifests_cover_every_topic(catalogue: Catalogue) -> None:
     assert xref["metadata"]["labels"]["strimzi.io/cluster"] == "prod"
     assert xref["spec"]["config"]["cleanup.policy"] == "compact"
     assert xref["spec"]["replicas"] == 3
+
+
+def test_committed_strimzi_manifests_match_the_catalogue(
+    catalogue: Catalogue, repo_root: Path
+) -> None:
+    committed = (repo_root / "deploy" / "k8s" / "kafka-topics.yaml").read_text()
+
+    assert committed == strimzi_topics(catalogue, cluster="isthmus"), (
+        "deploy/k8s/kafka-topics.yaml is stale: regenerate it with "
+        "`uv run isthmus-dev topics strimzi > deploy/k8s/kafka-topics.yaml`"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -147,7 +148,8 @@ def topics_strimzi(
     cluster: Annotated[str, typer.Option(help="Strimzi cluster label.")] = "isthmus",
 ) -> None:
     """Print the catalogue as Strimzi KafkaTopic manifests (multi-document YAML)."""
-    out.print(strimzi_topics(load_catalogue(_catalogue_path(catalogue)), cluster=cluster), end="")
+    # Plain stdout: rich would wrap long lines and break the YAML.
+    sys.stdout.write(strimzi_topics(load_catalogue(_catalogue_path(catalogue)), cluster=cluster))
 
 
 @app.command("setup")

@@ -1,0 +1,122 @@
+"""The one place that talks to a schema registry: ids, writer schemas, subjects, compatibility.
+
+Every registry failure is translated into the package's error tree at this boundary: connection
+problems and server errors are retryable, a missing schema id is invalid input, a refusal is fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from isthmus.schemas.catalogue import CatalogueSchema
+from isthmus.schemas.errors import (
+    RegistryRejectedError,
+    RegistryUnavailableError,
+    SchemaError,
+    UnknownSchemaIdError,
+)
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_NOT_FOUND = 404
+_SERVER_ERROR = 500
+COMPATIBILITY = "BACKWARD"
+
+
+class RegistryClient:
+    """A caching, error-translating front of confluent-kafka's ``SchemaRegistryClient``."""
+
+    def __init__(self, *, client: SchemaRegistryClient) -> None:
+        self._client = client
+        self._ids: dict[tuple[str, str], int] = {}
+        self._schemas: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def schema_id(self, *, subject: str, schema: CatalogueSchema, register: bool) -> int:
+        """The registry id of ``schema`` under ``subject``, registering it when ``register``.
+
+        Raises:
+            RegistryUnavailableError: the registry did not answer.
+            RegistryRejectedError: the registry refused the schema, or it is not registered and
+                ``register`` is false.
+        """
+        key = (subject, schema.name)
+        cached = self._ids.get(key)
+        if cached is not None:
+            return cached
+        avro = Schema(schema.text, "AVRO")
+        if register:
+            schema_id = self._call(lambda: self._client.register_schema(subject, avro))
+        else:
+            found = self._call(lambda: self._client.lookup_schema(subject, avro))
+            if found.schema_id is None:
+                raise RegistryRejectedError(f"{subject}: the registry returned no schema id")
+            schema_id = found.schema_id
+        with self._lock:
+            self._ids[key] = schema_id
+        return schema_id
+
+    def schema_text(self, *, schema_id: int) -> str:
+        """The writer schema stored under ``schema_id`` as JSON text.
+
+        Raises:
+            UnknownSchemaIdError: the registry has no schema with that id.
+            RegistryUnavailableError: the registry did not answer.
+        """
+        try:
+            schema = self._call(lambda: self._client.get_schema(schema_id))
+        except RegistryRejectedError as exc:
+            if getattr(exc.__cause__, "http_status_code", None) == _NOT_FOUND:
+                raise UnknownSchemaIdError(
+                    f"schema id {schema_id} is unknown to the registry"
+                ) from exc
+            raise
+        if schema.schema_type not in (None, "AVRO"):
+            raise UnknownSchemaIdError(f"schema id {schema_id} is {schema.schema_type}, not Avro")
+        if schema.references:
+            raise UnknownSchemaIdError(f"schema id {schema_id} uses references; not supported")
+        return str(schema.schema_str)
+
+    def set_backward(self, *, subject: str) -> None:
+        """Set the subject's compatibility level to BACKWARD.
+
+        Raises:
+            RegistryUnavailableError: the registry did not answer.
+            RegistryRejectedError: the registry refused.
+        """
+        self._call(
+            lambda: self._client.set_compatibility(subject_name=subject, level=COMPATIBILITY)
+        )
+
+    def subjects(self) -> list[str]:
+        """Every subject the registry holds.
+
+        Raises:
+            RegistryUnavailableError: the registry did not answer.
+        """
+        return list(self._call(self._client.get_subjects))
+
+    def _call(self, request: Callable[[], _T]) -> _T:
+        try:
+            return request()
+        except SchemaRegistryError as exc:
+            status = exc.http_status_code
+            if status >= _SERVER_ERROR or status < 0:
+                raise RegistryUnavailableError(f"schema registry error: {exc}") from exc
+            raise RegistryRejectedError(f"schema registry refused: {exc}") from exc
+        except SchemaError:
+            raise
+        except (OSError, ValueError, json.JSONDecodeError) as exc:
+            raise RegistryUnavailableError(f"schema registry unreachable: {exc}") from exc
+        except Exception as exc:  # httpx transport errors and the like, whatever the version
+            raise RegistryUnavailableError(
+                f"schema registry unreachable: {type(exc).__name__}: {exc}"
+            ) from exc

@@ -8,6 +8,7 @@ confluent-kafka AdminClient. A plan that contains any refused change is never ap
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -254,6 +255,17 @@ class TopicProvisioner:
             for change in creates
         ]
         self._wait(self._admin.create_topics(new_topics, operation_timeout=_TIMEOUT_S))
+        self._await_metadata({change.topic for change in creates})
+
+    def _await_metadata(self, names: set[str]) -> None:
+        """Wait until new topics show in metadata, so a following read sees what was applied."""
+        deadline = time.monotonic() + _TIMEOUT_S
+        while time.monotonic() < deadline:
+            topics = self._admin.list_topics(timeout=_TIMEOUT_S).topics
+            if all(name in topics and topics[name].error is None for name in names):
+                return
+            time.sleep(0.1)
+        raise ProvisioningError(f"created topics did not appear in metadata: {sorted(names)}")
 
     @staticmethod
     def _wait(futures: Mapping[Any, Future[Any]]) -> None:

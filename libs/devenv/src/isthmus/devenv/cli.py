@@ -179,6 +179,7 @@ def run(port: Port = DEFAULT_KAFKA_PORT) -> None:
         applied = provisioner.apply(
             load_catalogue(root / "deploy" / "topics.yaml"), replication_factor=1
         )
+        del provisioner  # closes its admin connection before the broker goes away
         out.print(f"topics provisioned ({len(applied.changes)} changes)")
         out.print(
             f"[bold green]ready[/bold green]: kafka bootstrap.servers={state.bootstrap_servers}; "

@@ -65,3 +65,47 @@ class KafkaSettings(BaseModel):
 
 def _reveal(secret: SecretStr | None) -> str | None:
     return None if secret is None else secret.get_secret_value()
+
+
+class ProcessorSettings(BaseModel):
+    """How one processing loop consumes, retries and commits.
+
+    Services compose it beside ``KafkaSettings`` (e.g. under the field name ``processor``), so
+    ``ISTHMUS_SAP_SINK_PROCESSOR__EXACTLY_ONCE=true`` switches a sink to transactions.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group_id: str = Field(description="Consumer group; also names its retry, DLQ, parked topics.")
+    instance_id: str = Field(
+        default="0",
+        description="Stable id of this replica; the transactional.id is <group_id>-<instance_id>.",
+    )
+    exactly_once: bool = Field(
+        default=False, description="Kafka transactions: outputs and offsets commit atomically."
+    )
+    batch_size: int = Field(default=500, ge=1, le=100_000)
+    poll_timeout_s: float = Field(default=0.5, gt=0, le=30)
+    in_place_attempts: int = Field(
+        default=3, ge=1, le=20, description="Handler calls per record before the retry topics."
+    )
+    in_place_backoff_s: float = Field(default=0.1, ge=0, le=30)
+    in_place_backoff_max_s: float = Field(default=1.0, ge=0, le=60)
+    retry_template: str | None = Field(
+        default=None,
+        description="Group whose retry delays deploy/topics.yaml declares (default: group_id).",
+    )
+    retry_delays_ms: tuple[int, ...] | None = Field(
+        default=None, description="Retry tier delays; overrides the catalogue when set."
+    )
+    transaction_timeout_ms: int = Field(default=60_000, ge=1_000)
+    max_in_flight_batches: int = Field(default=8, ge=1, le=1_000)
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    shutdown_timeout_s: float = Field(default=30.0, gt=0)
+    consumer_extra: dict[str, str] = Field(default_factory=dict)
+    producer_extra: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def transactional_id(self) -> str:
+        """The producer's ``transactional.id`` (stable per replica, so restarts fence zombies)."""
+        return f"{self.group_id}-{self.instance_id}"

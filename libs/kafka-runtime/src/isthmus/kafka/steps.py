@@ -1,0 +1,319 @@
+"""One record through the loop: decode, handle, encode, produce; or retry, DLQ, park."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import Message
+from confluent_kafka.serialization import MessageField, SerializationContext
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from isthmus.kafka import failures
+from isthmus.kafka import headers as h
+from isthmus.kafka.delivery import Delivery
+from isthmus.kafka.errors import ErrorClass, FatalError, RetryableError, Stage
+from isthmus.kafka.instrumentation import process_span, send_span, tracer
+from isthmus.kafka.parking import ParkedKeys
+from isthmus.kafka.records import DeserializerLike, Handler, Output, Record, SerializerLike
+from isthmus.kafka.routing import Routes, classify
+from isthmus.kafka.settings import ProcessorSettings
+from isthmus.telemetry.context import correlation
+from isthmus.telemetry.metrics import RuntimeMetrics
+
+logger = logging.getLogger(__name__)
+
+Encoded = tuple[str, bytes | None, bytes | None, h.Headers]
+
+
+class RecordSteps:
+    """The per-record part of the loop; the processor owns batches, offsets and clients."""
+
+    def __init__(
+        self,
+        *,
+        settings: ProcessorSettings,
+        routes: Routes,
+        handler: Handler[object, object],
+        parked: ParkedKeys,
+        metrics: RuntimeMetrics,
+        key_deserializer: DeserializerLike | None,
+        value_deserializer: DeserializerLike | None,
+        key_serializer: SerializerLike | None,
+        value_serializer: SerializerLike | None,
+    ) -> None:
+        self._settings = settings
+        self._routes = routes
+        self._handler = handler
+        self._parked = parked
+        self._metrics = metrics
+        self._key_deserializer = key_deserializer
+        self._value_deserializer = value_deserializer
+        self._key_serializer = key_serializer
+        self._value_serializer = value_serializer
+        self._tracer = tracer()
+        self._retrying = Retrying(
+            stop=stop_after_attempt(settings.in_place_attempts),
+            wait=wait_exponential(
+                multiplier=settings.in_place_backoff_s, max=settings.in_place_backoff_max_s
+            ),
+            retry=retry_if_exception_type(RetryableError),
+            reraise=True,
+        )
+
+    def due_ms(self, message: Message) -> int | None:
+        """When a record read from a retry topic is due (epoch ms); None for other topics."""
+        if self._routes.tier_index(message.topic() or "") is None:
+            return None
+        return h.read_int(h.of(message), h.RETRY_DUE)
+
+    def process(self, message: Message, *, delivery: Delivery, now: datetime) -> None:
+        """Take one record through the loop; every outcome is produced through ``delivery``.
+
+        Raises:
+            FatalError: the handler raised a fatal (or unexpected) error.
+        """
+        topic = message.topic() or ""
+        headers = h.of(message)
+        info = h.read_error_info(headers) if h.get(headers, h.ERROR_CLASS) else None
+        from_retry = self._routes.tier_index(topic) is not None
+        origin = info.origin if (info and from_retry) else _coordinates(message)
+        key = message.key()
+        if key is not None and not self._parked.may_process(key, origin):
+            self._park(
+                message,
+                key,
+                origin=origin,
+                info=info if from_retry else None,
+                delivery=delivery,
+                now=now,
+            )
+            return
+        source = info.source_topic if (info and from_retry) else topic
+        with correlation(h.get_str(headers, h.CORRELATION_ID) or h.get_str(headers, h.CE_ID)):
+            span = process_span(
+                self._tracer,
+                topic=source,
+                partition=message.partition() or 0,
+                offset=message.offset() or 0,
+                key=key,
+                group=self._settings.group_id,
+                parent=h.extract_context(headers),
+            )
+            with trace.use_span(span, end_on_exit=True):
+                self._run(
+                    message,
+                    source=source,
+                    info=info,
+                    origin=origin,
+                    delivery=delivery,
+                    span=span,
+                    now=now,
+                )
+
+    def _run(
+        self,
+        message: Message,
+        *,
+        source: str,
+        info: h.ErrorInfo | None,
+        origin: str,
+        delivery: Delivery,
+        span: Span,
+        now: datetime,
+    ) -> None:
+        stage = Stage.DECODE
+        try:
+            record = self._decode(message, source, info)
+            stage = Stage.HANDLE
+            outputs = self._handle(record)
+            stage = Stage.ENCODE
+            encoded = [self._encode(output, record, span) for output in outputs]
+        except Exception as exc:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, str(exc)))
+            self._fail(
+                message,
+                exc,
+                stage=stage,
+                info=info,
+                origin=origin,
+                delivery=delivery,
+                now=now,
+            )
+            return
+        for topic, key, value, headers in encoded:
+            delivery.produce(topic, key, value, headers)
+        self._metrics.produced.add(len(encoded))
+        key = message.key()
+        if key is not None and key in self._parked and self._parked.release(key, origin):
+            self._write_parked(key, delivery)
+
+    def _decode(self, message: Message, source: str, info: h.ErrorInfo | None) -> Record[Any, Any]:
+        headers = h.of(message)
+        raw_key, raw_value = message.key(), message.value()
+        key: Any = raw_key
+        value: Any = raw_value
+        if self._key_deserializer is not None:
+            ctx = SerializationContext(source, MessageField.KEY, message.headers())
+            key = self._key_deserializer(raw_key, ctx)
+        if self._value_deserializer is not None:
+            ctx = SerializationContext(source, MessageField.VALUE, message.headers())
+            value = self._value_deserializer(raw_value, ctx)
+        return Record(
+            topic=source,
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            timestamp_ms=message.timestamp()[1],
+            key=key,
+            value=value,
+            headers=headers,
+            attempt=info.attempt if info else 0,
+            delivered_from=message.topic() or "",
+            raw_key=raw_key,
+        )
+
+    def _handle(self, record: Record[Any, Any]) -> Sequence[Output]:
+        started = time.perf_counter()
+        try:
+            return self._retrying(self._handler, record)
+        finally:
+            self._metrics.handler_latency.record(
+                time.perf_counter() - started, {"topic": record.topic}
+            )
+
+    def _encode(self, output: Output, record: Record[Any, Any], span: Span) -> Encoded:
+        key = output.key
+        if self._key_serializer is not None and key is not None:
+            key = self._key_serializer(key, SerializationContext(output.topic, MessageField.KEY))
+        value = output.value
+        if self._value_serializer is not None and value is not None:
+            ctx = SerializationContext(output.topic, MessageField.VALUE)
+            value = self._value_serializer(value, ctx)
+        extra: dict[str, bytes | None] = {}
+        correlation_id = record.correlation_id
+        if correlation_id:
+            extra[h.CORRELATION_ID] = correlation_id.encode()
+        if span.is_recording():
+            child = send_span(
+                self._tracer, topic=output.topic, parent=trace.set_span_in_context(span)
+            )
+            extra.update(h.trace_headers(trace.set_span_in_context(child)))
+            child.end()
+        elif span.get_span_context().is_valid:
+            extra.update(h.trace_headers())
+        headers = (
+            h.merge(list(output.headers.items()), extra)
+            if extra
+            else [(k, v) for k, v in output.headers.items() if v is not None]
+        )
+        return output.topic, _bytes(key), _bytes(value), headers
+
+    def _fail(
+        self,
+        message: Message,
+        exc: Exception,
+        *,
+        stage: Stage,
+        info: h.ErrorInfo | None,
+        origin: str,
+        delivery: Delivery,
+        now: datetime,
+    ) -> None:
+        error_class = classify(exc, stage=stage)
+        self._metrics.failed.add(1, {"error.class": error_class.value, "stage": stage.value})
+        where = _where(message)
+        if error_class is ErrorClass.FATAL:
+            raise FatalError(f"{type(exc).__name__}: {exc}", stage=stage, **where) from exc
+        new = failures.next_error_info(
+            previous=info,
+            error_class=error_class.value,
+            message=f"{type(exc).__name__}: {exc}",
+            stage=stage.value,
+            topic=message.topic() or "",
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            now=now,
+        )
+        tier = self._routes.next_tier(message.topic() or "")
+        key = message.key()
+        if error_class is ErrorClass.RETRYABLE and tier is not None:
+            due = int(now.timestamp() * 1000) + tier.delay_ms
+            headers = failures.retry_headers(h.of(message), info=new, due_ms=due)
+            delivery.produce(tier.topic, key, message.value(), headers)
+            self._metrics.retried.add(1, {"topic": tier.topic})
+            if key is not None and self._parked.park(key, origin):
+                self._write_parked(key, delivery)
+            logger.warning("record sent to %s: %s", tier.topic, exc, extra=where)
+            return
+        headers = failures.dlq_headers(h.of(message), info=new)
+        delivery.produce(self._routes.dlq, key, message.value(), headers)
+        self._metrics.dead_lettered.add(1, {"error.class": error_class.value})
+        if key is not None and self._parked.release(key, origin):
+            self._write_parked(key, delivery)
+        logger.warning("record dead-lettered to %s: %s", self._routes.dlq, exc, extra=where)
+
+    def _park(
+        self,
+        message: Message,
+        key: bytes,
+        *,
+        origin: str,
+        info: h.ErrorInfo | None,
+        delivery: Delivery,
+        now: datetime,
+    ) -> None:
+        topic = message.topic() or ""
+        index = self._routes.tier_index(topic)
+        tier = self._routes.tiers[index or 0]
+        head = self._parked.queue(key)[0]
+        parked = failures.next_error_info(
+            previous=info,
+            error_class=failures.PARKED_CLASS,
+            message=f"waiting behind {head}",
+            stage="order",
+            topic=topic,
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            now=now,
+        )
+        due = int(now.timestamp() * 1000) + tier.delay_ms
+        headers = failures.parked_headers(h.of(message), info=parked, head=head, due_ms=due)
+        delivery.produce(tier.topic, key, message.value(), headers)
+        self._metrics.parked.add(1, {"topic": tier.topic})
+        if self._parked.park(key, origin):
+            self._write_parked(key, delivery)
+
+    def _write_parked(self, key: bytes, delivery: Delivery) -> None:
+        delivery.produce(self._routes.parked, key, self._parked.encode(key), [])
+
+
+def _coordinates(message: Message) -> str:
+    return f"{message.topic()}/{message.partition()}/{message.offset()}"
+
+
+def _where(message: Message) -> dict[str, Any]:
+    return {
+        "topic": message.topic(),
+        "partition": message.partition(),
+        "offset": message.offset(),
+        "key": message.key(),
+    }
+
+
+def _bytes(value: object) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    raise TypeError(f"serialized to {type(value).__name__}, expected bytes")
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (one place, so tests read the same clock)."""
+    return datetime.now(tz=UTC)

@@ -1,0 +1,1 @@
+"""The flow expression language: tokenizer, parser, AST and compiler to closures."""

@@ -1,0 +1,91 @@
+"""AST nodes of the expression language (immutable, with the column they start at)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Base of every node."""
+
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Node):
+    """A number (Decimal), string, boolean or null."""
+
+    value: Decimal | str | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Variable(Node):
+    """`$` (current item), `$$` (root record) or a named variable such as `$index`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field(Node):
+    """A field of the current item, or of `base` when given (`a.b`)."""
+
+    base: Node | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Node):
+    """`base[expr]`: a list position (negative counts from the end)."""
+
+    base: Node
+    index: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Each(Node):
+    """`base[*]`: every element of a list (a single value becomes a one-element list)."""
+
+    base: Node
+
+
+@dataclass(frozen=True, slots=True)
+class ListLiteral(Node):
+    """`[a, b, c]`."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Node):
+    """`-x` or `not x`."""
+
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    """Arithmetic, comparison, concatenation (`&`), `and`, `or`, `in`."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional(Node):
+    """`cond ? a : b` and `if(cond, a, b)`: only the chosen branch is evaluated."""
+
+    condition: Node
+    then: Node
+    otherwise: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """A function call `name(args...)`."""
+
+    name: str
+    args: tuple[Node, ...]

@@ -1,0 +1,150 @@
+"""A compiled flow: trigger test, mapping, validation, ownership and loop-prevention settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from isthmus.mapping.expressions.operators import truth
+from isthmus.mapping.expressions.scope import Evaluator, Scope
+from isthmus.mapping.functions.conversion import to_string
+from isthmus.mapping.lookups import InMemoryLookups, LookupPort
+from isthmus.mapping.result import Result, Violation
+from isthmus.mapping.rules import FieldRule, RecordCheck, evaluate
+from isthmus.mapping.targets import ObjectBuilder
+
+_NO_LOOKUPS = InMemoryLookups()
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """Which events start the flow: source topic, event type patterns, optional condition."""
+
+    topic: str
+    event_types: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    condition: Evaluator | None = None
+    condition_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """Where the mapped command goes: command topic, command type, key expression."""
+
+    topic: str
+    command_type: str
+    key: Evaluator | None = None
+    key_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """Master-data field ownership: which system owns which target field (`shared` = both)."""
+
+    source_system: str
+    default_owner: str = "shared"
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def withheld(self, target: Mapping[str, Any]) -> tuple[str, ...]:
+        """Target fields this flow must not write because another system owns them."""
+        return tuple(
+            name
+            for name in target
+            if self.fields.get(name, self.default_owner) not in ("shared", self.source_system)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoopPrevention:
+    """Drop events our own writes caused (origin user) and fingerprint the content we write."""
+
+    origin: Evaluator | None = None
+    ignore_origins: frozenset[str] = frozenset()
+    fingerprint_fields: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One flow version, compiled once; `apply` and `matches` do no parsing."""
+
+    id: str
+    version: int
+    description: str
+    source: str
+    source_system: str
+    target_system: str
+    trigger: Trigger
+    target: TargetSpec
+    builder: ObjectBuilder
+    rules: tuple[FieldRule, ...] = ()
+    checks: tuple[RecordCheck, ...] = ()
+    ownership: Ownership | None = None
+    loop_prevention: LoopPrevention = field(default_factory=LoopPrevention)
+    enabled: bool = True
+
+    def matches(
+        self, event_type: str, record: Mapping[str, Any], *, ignore_origins: Iterable[str] = ()
+    ) -> bool:
+        """True when this flow handles the event: type matches, condition holds, not our echo.
+
+        `ignore_origins` adds origin ids known only at run time (e.g. the integration user's id).
+
+        Raises:
+            MappingError: the trigger condition cannot be evaluated on this record.
+        """
+        if not any(pattern.fullmatch(event_type) for pattern in self.trigger.patterns):
+            return False
+        scope = Scope(current=record, root=record, lookups=_NO_LOOKUPS)
+        if self._is_echo(scope, ignore_origins):
+            return False
+        condition = self.trigger.condition
+        return condition is None or truth(condition(scope), where="trigger condition")
+
+    def _is_echo(self, scope: Scope, extra: Iterable[str]) -> bool:
+        origin_of = self.loop_prevention.origin
+        if origin_of is None:
+            return False
+        origin = to_string(origin_of(scope))
+        if origin is None:
+            return False
+        return origin in self.loop_prevention.ignore_origins or origin in set(extra)
+
+    def apply(self, record: Mapping[str, Any], lookups: LookupPort) -> Result:
+        """Map one source record and validate the target; never raises for a bad record.
+
+        Errors from the caller's LookupPort (e.g. its store is down) propagate unchanged.
+        """
+        scope = Scope(current=record, root=record, lookups=lookups)
+        violations: list[Violation] = []
+        target = self.builder.build(scope, "", violations)
+        failed = frozenset(violation.field for violation in violations)
+        check_scope = Scope(current=target, root=record, lookups=lookups)
+        violations.extend(
+            evaluate(target, rules=self.rules, checks=self.checks, scope=check_scope, skip=failed)
+        )
+        if violations:
+            return Result(self.id, self.version, None, tuple(violations))
+        withheld = self.ownership.withheld(target) if self.ownership else ()
+        for name in withheld:
+            del target[name]
+        return Result(self.id, self.version, target, (), withheld, self._fingerprint(target))
+
+    def key(self, record: Mapping[str, Any]) -> str | None:
+        """The target record key from the flow's key expression (None when not declared).
+
+        Raises:
+            MappingError: the key expression fails on this record.
+        """
+        if self.target.key is None:
+            return None
+        return to_string(self.target.key(Scope(current=record, root=record, lookups=_NO_LOOKUPS)))
+
+    def _fingerprint(self, target: Mapping[str, Any]) -> str:
+        names = self.loop_prevention.fingerprint_fields
+        content = target if names is None else {n: target.get(n) for n in names}
+        canonical = json.dumps(content, sort_keys=True, default=to_string, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -43,6 +43,7 @@ def compile_flow(
         ownership=compiler.ownership(document.get("ownership"), trigger["system"]),
         loop_prevention=compiler.loop_prevention(document.get("loop_prevention", {})),
         enabled=bool(document.get("enabled", True)),
+        context=compiler.maybe(document.get("context"), "context"),
     )
 
 

@@ -85,6 +85,7 @@ class Flow:
     ownership: Ownership | None = None
     loop_prevention: LoopPrevention = field(default_factory=LoopPrevention)
     enabled: bool = True
+    context: Evaluator | None = None
 
     def matches(
         self, event_type: str, record: Mapping[str, Any], *, ignore_origins: Iterable[str] = ()
@@ -98,7 +99,7 @@ class Flow:
         """
         if not any(pattern.fullmatch(event_type) for pattern in self.trigger.patterns):
             return False
-        scope = Scope(current=record, root=record, lookups=_NO_LOOKUPS)
+        scope = self._scope(record, _NO_LOOKUPS)
         if self._is_echo(scope, ignore_origins):
             return False
         condition = self.trigger.condition
@@ -118,7 +119,7 @@ class Flow:
 
         Errors from the caller's LookupPort (e.g. its store is down) propagate unchanged.
         """
-        scope = Scope(current=record, root=record, lookups=lookups)
+        scope = self._scope(record, lookups)
         violations: list[Violation] = []
         target = self.builder.build(scope, "", violations)
         failed = frozenset(violation.field for violation in violations)
@@ -141,7 +142,14 @@ class Flow:
         """
         if self.target.key is None:
             return None
-        return to_string(self.target.key(Scope(current=record, root=record, lookups=_NO_LOOKUPS)))
+        return to_string(self.target.key(self._scope(record, _NO_LOOKUPS)))
+
+    def _scope(self, record: Mapping[str, Any], lookups: LookupPort) -> Scope:
+        """Scope with `$` at the flow's context (e.g. the event's data) and `$$` the event."""
+        root = Scope(current=record, root=record, lookups=lookups)
+        if self.context is None:
+            return root
+        return Scope(current=self.context(root), root=record, lookups=lookups)
 
     def _fingerprint(self, target: Mapping[str, Any]) -> str:
         names = self.loop_prevention.fingerprint_fields

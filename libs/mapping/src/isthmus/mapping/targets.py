@@ -34,7 +34,7 @@ class ObjectSpec:
 
 @dataclass(frozen=True, slots=True)
 class ListSpec:
-    """A target list: one object per source element (`each:`) and/or fixed objects (`items:`)."""
+    """A target list: one object per source element (`each:`), then fixed objects (`items:`)."""
 
     name: str
     each: Evaluator | None
@@ -90,15 +90,15 @@ class ObjectBuilder:
 
 def _build_list(spec: ListSpec, scope: Scope, where: str, violations: list[Violation]) -> list[Any]:
     result: list[dict[str, Any]] = []
-    for condition, builder in spec.items:
-        if condition is None or truth(condition(scope), where="when"):
-            result.append(builder.build(scope, f"{where}[{len(result)}].", violations))
     if spec.each is not None and spec.each_builder is not None:
         for index, item in enumerate(as_list(spec.each(scope))):
             child = scope.child(item, index)
             if spec.each_when is not None and not truth(spec.each_when(child), where="when"):
                 continue
             result.append(spec.each_builder.build(child, f"{where}[{len(result)}].", violations))
+    for condition, builder in spec.items:
+        if condition is None or truth(condition(scope), where="when"):
+            result.append(builder.build(scope, f"{where}[{len(result)}].", violations))
     return result
 
 

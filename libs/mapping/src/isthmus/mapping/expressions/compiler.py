@@ -18,6 +18,7 @@ from isthmus.mapping.lookups import StaticTable
 from isthmus.mapping.values import DECIMALS, as_list, number
 
 _FUNCTIONS = builtins()
+_PREDICATE_OPERATORS = frozenset({"=", "!=", "<", "<=", ">", ">=", "and", "or", "in"})
 _VARIABLES = frozenset({"$", "$$", "$index", "$parent"})
 # Exceptions a built-in may raise on a strange value; they become the record's EvaluationError.
 _VALUE_ERRORS = (ArithmeticError, ValueError, OverflowError)
@@ -88,7 +89,7 @@ class _Compiler:
         if name == "$$":
             return lambda scope: scope.root
         if name == "$index":
-            return lambda scope: Decimal(scope.index)
+            return lambda scope: scope.index
         return lambda scope: scope.parent.current if scope.parent is not None else None
 
     def _field(self, node: nodes.Field) -> Evaluator:
@@ -101,6 +102,8 @@ class _Compiler:
     def _index(self, node: nodes.Index) -> Evaluator:
         base = self.compile(node.base)
         index = self.compile(node.index)
+        if _is_predicate(node.index):
+            return lambda scope: _select(base(scope), index, scope)
         return lambda scope: _at(base(scope), index(scope))
 
     def _unary(self, node: nodes.Unary) -> Evaluator:
@@ -137,6 +140,8 @@ class _Compiler:
         if is_lookup(node.name):
             args = [self.compile(arg) for arg in node.args]
             return compile_lookup(node, args, tables=self.env.tables, error=self.error)
+        if node.name == "coalesce":
+            return _first_present([self.compile(arg) for arg in node.args])
         function = _FUNCTIONS.get(node.name)
         if function is None:
             raise self.error(f"unknown function {node.name}()", node)
@@ -221,6 +226,35 @@ def _at(value: Any, index: Any) -> Any:
     if -len(items) <= position < len(items):
         return items[position]
     return None
+
+
+def _is_predicate(node: nodes.Node) -> bool:
+    """`lines[quantity > 0]` filters; `lines[0]` picks a position."""
+    if isinstance(node, nodes.Binary):
+        return node.op in _PREDICATE_OPERATORS
+    return isinstance(node, nodes.Unary) and node.op == "not"
+
+
+def _select(value: Any, predicate: Evaluator, scope: Scope) -> list[Any]:
+    """The elements for which the predicate, evaluated on each element, is true."""
+    return [
+        item
+        for index, item in enumerate(as_list(value))
+        if truth(predicate(scope.child(item, index)), where="filter")
+    ]
+
+
+def _first_present(args: list[Evaluator]) -> Evaluator:
+    """`coalesce(a, b, ...)`: evaluates left to right and stops at the first non-null value."""
+
+    def coalesce(scope: Scope) -> Any:
+        for arg in args:
+            value = arg(scope)
+            if value is not None:
+                return value
+        return None
+
+    return coalesce
 
 
 def _member(value: Any, candidates: Any) -> bool:

@@ -15,9 +15,9 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Literal(Node):
-    """A number (Decimal), string, boolean or null."""
+    """A number (int when written without a fraction, else Decimal), string, boolean or null."""
 
-    value: Decimal | str | bool | None
+    value: int | Decimal | str | bool | None
 
 
 @dataclass(frozen=True, slots=True)

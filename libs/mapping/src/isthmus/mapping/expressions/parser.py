@@ -157,7 +157,8 @@ class _Parser:
     def _primary(self) -> nodes.Node:
         token = self._advance()
         if token.kind is Kind.NUMBER:
-            return nodes.Literal(token.column, Decimal(token.text))
+            value = Decimal(token.text) if "." in token.text else int(token.text)
+            return nodes.Literal(token.column, value)
         if token.kind is Kind.STRING:
             return nodes.Literal(token.column, token.text)
         if token.kind is Kind.VARIABLE:

@@ -51,9 +51,9 @@ def net_amount(gross: Any, rate_percent: Any, places: Any = 2) -> Decimal:
     return net.quantize(_quantum(places), rounding=ROUND_HALF_UP)
 
 
-def item_number(index: Any, step: Any = 10) -> Decimal:
+def item_number(index: Any, step: Any = 10) -> int:
     """SAP-style item numbers from a 0-based position: 10, 20, 30 (or another step)."""
-    return Decimal((integer(index, where="item_number") + 1) * integer(step, where="step"))
+    return (integer(index, where="item_number") + 1) * integer(step, where="step")
 
 
 def _numbers(values: Any, where: str) -> list[Decimal]:
@@ -101,11 +101,6 @@ def average(values: Any) -> Decimal | None:
     return DECIMALS.divide(total(items), Decimal(len(items)))
 
 
-def coalesce(*values: Any) -> Any:
-    """The first argument that is not null (a declared default goes last)."""
-    return next((value for value in values if value is not None), None)
-
-
 def absolute(value: Any) -> Decimal:
     """Absolute value."""
     return abs(number(value, where="abs"))
@@ -144,7 +139,6 @@ FUNCTIONS: tuple[Function, ...] = (
     fn("min", smallest, (1, None), "minimum", null_in_null_out=False),
     fn("max", largest, (1, None), "maximum", null_in_null_out=False),
     fn("average", average, (1, 1), "mean of a list", null_in_null_out=False),
-    fn("coalesce", coalesce, (1, None), "first non-null value", null_in_null_out=False),
     fn("distinct", _distinct, (1, 1), "list without repeats", null_in_null_out=False),
     fn("first", _first, (1, 1), "first item of a list", null_in_null_out=False),
     fn(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 from isthmus.mapping.errors import EvaluationError
@@ -40,9 +41,10 @@ def split(value: Any, separator: Any) -> list[str]:
 
 
 def join(values: Any, separator: Any = "") -> str:
-    """Join the non-null items of a list with a separator."""
+    """Join the items of a list with a separator, leaving out nulls and empty strings."""
     sep = text(separator, where="join separator")
-    return sep.join(to_string(item) or "" for item in as_list(values) if item is not None)
+    parts = (to_string(item) for item in as_list(values) if item is not None)
+    return sep.join(part for part in parts if part)
 
 
 def _pad(value: Any, width: Any, fill: Any, *, left: bool) -> str:
@@ -116,6 +118,19 @@ def line(value: Any, position: Any) -> str | None:
     return lines[index - 1] if 0 < index <= len(lines) else None
 
 
+def wrap_line(value: Any, width: Any, position: Any) -> str | None:
+    """Line `position` (1-based) of a text wrapped at word boundaries to `width` characters.
+
+    Splits a long name over SAP's 40-character name fields without cutting words.
+    """
+    size = integer(width, where="wrap width")
+    if size < 1:
+        raise EvaluationError(f"wrap width must be positive, got {size}")
+    lines = textwrap.wrap(text(value, where="wrap_line"), size, break_on_hyphens=False)
+    index = integer(position, where="wrap position")
+    return lines[index - 1] if 0 < index <= len(lines) else None
+
+
 def _length(value: Any) -> int:
     if isinstance(value, str | list):
         return len(value)
@@ -152,4 +167,5 @@ FUNCTIONS: tuple[Function, ...] = (
     fn("street_name", street_name, (1, 1), "street of an address line"),
     fn("house_number", house_number, (1, 1), "house number of an address line"),
     fn("line", line, (2, 2), "one line of a multi-line text"),
+    fn("wrap_line", wrap_line, (3, 3), "one line of a word-wrapped text"),
 )

@@ -1,0 +1,226 @@
+"""Admin API under ``/_sandbox``: reset, seed, faults, call log, throttling, tokens, webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from isthmus.sandbox_d365.apps import App
+from isthmus.sandbox_d365.context import Sandbox
+from isthmus.sandbox_d365.errors import DataverseError
+from isthmus.sandbox_d365.faults import FaultSpec
+from isthmus.sandbox_d365.refs import KeyRef
+from isthmus.sandbox_d365.seed import ensure_message_filter, seed, sid
+from isthmus.sandbox_d365.throttling import Limits
+from isthmus.sandbox_d365.tokens import object_id_of
+
+AUTH_TYPES = {"WebhookKey": 4, "HttpHeader": 5, "HttpQueryString": 6}
+
+
+class ThrottleSpec(BaseModel):
+    """New service protection limits."""
+
+    requests: int = Field(ge=1)
+    execution_ms: int = Field(ge=1)
+    window_s: float = Field(gt=0)
+    concurrency: int = Field(ge=1)
+
+
+class TokenSpec(BaseModel):
+    """Token settings."""
+
+    lifetime_s: int = Field(ge=1)
+
+
+class AppSpec(BaseModel):
+    """An extra app registration."""
+
+    client_id: str
+    client_secret: str
+    application_user: bool = True
+
+
+class WebhookSpec(BaseModel):
+    """A webhook: a service endpoint (contract 8) plus one step."""
+
+    url: str
+    message: Literal["Create", "Update", "Delete"]
+    table: str
+    auth_type: Literal["WebhookKey", "HttpHeader", "HttpQueryString"] = "WebhookKey"
+    auth_value: str = ""
+    auth_pairs: dict[str, str] | None = None
+    filtering_attributes: list[str] = Field(default_factory=list)
+    mode: Literal[0, 1] = 1
+    images: list[Literal["pre", "post"]] = Field(default_factory=list)
+    name: str | None = None
+
+
+def _auth_value(spec: WebhookSpec) -> str:
+    if spec.auth_pairs is None:
+        return spec.auth_value
+    settings = "".join(f'<setting name="{k}" value="{v}"/>' for k, v in spec.auth_pairs.items())
+    return f"<settings>{settings}</settings>"
+
+
+def admin_router(sandbox: Sandbox) -> APIRouter:  # noqa: C901 - one closure per admin route
+    """All admin routes."""
+    router = APIRouter(prefix="/_sandbox")
+    system_user = object_id_of(sandbox.settings.client_id)
+
+    @router.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.post("/reset")
+    def reset(with_seed: bool = True) -> dict[str, str]:
+        sandbox.records.store.clear()
+        sandbox.faults.clear()
+        sandbox.calls.clear()
+        sandbox.webhooks.deliveries.clear()
+        sandbox.throttle.reset(sandbox.default_limits())
+        sandbox.entra.token_lifetime_s = sandbox.settings.token_lifetime_s
+        if with_seed:
+            seed(sandbox.records, user_id=system_user)
+        return {"status": "reset"}
+
+    @router.post("/seed")
+    def reseed() -> dict[str, str]:
+        seed(sandbox.records, user_id=system_user)
+        return {"status": "seeded"}
+
+    @router.get("/calls")
+    def calls(
+        method: str | None = None, path: str | None = None, status: int | None = None
+    ) -> list[dict[str, Any]]:
+        return sandbox.calls.query(method=method, path=path, status=status)
+
+    @router.delete("/calls")
+    def clear_calls() -> dict[str, str]:
+        sandbox.calls.clear()
+        return {"status": "cleared"}
+
+    @router.get("/faults")
+    def faults() -> list[dict[str, Any]]:
+        return [r.describe() for r in sandbox.faults.rules]
+
+    @router.post("/faults", status_code=201)
+    def add_fault(spec: FaultSpec) -> dict[str, Any]:
+        return sandbox.faults.add(spec).describe()
+
+    @router.delete("/faults")
+    def clear_faults() -> dict[str, str]:
+        sandbox.faults.clear()
+        return {"status": "cleared"}
+
+    @router.delete("/faults/{rule_id}")
+    def remove_fault(rule_id: str) -> dict[str, str]:
+        if not sandbox.faults.remove(rule_id):
+            raise HTTPException(404, "no such fault rule")
+        return {"status": "removed"}
+
+    @router.get("/throttling")
+    def throttling() -> dict[str, Any]:
+        return asdict(sandbox.throttle.limits)
+
+    @router.put("/throttling")
+    def set_throttling(spec: ThrottleSpec) -> dict[str, Any]:
+        sandbox.throttle.reset(Limits(**spec.model_dump()))
+        return asdict(sandbox.throttle.limits)
+
+    @router.put("/tokens")
+    def set_tokens(spec: TokenSpec) -> dict[str, int]:
+        sandbox.entra.token_lifetime_s = spec.lifetime_s
+        return {"lifetime_s": spec.lifetime_s}
+
+    @router.post("/tokens/expire")
+    def expire_tokens() -> dict[str, str]:
+        sandbox.tokens.revoke_all()
+        return {"status": "every token issued so far is now expired"}
+
+    @router.get("/apps")
+    def apps() -> list[dict[str, object]]:
+        return sandbox.apps.listing()
+
+    @router.post("/apps", status_code=201)
+    def add_app(spec: AppSpec) -> dict[str, object]:
+        sandbox.apps.add(App(spec.client_id.lower(), spec.client_secret, spec.application_user))
+        return {"client_id": spec.client_id.lower(), "application_user": spec.application_user}
+
+    @router.post("/webhooks", status_code=201)
+    def add_webhook(spec: WebhookSpec) -> dict[str, str]:
+        return _register(sandbox, spec, system_user)
+
+    @router.get("/webhooks")
+    def webhooks() -> list[dict[str, Any]]:
+        store = sandbox.records.store
+        return [
+            {k: v for k, v in s.items() if not k.startswith("~")}
+            for s in store.all("sdkmessageprocessingstep")
+        ]
+
+    @router.delete("/webhooks/{step_id}")
+    def remove_webhook(step_id: str) -> dict[str, str]:
+        table = sandbox.records.catalogue.table("sdkmessageprocessingstep")
+        try:
+            sandbox.records.delete(
+                table, KeyRef(row_id=step_id.lower()), user_id=system_user, if_match=None
+            )
+        except DataverseError as error:
+            raise HTTPException(error.status, error.message) from error
+        sandbox.records.drain()
+        return {"status": "removed"}
+
+    @router.get("/webhooks/deliveries")
+    def deliveries(failed: bool | None = None) -> list[dict[str, Any]]:
+        return [
+            asdict(d)
+            for d in sandbox.webhooks.deliveries
+            if failed is None or d.succeeded != failed
+        ]
+
+    return router
+
+
+def _register(sandbox: Sandbox, spec: WebhookSpec, user: str) -> dict[str, str]:
+    records = sandbox.records
+    if spec.table not in records.catalogue.by_logical:
+        raise HTTPException(400, f"unknown table {spec.table}")
+    name = spec.name or f"{spec.url}: {spec.message} of {spec.table}"
+    with records.store.transaction():
+        endpoint = records.create(
+            records.catalogue.table("serviceendpoint"),
+            {
+                "name": name,
+                "contract": 8,
+                "url": spec.url,
+                "messageformat": 2,
+                "authtype": AUTH_TYPES[spec.auth_type],
+                "authvalue": _auth_value(spec),
+            },
+            user_id=user,
+        )
+        step_body: dict[str, Any] = {
+            "name": name,
+            "stage": 40,
+            "mode": spec.mode,
+            "rank": 1,
+            "filteringattributes": ",".join(spec.filtering_attributes) or None,
+            "isthmus_images": ",".join(spec.images) or None,
+            "eventhandler_serviceendpoint@odata.bind": f"/serviceendpoints({endpoint['serviceendpointid']})",
+            "sdkmessageid@odata.bind": f"/sdkmessages({sid(f'message:{spec.message}')})",
+        }
+        filter_id = ensure_message_filter(
+            records, message=spec.message, table=spec.table, user_id=user
+        )
+        step_body["sdkmessagefilterid@odata.bind"] = f"/sdkmessagefilters({filter_id})"
+        step = records.create(
+            records.catalogue.table("sdkmessageprocessingstep"), step_body, user_id=user
+        )
+    records.drain()
+    return {
+        "serviceendpointid": endpoint["serviceendpointid"],
+        "sdkmessageprocessingstepid": step["sdkmessageprocessingstepid"],
+    }

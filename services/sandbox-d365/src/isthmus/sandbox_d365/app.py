@@ -1,0 +1,125 @@
+"""Composition root: builds every part of the sandbox and the ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from isthmus.sandbox_d365.actions import Actions
+from isthmus.sandbox_d365.admin import admin_router
+from isthmus.sandbox_d365.apps import App, AppRegistry
+from isthmus.sandbox_d365.calllog import CallLog
+from isthmus.sandbox_d365.catalogue import build_catalogue
+from isthmus.sandbox_d365.context import Sandbox
+from isthmus.sandbox_d365.dataverse_routes import dataverse_router
+from isthmus.sandbox_d365.entra import EntraEmulator
+from isthmus.sandbox_d365.entra_routes import entra_router
+from isthmus.sandbox_d365.faults import Faults
+from isthmus.sandbox_d365.pipeline import SandboxMiddleware
+from isthmus.sandbox_d365.records import Records
+from isthmus.sandbox_d365.seed import seed
+from isthmus.sandbox_d365.settings import SandboxSettings
+from isthmus.sandbox_d365.store import Store
+from isthmus.sandbox_d365.throttling import Limits, Throttle
+from isthmus.sandbox_d365.tokens import TokenService, object_id_of
+from isthmus.sandbox_d365.webapi import WebApi
+from isthmus.sandbox_d365.webhooks import WebhookDispatcher
+
+logger = logging.getLogger(__name__)
+
+
+def build_sandbox(settings: SandboxSettings, *, webhook_verify: bool | str = True) -> Sandbox:
+    """Every part of the sandbox, wired together."""
+    catalogue = build_catalogue()
+    keys = {t.logical: t.alternate_keys for t in catalogue.by_logical.values()}
+    store = Store(path=settings.db_path, keys=keys)
+    records = Records(store=store, catalogue=catalogue)
+    api = WebApi(records=records, catalogue=catalogue)
+    Actions(
+        api=api,
+        organization_id=settings.organization_id,
+        business_unit_id=settings.business_unit_id,
+    )
+    tokens = TokenService(store=store, tenant_id=settings.tenant_id)
+    default_app = App(settings.client_id.lower(), settings.client_secret.get_secret_value())
+    apps = AppRegistry(store=store, default=default_app)
+    org = {
+        "host": settings.org_url.split("://", 1)[-1].rstrip("/"),
+        "organization_id": settings.organization_id,
+        "organization_name": settings.organization_name,
+        "business_unit_id": settings.business_unit_id,
+        "system_user": object_id_of(settings.client_id.lower()),
+    }
+    limits = Limits(
+        settings.throttle_requests,
+        settings.throttle_execution_ms,
+        settings.throttle_window_s,
+        settings.throttle_concurrency,
+    )
+    return Sandbox(
+        settings=settings,
+        records=records,
+        api=api,
+        tokens=tokens,
+        apps=apps,
+        entra=EntraEmulator(settings=settings, tokens=tokens, apps=apps),
+        faults=Faults(),
+        calls=CallLog(size=settings.call_log_size),
+        throttle=Throttle(limits),
+        webhooks=WebhookDispatcher(
+            records=records, org=org, timeout_s=settings.webhook_timeout_s, verify=webhook_verify
+        ),
+    )
+
+
+def create_app(settings: SandboxSettings, *, ca_file: Path | None = None) -> FastAPI:
+    """The ASGI application of one sandbox."""
+    sandbox = build_sandbox(settings, webhook_verify=str(ca_file) if ca_file else True)
+    if settings.seed and not sandbox.records.store.all("transactioncurrency"):
+        seed(sandbox.records, user_id=object_id_of(settings.client_id.lower()))
+    app = FastAPI(
+        title="Isthmus Dataverse sandbox",
+        docs_url="/_sandbox/docs",
+        openapi_url="/_sandbox/openapi.json",
+        redoc_url=None,
+    )
+    app.state.sandbox = sandbox
+    app.include_router(admin_router(sandbox))
+    app.include_router(dataverse_router(sandbox))
+    app.include_router(
+        entra_router(entra=sandbox.entra, tokens=sandbox.tokens, tenant_id=settings.tenant_id)
+    )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"code": "0x80060888", "message": str(exc.detail)}},
+            exc.status_code,
+            headers={"OData-Version": "4.0"},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"code": "0x80040203", "message": str(exc.errors())}},
+            400,
+            headers={"OData-Version": "4.0"},
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        message = f"An unexpected error occurred. ({type(exc).__name__})"
+        return JSONResponse(
+            {"error": {"code": "0x80040216", "message": message}},
+            500,
+            headers={"OData-Version": "4.0"},
+        )
+
+    app.add_middleware(SandboxMiddleware, faults=sandbox.faults, calls=sandbox.calls)
+    return app

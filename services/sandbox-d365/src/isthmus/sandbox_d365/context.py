@@ -1,0 +1,42 @@
+"""Everything one sandbox process holds, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isthmus.sandbox_d365.apps import AppRegistry
+from isthmus.sandbox_d365.calllog import CallLog
+from isthmus.sandbox_d365.entra import EntraEmulator
+from isthmus.sandbox_d365.faults import Faults
+from isthmus.sandbox_d365.records import Records
+from isthmus.sandbox_d365.settings import SandboxSettings
+from isthmus.sandbox_d365.throttling import Limits, Throttle
+from isthmus.sandbox_d365.tokens import TokenService
+from isthmus.sandbox_d365.webapi import WebApi
+from isthmus.sandbox_d365.webhooks import WebhookDispatcher
+
+
+@dataclass
+class Sandbox:
+    """The parts of a running sandbox."""
+
+    settings: SandboxSettings
+    records: Records
+    api: WebApi
+    tokens: TokenService
+    apps: AppRegistry
+    entra: EntraEmulator
+    faults: Faults
+    calls: CallLog
+    throttle: Throttle
+    webhooks: WebhookDispatcher
+
+    def default_limits(self) -> Limits:
+        """The throttling limits from the settings."""
+        s = self.settings
+        return Limits(
+            requests=s.throttle_requests,
+            execution_ms=s.throttle_execution_ms,
+            window_s=s.throttle_window_s,
+            concurrency=s.throttle_concurrency,
+        )

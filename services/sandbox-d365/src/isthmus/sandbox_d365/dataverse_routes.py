@@ -1,0 +1,103 @@
+"""The ``/api/data/v9.x/`` route: bearer check, throttling, dispatch, webhooks."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from isthmus.sandbox_d365.batch import BatchRunner, parse_batch
+from isthmus.sandbox_d365.context import Sandbox
+from isthmus.sandbox_d365.entra import origin_of
+from isthmus.sandbox_d365.errors import NOT_MEMBER, DataverseError
+from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
+from isthmus.sandbox_d365.tokens import Caller, TokenRejectedError
+
+METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+
+
+def _authenticate(sandbox: Sandbox, request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    authority = f"https://login.microsoftonline.com/{sandbox.settings.tenant_id}/oauth2/authorize"
+    challenge = {
+        "WWW-Authenticate": f"Bearer authorization_uri={authority}, resource_id={sandbox.settings.org_url}/"
+    }
+    if not header.lower().startswith("bearer "):
+        raise DataverseError(
+            status=401, code="", message="Bearer token is missing.", headers=challenge
+        )
+    origin = origin_of(request)
+    try:
+        caller = sandbox.tokens.validate(
+            header[7:].strip(), audiences=sandbox.entra.resources(origin)
+        )
+    except TokenRejectedError as exc:
+        raise DataverseError(status=401, code="", message=exc.reason, headers=challenge) from exc
+    app = sandbox.apps.get(caller.app_id)
+    if app is None or not app.application_user:
+        raise DataverseError(
+            status=403, code=NOT_MEMBER, message="The user is not a member of the organization."
+        )
+    return caller
+
+
+def _to_response(api_response: ApiResponse) -> Response:
+    return Response(
+        content=api_response.body, status_code=api_response.status, headers=api_response.headers
+    )
+
+
+def dataverse_router(sandbox: Sandbox) -> APIRouter:
+    """The Web API under every accepted version segment."""
+    router = APIRouter()
+
+    @router.api_route("/api/data/{version}/{path:path}", methods=METHODS)
+    @router.api_route("/api/data/{version}", methods=METHODS)
+    async def web_api(request: Request, version: str, path: str = "") -> Response:
+        if version not in ("v9.0", "v9.1", "v9.2"):
+            return _to_response(
+                ApiResponse.of_error(
+                    DataverseError(
+                        status=404,
+                        code="0x80060888",
+                        message=f"The version '{version}' is not supported.",
+                    )
+                )
+            )
+        try:
+            caller = _authenticate(sandbox, request)
+            sandbox.throttle.enter(caller.object_id)
+        except DataverseError as error:
+            return _to_response(ApiResponse.of_error(error))
+        started = time.perf_counter()
+        try:
+            api_request = ApiRequest(
+                method=request.method,
+                path=path,
+                query=dict(request.query_params),
+                headers={k.lower(): v for k, v in request.headers.items()},
+                body=await request.body(),
+                base=f"{origin_of(request)}/api/data/{version}",
+                user_id=caller.object_id,
+            )
+            response = _execute(sandbox, api_request)
+            await sandbox.webhooks.dispatch(sandbox.records.drain())
+        finally:
+            sandbox.throttle.leave(
+                caller.object_id, elapsed_ms=(time.perf_counter() - started) * 1000
+            )
+        response.headers.update(sandbox.throttle.remaining(caller.object_id))
+        return _to_response(response)
+
+    return router
+
+
+def _execute(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
+    if request.path.strip("/") == "$batch" and request.method == "POST":
+        try:
+            items = parse_batch(request.body, request.header("content-type") or "")
+            return BatchRunner(api=sandbox.api, request=request).run(items)
+        except DataverseError as error:
+            return ApiResponse.of_error(error)
+    return sandbox.api.handle(request)

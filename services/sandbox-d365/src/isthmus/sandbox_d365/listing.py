@@ -1,0 +1,178 @@
+"""Collection reads: filter, order, ``$top``, ``$count``, paging and change tracking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
+
+from isthmus.sandbox_d365.errors import QueryError
+from isthmus.sandbox_d365.filter_eval import FilterCompiler
+from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
+from isthmus.sandbox_d365.query import Query
+from isthmus.sandbox_d365.schema import Table
+from isthmus.sandbox_d365.serialize import Serializer
+from isthmus.sandbox_d365.store import Row
+
+MAX_PAGE = 5000
+_PAGE = re.compile(r'pagenumber="(\d+)"')
+_TRACKING_FORBIDDEN = ("$filter", "$orderby", "$expand", "$top")
+
+
+class Listing:
+    """Answers ``GET /<entityset>`` for one request."""
+
+    def __init__(self, *, serializer: Serializer, request: ApiRequest, table: Table) -> None:
+        self._ser = serializer
+        self._request = request
+        self._table = table
+        self._prefer = request.prefer()
+
+    def respond(self, query: Query) -> ApiResponse:
+        """The collection page (or delta) as JSON.
+
+        Raises:
+            QueryError: invalid options or options not allowed with change tracking.
+        """
+        tracking = "odata.track-changes" in self._prefer
+        if query.deltatoken is not None:
+            return self._delta(query)
+        if tracking:
+            for option in _TRACKING_FORBIDDEN:
+                if option in query.raw:
+                    raise QueryError(
+                        f'The "{option}" query parameter isn\'t supported when Change Tracking is enabled.'
+                    )
+        rows = self._matching(query)
+        return self._page(query, rows, tracking=tracking)
+
+    def _matching(self, query: Query) -> list[Row]:
+        rows = self._ser.store.all(self._table.logical)
+        if query.filter is not None:
+            compiler = FilterCompiler(table=self._table, resolver=self._resolve)
+            predicate = compiler.compile(query.filter)
+            rows = [r for r in rows if predicate(r)]
+        for name, descending in reversed(query.orderby):
+            if not self._table.is_readable(name):
+                raise QueryError(
+                    f"Could not find a property named '{name}' on type "
+                    f"'Microsoft.Dynamics.CRM.{self._table.logical}'."
+                )
+            rows = sorted(rows, key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
+        return rows
+
+    def _resolve(self, table: Table, lookup: str, row: Row) -> tuple[Table, Row] | None:
+        logical = row.get(f"~{lookup}") or next(iter(table.lookups[lookup].targets.values()), None)
+        related_id = row.get(f"_{lookup}_value")
+        if not logical or not related_id:
+            return None
+        related = self._ser.store.peek(logical, related_id)
+        return None if related is None else (self._ser.catalogue.table(logical), related)
+
+    def _page_size(self) -> int | None:
+        raw = self._prefer.get("odata.maxpagesize")
+        if raw is None:
+            return None
+        if not raw.isdigit() or int(raw) < 1:
+            raise QueryError(f"The value '{raw}' of odata.maxpagesize is not valid.")
+        return min(int(raw), MAX_PAGE)
+
+    def _page(self, query: Query, rows: list[Row], *, tracking: bool) -> ApiResponse:
+        size = self._page_size()
+        page = 1
+        if query.skiptoken:
+            found = _PAGE.search(unquote(query.skiptoken))
+            if found is None:
+                raise QueryError("The $skiptoken value is not valid.")
+            page = int(found.group(1))
+        applied: list[str] = []
+        total = len(rows)
+        if size is None:
+            size = MAX_PAGE
+            if query.top is not None:
+                rows = rows[: query.top]
+        else:
+            applied.append(f"odata.maxpagesize={size}")
+        start = (page - 1) * size
+        chunk = rows[start : start + size]
+        body: dict[str, Any] = {
+            "@odata.context": self._ser.context(self._table, query, entity=False)
+        }
+        if query.count:
+            body["@odata.count"] = min(total, MAX_PAGE)
+            body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = total > MAX_PAGE
+        body["value"] = [self._ser.entity(self._table, r, query) for r in chunk]
+        if start + size < len(rows):
+            body["@odata.nextLink"] = self._next_link(query, page + 1, chunk)
+        elif tracking:
+            body["@odata.deltaLink"] = self._delta_link(query)
+        if tracking:
+            applied.append("odata.track-changes")
+        if self._ser.annotations.patterns:
+            applied.append(
+                f'odata.include-annotations="{",".join(self._ser.annotations.patterns)}"'
+            )
+        headers = {"Preference-Applied": ",".join(applied)} if applied else {}
+        return ApiResponse.of_json(200, body, headers)
+
+    def _link(self, options: dict[str, str]) -> str:
+        return f"{self._ser.base}/{self._table.entity_set}?" + urlencode(
+            options, safe="$,()'=", quote_via=quote
+        )
+
+    def _next_link(self, query: Query, page: int, chunk: list[Row]) -> str:
+        key = self._table.key
+        first = chunk[0][key].upper() if chunk else ""
+        last = chunk[-1][key].upper() if chunk else ""
+        inner = quote(
+            f'<cookie page="{page - 1}"><{key} last="{{{last}}}" first="{{{first}}}" /></cookie>'
+        )
+        cookie = f'<cookie pagenumber="{page}" pagingcookie="{quote(inner)}" istracking="False" />'
+        options = {k: v for k, v in query.raw.items() if k != "$skiptoken"}
+        options["$skiptoken"] = cookie
+        return self._link(options)
+
+    def _delta_link(self, query: Query) -> str:
+        stamp = dt.datetime.now(dt.UTC).strftime("%m/%d/%Y %H:%M:%S")
+        options = {k: v for k, v in query.raw.items() if k in ("$select",)}
+        options["$deltatoken"] = f"{self._ser.store.version}!{stamp}"
+        return self._link(options)
+
+    def _delta(self, query: Query) -> ApiResponse:
+        token = query.deltatoken or ""
+        version_text = unquote(token).split("!", 1)[0]
+        if not version_text.isdigit():
+            raise QueryError("The delta token is not valid or has expired.")
+        since = int(version_text)
+        changed = [
+            r for r in self._ser.store.all(self._table.logical) if r.get("versionnumber", 0) > since
+        ]
+        changed.sort(key=lambda r: r.get("versionnumber", 0))
+        context = self._ser.context(self._table, query, entity=False) + "/$delta"
+        value: list[dict[str, Any]] = [self._ser.entity(self._table, r, query) for r in changed]
+        live = {r[self._table.key] for r in changed}
+        for row_id, _ in self._ser.store.tombstones(self._table.logical, since):
+            if row_id not in live:
+                value.append(
+                    {
+                        "@odata.context": f"{self._ser.base}/$metadata#{self._table.entity_set}/$deletedEntity",
+                        "id": row_id,
+                        "reason": "deleted",
+                    }
+                )
+        body = {
+            "@odata.context": context,
+            "value": value,
+            "@odata.deltaLink": self._delta_link(query),
+        }
+        return ApiResponse.of_json(200, body, {"Preference-Applied": "odata.track-changes"})
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    # nulls first, as SQL Server sorts them ascending
+    if value is None:
+        return (0, "")
+    if isinstance(value, str):
+        return (1, value.casefold())
+    return (1, value)

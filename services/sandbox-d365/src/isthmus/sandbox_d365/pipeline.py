@@ -1,0 +1,150 @@
+"""ASGI middleware around every request: request id, call log, injected faults."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from isthmus.sandbox_d365.calllog import Call, CallLog
+from isthmus.sandbox_d365.entra import entra_error_body
+from isthmus.sandbox_d365.errors import EntraError
+from isthmus.sandbox_d365.faults import FaultRule, Faults
+from isthmus.sandbox_d365.throttling import REQUESTS_CODE
+
+ADMIN_PREFIX = "/_sandbox"
+UNAUTHORIZED_HEADER = "WWW-Authenticate"
+
+
+class FaultInjectedDropError(ConnectionError):
+    """Raised after a partial response to make the server cut the connection."""
+
+
+def _fault_body(rule: FaultRule, path: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    spec = rule.spec
+    headers = {"Retry-After": str(spec.retry_after)} if spec.retry_after is not None else {}
+    token_path = "/oauth2/" in path
+    if spec.kind == "throttle":
+        retry = str(spec.retry_after if spec.retry_after is not None else 1)
+        headers["Retry-After"] = retry
+        if token_path:
+            error = EntraError(
+                status=429,
+                error="temporarily_unavailable",
+                aadsts=90055,
+                description=spec.message or "The request has been throttled.",
+            )
+            return 429, entra_error_body(error), headers
+        message = (
+            spec.message
+            or "Number of requests exceeded the limit of 6000 over time window of 300 seconds."
+        )
+        return 429, {"error": {"code": spec.code or REQUESTS_CODE, "message": message}}, headers
+    if spec.kind == "token_expired":
+        return (
+            401,
+            {
+                "error": {
+                    "code": spec.code or "",
+                    "message": spec.message or "The access token has expired.",
+                }
+            },
+            headers,
+        )
+    if token_path:
+        error = EntraError(
+            status=spec.status,
+            error="temporarily_unavailable",
+            aadsts=90033,
+            description=spec.message or "A transient error has occurred. Please try again.",
+        )
+        return spec.status, entra_error_body(error), headers
+    message = spec.message or "The service is temporarily unavailable. Please try again later."
+    return spec.status, {"error": {"code": spec.code or "", "message": message}}, headers
+
+
+class SandboxMiddleware:
+    """Assigns a request id, applies fault rules, and records the call."""
+
+    def __init__(self, app: ASGIApp, *, faults: Faults, calls: CallLog) -> None:
+        self.app = app
+        self.faults = faults
+        self.calls = calls
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        request_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        status_box = [0]
+
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box[0] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-ms-service-request-id", request_id.encode()))
+                headers.append((b"req_id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            if path.startswith(ADMIN_PREFIX):
+                await self.app(scope, receive, send)
+                return
+            latency, rule = self.faults.match(scope["method"], path)
+            if latency:
+                await asyncio.sleep(latency / 1000)
+            if rule is None:
+                await self.app(scope, receive, tracking_send)
+            elif rule.spec.kind == "drop":
+                status_box[0] = 0
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-length", b"1000"),
+                            (b"content-type", b"application/json"),
+                        ],
+                    }
+                )
+                await send(
+                    {"type": "http.response.body", "body": b'{"partial":', "more_body": True}
+                )
+                raise FaultInjectedDropError("connection dropped by fault injection")
+            else:
+                await self._answer(rule, path, tracking_send)
+        finally:
+            if not path.startswith(ADMIN_PREFIX):
+                self.calls.add(
+                    Call(
+                        request_id=request_id,
+                        time=dt.datetime.now(dt.UTC).isoformat(),
+                        method=scope["method"],
+                        path=path,
+                        query=scope.get("query_string", b"").decode("latin-1"),
+                        status=status_box[0],
+                        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                    )
+                )
+
+    async def _answer(self, rule: FaultRule, path: str, send: Send) -> None:
+        status, body, headers = _fault_body(rule, path)
+        raw = json.dumps(body).encode()
+        pairs = [
+            (b"content-type", b"application/json; odata.metadata=minimal"),
+            (b"odata-version", b"4.0"),
+            (b"content-length", str(len(raw)).encode()),
+        ]
+        pairs += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        if status == 401:  # noqa: PLR2004
+            pairs.append((b"www-authenticate", b"Bearer error=invalid_token"))
+        await send({"type": "http.response.start", "status": status, "headers": pairs})
+        await send({"type": "http.response.body", "body": raw})

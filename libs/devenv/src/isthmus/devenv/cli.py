@@ -17,6 +17,7 @@ from isthmus.devenv.broker import BrokerError
 from isthmus.devenv.environment import DEFAULT_KAFKA_PORT, local_kafka
 from isthmus.devenv.jars import ensure_jars
 from isthmus.devenv.paths import find_root, local_dir
+from isthmus.devenv.registry_cli import registry_app
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.errors import IsthmusKafkaError
 from isthmus.kafka.provisioning import TopicProvisioner
@@ -27,6 +28,7 @@ kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft).", no_a
 topics_app = typer.Typer(help="Topics from deploy/topics.yaml.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
+app.add_typer(registry_app, name="registry")
 
 console = Console(stderr=True)
 out = Console()

@@ -22,7 +22,7 @@ class Kind(Enum):
 KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
 _OPERATORS = ("==", "!=", "<=", ">=", "=", "<", ">", "+", "-", "*", "/", "%", "&", "?", ":")
 _PUNCTUATION = "()[],."
-_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,1 +1,231 @@
-"""pytest fixtures for sandbox_d365 (filled in by its component)."""
+"""pytest fixtures for the Dataverse sandbox: a real HTTPS server process per test session.
+
+Use ``sandbox_d365`` (session scope) for its URLs and credentials, and ``sandbox_d365_clean``
+(function scope) when a test needs the seeded catalogue and no faults, webhooks or call log
+from earlier tests::
+
+    def test_order(sandbox_d365_clean):
+        with sandbox_d365_clean.api_client() as client:
+            client.get("accounts").raise_for_status()
+        assert sandbox_d365_clean.admin.calls(method="GET", path="/api/data/v9.2/accounts")
+"""
+
+from __future__ import annotations
+
+import ssl
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from isthmus.devenv.ports import free_port
+from isthmus.devenv.process import ManagedProcess
+from isthmus.devenv.tls import LocalTls
+
+TENANT_ID = "0b1c5e2a-7d4f-4a8e-9c1b-3f5d2e6a7b80"
+CLIENT_ID = "51f81489-12ee-4a9e-aaae-a2591f45987d"
+CLIENT_SECRET = "sandbox-secret-value"  # noqa: S105 - the sandbox's documented test secret
+ORG_URL = "https://isthmus.crm4.dynamics.com"
+
+
+class SandboxAdmin:
+    """The sandbox's ``/_sandbox`` admin API (see services/sandbox-d365/README.md)."""
+
+    def __init__(self, *, base_url: str, ca_file: Path) -> None:
+        verify = ssl.create_default_context(cafile=str(ca_file))
+        self._client = httpx.Client(base_url=f"{base_url}/_sandbox", verify=verify, timeout=30)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._client.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self, *, seed: bool = True) -> None:
+        """Empty the organisation (then re-seed), drop faults, calls, deliveries, throttling."""
+        self._call("POST", "/reset", params={"with_seed": str(seed).lower()})
+
+    def calls(
+        self, *, method: str | None = None, path: str | None = None, status: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Calls received (``path`` is a prefix such as ``/api/data/v9.2/salesorders``)."""
+        params = {
+            k: v
+            for k, v in {"method": method, "path": path, "status": status}.items()
+            if v is not None
+        }
+        result: list[dict[str, Any]] = self._call("GET", "/calls", params=params)
+        return result
+
+    def clear_calls(self) -> None:
+        """Forget the calls received so far."""
+        self._call("DELETE", "/calls")
+
+    def add_fault(self, **spec: Any) -> str:
+        """Add a fault rule (kind, path, method, rate, times, latency_ms, status, retry_after, ...)."""
+        rule: dict[str, Any] = self._call("POST", "/faults", json=spec)
+        return str(rule["id"])
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._call("DELETE", "/faults")
+
+    def set_throttling(
+        self, *, requests: int, execution_ms: int, window_s: float, concurrency: int
+    ) -> None:
+        """Change the service protection limits (and forget the counters)."""
+        body = {
+            "requests": requests,
+            "execution_ms": execution_ms,
+            "window_s": window_s,
+            "concurrency": concurrency,
+        }
+        self._call("PUT", "/throttling", json=body)
+
+    def set_token_lifetime(self, seconds: int) -> None:
+        """Lifetime (``expires_in``) of tokens issued from now on."""
+        self._call("PUT", "/tokens", json={"lifetime_s": seconds})
+
+    def expire_tokens(self) -> None:
+        """Make every token issued so far expired."""
+        self._call("POST", "/tokens/expire")
+
+    def add_app(self, *, client_id: str, client_secret: str, application_user: bool = True) -> None:
+        """Register another app (``application_user=False`` → Web API answers 403)."""
+        body = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "application_user": application_user,
+        }
+        self._call("POST", "/apps", json=body)
+
+    def add_webhook(self, **spec: Any) -> dict[str, str]:
+        """Register a webhook (url, message, table, auth_type, auth_value/auth_pairs, ...)."""
+        result: dict[str, str] = self._call("POST", "/webhooks", json=spec)
+        return result
+
+    def deliveries(self, *, failed: bool | None = None) -> list[dict[str, Any]]:
+        """Webhook deliveries made so far."""
+        params = {} if failed is None else {"failed": str(failed).lower()}
+        result: list[dict[str, Any]] = self._call("GET", "/webhooks/deliveries", params=params)
+        return result
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._client.close()
+
+
+@dataclass(frozen=True)
+class SandboxD365:
+    """A running sandbox: URLs, credentials, CA and the admin helper."""
+
+    base_url: str
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    ca_file: Path
+    admin: SandboxAdmin
+
+    @property
+    def verify(self) -> ssl.SSLContext:
+        """An SSL context trusting the local CA, for ``httpx`` (``verify=sandbox.verify``)."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    @property
+    def api_url(self) -> str:
+        """The Web API root, ``https://127.0.0.1:<port>/api/data/v9.2``."""
+        return f"{self.base_url}/api/data/v9.2"
+
+    @property
+    def authority(self) -> str:
+        """The MSAL authority, ``https://127.0.0.1:<port>/<tenant>``."""
+        return f"{self.base_url}/{self.tenant_id}"
+
+    @property
+    def token_url(self) -> str:
+        """The client-credentials token endpoint."""
+        return f"{self.authority}/oauth2/v2.0/token"
+
+    @property
+    def scope(self) -> str:
+        """The scope to request: the org URL plus ``/.default``."""
+        return f"{ORG_URL}/.default"
+
+    def token(self) -> str:
+        """A fresh access token (plain POST, no MSAL)."""
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "scope": self.scope,
+        }
+        response = httpx.post(self.token_url, data=form, verify=self.verify, timeout=30)
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+    def api_client(self, **kwargs: Any) -> httpx.Client:
+        """An httpx client on the Web API root with a bearer token and the OData headers."""
+        headers = {
+            "Authorization": f"Bearer {self.token()}",
+            "Accept": "application/json",
+            "OData-MaxVersion": "4.0",
+            "OData-Version": "4.0",
+            **kwargs.pop("headers", {}),
+        }
+        return httpx.Client(
+            base_url=f"{self.api_url}/",
+            headers=headers,
+            verify=self.verify,
+            timeout=30,
+            **kwargs,
+        )
+
+
+@pytest.fixture(scope="session")
+def sandbox_d365(
+    local_tls: LocalTls, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SandboxD365]:
+    """The Dataverse sandbox as a real HTTPS subprocess on a free loopback port."""
+    folder = tmp_path_factory.mktemp("sandbox-d365")
+    port = free_port()
+    process = ManagedProcess(
+        name="sandbox-d365",
+        argv=[
+            sys.executable,
+            "-m",
+            "isthmus.sandbox_d365",
+            "--port",
+            str(port),
+            "--db",
+            str(folder / "org.sqlite"),
+            "--tls-dir",
+            str(local_tls.ca_cert.parent),
+        ],
+        log_file=folder / "sandbox.log",
+    )
+    base_url = f"https://127.0.0.1:{port}"
+    admin = SandboxAdmin(base_url=base_url, ca_file=local_tls.ca_cert)
+    process.start()
+    try:
+        process.wait_http_ready(f"{base_url}/_sandbox/health", ca_file=local_tls.ca_cert)
+        yield SandboxD365(
+            base_url=base_url,
+            tenant_id=TENANT_ID,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            ca_file=local_tls.ca_cert,
+            admin=admin,
+        )
+    finally:
+        admin.close()
+        process.stop()
+
+
+@pytest.fixture
+def sandbox_d365_clean(sandbox_d365: SandboxD365) -> SandboxD365:
+    """The session sandbox reset to the seeded catalogue, with no faults, calls or webhooks."""
+    sandbox_d365.admin.reset(seed=True)
+    return sandbox_d365

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -33,7 +34,7 @@ from isthmus.sandbox_d365.webhooks import WebhookDispatcher
 logger = logging.getLogger(__name__)
 
 
-def build_sandbox(settings: SandboxSettings, *, webhook_verify: bool | str = True) -> Sandbox:
+def build_sandbox(settings: SandboxSettings, *, webhook_verify: ssl.SSLContext | bool = True) -> Sandbox:
     """Every part of the sandbox, wired together."""
     catalogue = build_catalogue()
     keys = {t.logical: t.alternate_keys for t in catalogue.by_logical.values()}
@@ -79,7 +80,10 @@ def build_sandbox(settings: SandboxSettings, *, webhook_verify: bool | str = Tru
 
 def create_app(settings: SandboxSettings, *, ca_file: Path | None = None) -> FastAPI:
     """The ASGI application of one sandbox."""
-    sandbox = build_sandbox(settings, webhook_verify=str(ca_file) if ca_file else True)
+    verify: ssl.SSLContext | bool = True
+    if ca_file is not None:
+        verify = ssl.create_default_context(cafile=str(ca_file))
+    sandbox = build_sandbox(settings, webhook_verify=verify)
     if settings.seed and not sandbox.records.store.all("transactioncurrency"):
         seed(sandbox.records, user_id=object_id_of(settings.client_id.lower()))
     app = FastAPI(

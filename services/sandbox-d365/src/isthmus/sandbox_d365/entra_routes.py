@@ -57,7 +57,8 @@ def entra_router(*, entra: EntraEmulator, tokens: TokenService, tenant_id: str) 
     def instance_discovery(request: Request, authorization_endpoint: str = "") -> JSONResponse:
         origin = origin_of(request)
         parts = urlsplit(authorization_endpoint)
-        if f"{parts.scheme}://{parts.netloc}" != origin:
+        # MSAL sends the authority host without its port, so only the host name is compared.
+        if parts.scheme != "https" or parts.hostname != request.url.hostname:
             return JSONResponse(
                 {
                     "error": "invalid_instance",
@@ -67,7 +68,7 @@ def entra_router(*, entra: EntraEmulator, tokens: TokenService, tenant_id: str) 
                 status_code=400,
             )
         tenant = parts.path.strip("/").split("/")[0] or "common"
-        host = parts.netloc
+        host = request.url.netloc
         return JSONResponse(
             {
                 "tenant_discovery_endpoint": (

@@ -67,7 +67,8 @@ class TokenService:
 
     def issue(self, *, app_id: str, audience: str, lifetime_s: int) -> str:
         """A signed v1-style app token for ``audience``."""
-        now = max(int(time.time()), int(self.not_before))
+        issued = time.time()
+        now = int(issued)
         claims = {
             "aud": audience,
             "iss": f"https://sts.windows.net/{self._tenant_id}/",
@@ -82,6 +83,7 @@ class TokenService:
             "tid": self._tenant_id,
             "ver": "1.0",
             "uti": uuid.uuid4().hex[:22],
+            "xms_issued_ms": int(issued * 1000),
         }
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id})
 
@@ -101,13 +103,13 @@ class TokenService:
             raise TokenRejectedError(f"The access token is invalid: {exc}") from exc
         if claims.get("tid") != self._tenant_id:
             raise TokenRejectedError("The access token was issued by another tenant.")
-        if claims["iat"] < self.not_before:
+        if claims.get("xms_issued_ms", 0) / 1000 < self.not_before:
             raise TokenRejectedError("The access token has expired.", expired=True)
         return Caller(app_id=claims["appid"], object_id=claims["oid"], tenant_id=claims["tid"])
 
     def revoke_all(self) -> None:
         """Make every token issued until now count as expired (fault injection)."""
-        self.not_before = float(int(time.time()) + 1)
+        self.not_before = time.time()
 
     def jwks(self) -> dict[str, Any]:
         """The public key set, as served at ``discovery/v2.0/keys``."""

@@ -1,0 +1,167 @@
+"""Flow files: schema validation, error messages that point at the problem, triggers, ownership."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from isthmus.mapping import (
+    Flow,
+    FlowDefinitionError,
+    InMemoryLookups,
+    StaticTable,
+    load_flow,
+    load_flow_text,
+    load_flows,
+)
+from isthmus.mapping.loader import flow_schema
+
+FLOWS = Path(__file__).resolve().parents[3] / "flows"
+MakeFlow = Callable[..., Flow]
+
+MINIMAL = """\
+id: minimal
+version: 2
+trigger: {system: d365, topic: d365.account.events, event_types: "Create"}
+target: {system: s4, topic: s4.businesspartner.commands, command_type: T}
+mapping:
+  Name: name
+"""
+
+
+def test_the_schema_in_flows_is_the_one_the_loader_uses() -> None:
+    assert json.loads((FLOWS / "flow.schema.json").read_text()) == flow_schema()
+
+
+def test_minimal_flow(tables: dict[str, StaticTable]) -> None:
+    flow = load_flow_text(MINIMAL, tables=tables)
+    assert (flow.id, flow.version, flow.enabled) == ("minimal", 2, True)
+    assert flow.trigger.event_types == ("Create",)
+    assert flow.apply({"name": "Contoso"}, InMemoryLookups()).unwrap() == {"Name": "Contoso"}
+    assert flow.key({"name": "x"}) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (("version: 2", "version: zero"), "version", "'zero' is not of type 'integer'"),
+        (("id: minimal", "id: Minimal Flow"), "id", "does not match"),
+        (("system: d365", "system: sap"), "trigger.system", "is not one of"),
+        (("  Name: name", "  Name: 42"), "mapping.Name", ""),
+        (("mapping:", "mappings:"), "(top level)", ""),
+    ],
+)
+def test_schema_violations_name_the_field(
+    tables: dict[str, StaticTable], change: tuple[str, str], field: str, message: str
+) -> None:
+    text = MINIMAL.replace(*change)
+    with pytest.raises(FlowDefinitionError) as caught:
+        load_flow_text(text, tables=tables, source="flows/minimal.yaml")
+    assert caught.value.source == "flows/minimal.yaml"
+    assert caught.value.field == field
+    assert message in caught.value.reason
+
+
+def test_yaml_errors_are_flow_definition_errors(tables: dict[str, StaticTable]) -> None:
+    with pytest.raises(FlowDefinitionError, match="not valid YAML"):
+        load_flow_text("id: [unclosed", tables=tables)
+
+
+def test_expression_errors_point_at_file_field_and_column(tables: dict[str, StaticTable]) -> None:
+    text = MINIMAL.replace("  Name: name", '  Name: "upper(name) &"')
+    with pytest.raises(FlowDefinitionError) as caught:
+        load_flow_text(text, tables=tables, source="flows/minimal.yaml")
+    assert str(caught.value) == textwrap.dedent(
+        """\
+        flows/minimal.yaml: mapping.Name: expected a value, field or function, found end of expression
+            upper(name) &
+                         ^"""
+    )
+
+
+def test_nested_expression_errors_name_the_nested_field(make_flow: MakeFlow) -> None:
+    with pytest.raises(FlowDefinitionError) as caught:
+        make_flow({"to_Item": {"each": "lines", "fields": {"Material": "to_int(", "X": "1"}}})
+    assert caught.value.field == "mapping.to_Item.fields.Material"
+
+
+def test_load_flows_reads_a_directory_and_rejects_duplicate_ids(tmp_path: Path) -> None:
+    (tmp_path / "lookups").mkdir()
+    (tmp_path / "lookups" / "uom.csv").write_text("d365,s4\nPiece,PC\n")
+    (tmp_path / "a.yaml").write_text(MINIMAL.replace("Name: name", "Unit: \"lookup('uom', u)\""))
+    flows = load_flows(tmp_path)
+    assert flows["minimal"].apply({"u": "Piece"}, InMemoryLookups()).unwrap() == {"Unit": "PC"}
+    (tmp_path / "b.yaml").write_text(MINIMAL)
+    with pytest.raises(FlowDefinitionError, match="also in"):
+        load_flows(tmp_path)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(FlowDefinitionError, match="cannot read"):
+        load_flow(tmp_path / "missing.yaml", tables={})
+
+
+def test_event_type_patterns(make_flow: MakeFlow) -> None:
+    flow = make_flow(
+        {"A": "a"},
+        trigger={
+            "system": "s4",
+            "topic": "s4.product.events",
+            "event_types": ["sap.s4.beh.product.v1.Product.*"],
+        },
+    )
+    assert flow.matches("sap.s4.beh.product.v1.Product.Changed.v1", {})
+    assert not flow.matches("sap.s4.beh.businesspartner.v1.BusinessPartner.Changed.v1", {})
+
+
+def test_trigger_condition(make_flow: MakeFlow) -> None:
+    flow = make_flow(
+        {"A": "a"},
+        trigger={
+            "system": "d365",
+            "topic": "t",
+            "event_types": ["Create"],
+            "condition": "statecode = 0",
+        },
+    )
+    assert flow.matches("Create", {"statecode": 0})
+    assert not flow.matches("Create", {"statecode": 1})
+    assert not flow.matches("Create", {})
+
+
+def test_fields_owned_by_the_target_system_are_withheld(make_flow: MakeFlow) -> None:
+    flow = make_flow(
+        {"name": "n", "emailaddress1": "e", "telephone1": "t"},
+        trigger={"system": "s4", "topic": "t", "event_types": ["*"]},
+        target={"system": "d365", "topic": "d365.account.commands", "command_type": "T"},
+        ownership={"default": "shared", "fields": {"emailaddress1": "d365", "name": "s4"}},
+    )
+    result = flow.apply({"n": "Contoso", "e": "a@b.example", "t": "1"}, InMemoryLookups())
+    assert result.target == {"name": "Contoso", "telephone1": "1"}
+    assert result.withheld == ("emailaddress1",)
+
+
+def test_loop_prevention_by_origin(make_flow: MakeFlow) -> None:
+    flow = make_flow(
+        {"A": "a"},
+        loop_prevention={"origin": "modifiedby", "ignore_origins": ["ISTHMUS"]},
+    )
+    assert flow.matches("Create", {"modifiedby": "alice"})
+    assert not flow.matches("Create", {"modifiedby": "ISTHMUS"})
+    assert not flow.matches("Create", {"modifiedby": "app-user-7"}, ignore_origins={"app-user-7"})
+
+
+def test_fingerprint_is_stable_and_content_based(make_flow: MakeFlow) -> None:
+    flow = make_flow({"A": "a", "B": "to_decimal(b, 2)"}, loop_prevention={"fingerprint": ["B"]})
+    first = flow.apply({"a": 1, "b": "2.5"}, InMemoryLookups()).fingerprint
+    assert first == flow.apply({"a": 2, "b": "2.50"}, InMemoryLookups()).fingerprint
+    assert first != flow.apply({"a": 1, "b": "2.51"}, InMemoryLookups()).fingerprint
+    assert first is not None and len(first) == 64
+
+
+def test_disabled_flow(tables: dict[str, StaticTable]) -> None:
+    assert not load_flow_text(MINIMAL + "enabled: false\n", tables=tables).enabled

@@ -1,0 +1,183 @@
+"""Fault injection per endpoint pattern, and the call log, as one ASGI middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import fnmatch
+import json
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from isthmus.sandbox_s4.store import Store
+
+FaultKind = Literal["latency", "error", "throttle", "drop", "csrf_expiry", "token_expiry"]
+
+
+class FaultRule(BaseModel):
+    """One rule: which requests it hits and what happens to them."""
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    kind: FaultKind
+    path: str = Field(default="*", description="fnmatch pattern on the URL path")
+    method: str | None = None
+    status: int = 503
+    latency_ms: int = 0
+    retry_after_s: int = 1
+    rate: float = Field(default=1.0, ge=0.0, le=1.0, description="share of matching requests hit")
+    count: int | None = Field(default=None, description="hit at most this many requests")
+    hits: int = 0
+
+
+class FaultInjector:
+    """Holds the active rules; decides per request which rule fires."""
+
+    def __init__(self, *, seed: int = 0) -> None:
+        self.rules: list[FaultRule] = []
+        self._random = random.Random(seed)  # noqa: S311 - test fault sampling, not security
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        """Activate a rule."""
+        self.rules.append(rule)
+        return rule
+
+    def remove(self, rule_id: str) -> bool:
+        """Deactivate one rule; whether it existed."""
+        before = len(self.rules)
+        self.rules = [r for r in self.rules if r.id != rule_id]
+        return len(self.rules) != before
+
+    def clear(self) -> None:
+        """Deactivate every rule."""
+        self.rules.clear()
+
+    def pick(self, *, method: str, path: str) -> FaultRule | None:
+        """The first rule that fires for this request (and count it)."""
+        for rule in self.rules:
+            if rule.method and rule.method.upper() != method.upper():
+                continue
+            if not fnmatch.fnmatchcase(path, rule.path):
+                continue
+            if rule.count is not None and rule.hits >= rule.count:
+                continue
+            if self._random.random() >= rule.rate:
+                continue
+            rule.hits += 1
+            return rule
+        return None
+
+
+def _user(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            text = value.decode("latin-1")
+            if text[:6].lower() == "basic ":
+                try:
+                    return base64.b64decode(text[6:]).decode().partition(":")[0]
+                except ValueError:
+                    return "?"
+            return "bearer"
+    return ""
+
+
+async def _respond(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
+    raw = [
+        (k.encode(), v.encode()) for k, v in {**headers, "content-length": str(len(body))}.items()
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _error_json(status: int) -> bytes:
+    text = "Service Unavailable" if status == 503 else "Internal Server Error"  # noqa: PLR2004
+    return json.dumps(
+        {
+            "error": {
+                "code": "/IWFND/CM_BEC/026" if status >= 500 else "SY/530",  # noqa: PLR2004
+                "message": {"lang": "en", "value": text},
+            }
+        }
+    ).encode()
+
+
+class FaultMiddleware:
+    """Applies fault rules to API paths and logs every API call (the admin prefix is exempt)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        injector: FaultInjector,
+        store: Store,
+        admin_prefix: str,
+        on_csrf_expiry: Callable[[], None],
+        on_token_expiry: Callable[[], None],
+    ) -> None:
+        self.app = app
+        self.injector = injector
+        self.store = store
+        self.admin_prefix = admin_prefix
+        self.on_csrf_expiry = on_csrf_expiry
+        self.on_token_expiry = on_token_expiry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.admin_prefix):
+            await self.app(scope, receive, send)
+            return
+        status_box: dict[str, Any] = {"status": 0}
+
+        async def logging_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box["status"] = message["status"]
+            await send(message)
+
+        try:
+            await self._apply(scope, receive, logging_send)
+        finally:
+            self.store.record_call(
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                status=int(status_box["status"]),
+                user=_user(scope),
+            )
+
+    async def _apply(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rule = self.injector.pick(method=scope["method"], path=scope["path"])
+        if rule is None:
+            await self.app(scope, receive, send)
+            return
+        if rule.latency_ms:
+            await asyncio.sleep(rule.latency_ms / 1000)
+        if rule.kind == "latency":
+            await self.app(scope, receive, send)
+        elif rule.kind == "error":
+            await _respond(
+                send, rule.status, {"content-type": "application/json"}, _error_json(rule.status)
+            )
+        elif rule.kind == "throttle":
+            body = {
+                "fault": {
+                    "faultstring": "Rate limit quota violation. Quota limit exceeded.",
+                    "detail": {"errorcode": "policies.ratelimit.QuotaViolation"},
+                }
+            }
+            headers = {"content-type": "application/json", "retry-after": str(rule.retry_after_s)}
+            await _respond(send, 429, headers, json.dumps(body).encode())
+        elif rule.kind == "drop":
+            await self._drop(send)
+        else:
+            (self.on_csrf_expiry if rule.kind == "csrf_expiry" else self.on_token_expiry)()
+            await self.app(scope, receive, send)
+
+    async def _drop(self, send: Send) -> None:
+        # Promise a body and abort mid-way: the client sees the connection close early.
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"1000")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"d":', "more_body": True})
+        raise ConnectionAbortedError("sandbox fault injection: connection dropped")

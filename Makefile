@@ -5,7 +5,7 @@ UV ?= python3 -m uv
 RUN := $(UV) run --locked
 PYTEST := $(RUN) pytest
 
-.PHONY: help setup lint format typecheck test test-unit test-integration run up down topics clean
+.PHONY: help setup lint format typecheck test test-unit test-integration run up down topics schemas-check clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ down: ## Stop the local broker (data stays in .local/)
 
 topics: setup ## Show drift between deploy/topics.yaml and the local broker
 	$(RUN) isthmus-dev topics diff --replication-factor 1
+
+schemas-check: setup ## Fail on BACKWARD-incompatible schemas/ changes since main's previous commit
+	$(RUN) python -m isthmus.schemas.compat
 
 clean: down ## Remove .local/ (broker data, jars, logs)
 	rm -rf .local

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastavro import parse_schema
 from fastavro.schema import SchemaParseException, UnknownType, to_parsing_canonical_form
@@ -18,6 +18,9 @@ from isthmus.schemas.fingerprint import schema_fingerprint
 from isthmus.schemas.naming import Json, inline_named, walk_names
 
 logger = logging.getLogger(__name__)
+
+VERSIONS_FOLDER = "versions"
+"""Subfolder of older, self-contained schema versions, kept so old records stay readable."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,13 @@ class SchemaCatalogue:
         sources = {
             str(path.relative_to(directory)): path.read_text(encoding="utf-8")
             for path in sorted(directory.rglob("*.avsc"))
+            if path.relative_to(directory).parts[0] != VERSIONS_FOLDER
         }
-        return cls.from_sources(sources)
+        versions = [
+            _version(f"{VERSIONS_FOLDER}/{path.name}", path.read_text(encoding="utf-8"))
+            for path in sorted((directory / VERSIONS_FOLDER).glob("*.avsc"))
+        ]
+        return cls.from_sources(sources).with_versions(versions)
 
     @classmethod
     def from_sources(cls, sources: Mapping[str, str]) -> SchemaCatalogue:
@@ -87,6 +95,17 @@ class SchemaCatalogue:
         schemas = {name: _standalone(name, source, named) for name, source in defined.items()}
         logger.debug("loaded %d Avro types from %d files", len(schemas), len(sources))
         return cls(schemas)
+
+    def with_versions(self, older: Iterable[CatalogueSchema]) -> SchemaCatalogue:
+        """A catalogue that also resolves ``older`` versions by fingerprint (as writer schemas).
+
+        Lookups by name keep returning the current versions; records written with an older
+        version in single-object encoding stay readable after the schema evolved.
+        """
+        catalogue = SchemaCatalogue(self._by_name)
+        for schema in older:
+            catalogue._by_fingerprint.setdefault(schema.fingerprint, schema)
+        return catalogue
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
@@ -143,7 +162,7 @@ def _dependency_order(raw: Mapping[str, Json]) -> tuple[dict[str, str], list[str
     uses: dict[str, set[str]] = {}
     for source, schema in raw.items():
         uses[source] = set()
-        for role, name in walk_names(schema):
+        for role, name in _names(source, schema):
             if role == "uses":
                 uses[source].add(name)
             elif name in defined:
@@ -163,6 +182,23 @@ def _dependency_order(raw: Mapping[str, Json]) -> tuple[dict[str, str], list[str
             f"schema files reference each other in a cycle: {exc.args[1]}"
         ) from exc
     return defined, order
+
+
+def _names(source: str, schema: Json) -> list[tuple[str, str]]:
+    try:
+        return list(walk_names(schema))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise CatalogueError(f"{source}: invalid Avro schema: missing or wrong {exc}") from exc
+
+
+def _version(source: str, text: str) -> CatalogueSchema:
+    """A stored older version: one self-contained schema (named types inlined)."""
+    schema = _read_json(source, text)
+    try:
+        parsed = cast(dict[str, Any], parse_schema(schema, named_schemas={}))
+    except (SchemaParseException, UnknownType, ValueError, TypeError, KeyError) as exc:
+        raise CatalogueError(f"{source}: invalid Avro schema: {exc}") from exc
+    return _standalone(parsed["name"], source, parsed["__named_schemas"])
 
 
 def _standalone(name: str, source: str, named: Mapping[str, Any]) -> CatalogueSchema:

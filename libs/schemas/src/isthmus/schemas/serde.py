@@ -21,7 +21,6 @@ from confluent_kafka.serialization import (
 )
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.schema import to_parsing_canonical_form
-from fastavro.validation import ValidationError, validate
 
 from isthmus.schemas.catalogue import CatalogueSchema, SchemaCatalogue
 from isthmus.schemas.errors import (
@@ -32,6 +31,7 @@ from isthmus.schemas.errors import (
     UnknownSchemaIdError,
 )
 from isthmus.schemas.fingerprint import schema_fingerprint
+from isthmus.schemas.mismatch import mismatched_field
 from isthmus.schemas.registry import RegistryClient
 from isthmus.schemas.resolution import incompatibilities
 from isthmus.schemas.wire import WireFormat, confluent_header, read_header, single_object_header
@@ -104,16 +104,12 @@ class AvroSerializer(Serializer):
         return header
 
     def _mismatch(self, obj: Any, exc: Exception, topic: str | None) -> RecordMismatchError:
-        try:
-            validate(obj, self.schema.parsed, raise_errors=True)
-        except ValidationError as invalid:
-            detail = "; ".join(str(error) for error in invalid.errors)
-            field = _field_of(invalid, self.schema.name)
-            return RecordMismatchError(
-                f"record does not match {self.schema.name}: {detail}", field=field, topic=topic
-            )
+        field = mismatched_field(obj, self.schema.parsed)
+        where = f"field {field}" if field else "a value"
         return RecordMismatchError(
-            f"record does not match {self.schema.name}: {type(exc).__name__}: {exc}", topic=topic
+            f"record does not match {self.schema.name}: {where}: {type(exc).__name__}: {exc}",
+            field=field,
+            topic=topic,
         )
 
 
@@ -220,13 +216,3 @@ class AvroDeserializer(Deserializer):
             return self._catalogue.by_fingerprint(schema_fingerprint(canonical))
         except SchemaError:
             return None
-
-
-def _field_of(invalid: ValidationError, record_name: str) -> str | None:
-    """``Record.field`` of the first problem fastavro's validator names (paths are per record)."""
-    for error in invalid.errors:
-        token = str(error).split(" ", 1)[0].removeprefix("Field(").removesuffix(")")
-        parts = token.split(".")
-        if len(parts) >= 2:  # noqa: PLR2004 - record short name + field name
-            return ".".join(parts[-2:])
-    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from fastapi import APIRouter, Request
@@ -12,6 +13,7 @@ from isthmus.sandbox_d365.context import Sandbox
 from isthmus.sandbox_d365.entra import origin_of
 from isthmus.sandbox_d365.errors import NOT_MEMBER, DataverseError
 from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
+from isthmus.sandbox_d365.pipeline import LATENCY_KEY
 from isthmus.sandbox_d365.tokens import Caller, TokenRejectedError
 
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
@@ -72,6 +74,9 @@ def dataverse_router(sandbox: Sandbox) -> APIRouter:
             return _to_response(ApiResponse.of_error(error))
         started = time.perf_counter()
         try:
+            latency = request.scope.get("state", {}).get(LATENCY_KEY)
+            if latency:
+                await asyncio.sleep(latency / 1000)
             api_request = ApiRequest(
                 method=request.method,
                 path=path,

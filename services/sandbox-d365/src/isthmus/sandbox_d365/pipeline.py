@@ -18,6 +18,8 @@ from isthmus.sandbox_d365.faults import FaultRule, Faults
 from isthmus.sandbox_d365.throttling import REQUESTS_CODE
 
 ADMIN_PREFIX = "/_sandbox"
+API_PREFIX = "/api/data/"
+LATENCY_KEY = "fault_latency_ms"
 UNAUTHORIZED_HEADER = "WWW-Authenticate"
 
 
@@ -99,7 +101,11 @@ class SandboxMiddleware:
                 await self.app(scope, receive, send)
                 return
             latency, rule = self.faults.match(scope["method"], path)
-            if latency:
+            if latency and path.startswith(API_PREFIX) and rule is None:
+                # Web API latency is server work: it holds a concurrency slot and counts as
+                # execution time, so the route sleeps after admission (see dataverse_routes).
+                scope.setdefault("state", {})[LATENCY_KEY] = latency
+            elif latency:
                 await asyncio.sleep(latency / 1000)
             if rule is None:
                 await self.app(scope, receive, tracking_send)

@@ -173,12 +173,14 @@ class Records:
         pre = dict(current)
         row = dict(current)
         self._guard_closed_parent(table, row)
+        state_columns = {c for c in ("statecode", "statuscode") if c in payload.values}
         self._apply_state(table, row, payload.values, creating=False)
         row.update(payload.values)
         self._apply_binds(table, row, payload.binds, creating=False)
         row["modifiedon"] = now_iso()
         row["_modifiedby_value"] = user_id
         changed = set(payload.values) | {f"_{b.lookup}_value" for b in payload.binds}
+        changed |= {"statecode", "statuscode"} if state_columns else set()
         self._save(table, row, creating=False)
         self._emit("Update", table, row[table.key], pre, user_id, changed=changed)
         return self.store.get(table.logical, row[table.key]) or row

@@ -1,1 +1,217 @@
-"""pytest fixtures for sandbox_s4 (filled in by its component)."""
+"""pytest fixtures for the S/4HANA sandbox: one real HTTPS sandbox process per test session.
+
+Use ``sandbox_s4`` for the running process (URLs, credentials, CA file, admin helper) and
+``sandbox_s4_clean`` in tests that need fresh seed data, no faults and default settings::
+
+    def test_order(sandbox_s4_clean):
+        sandbox = sandbox_s4_clean
+        url = sandbox.service_url("API_SALES_ORDER_SRV")
+        client = httpx.Client(verify=sandbox.ssl_context(), auth=sandbox.basic_auth)
+        ...
+        assert len(sandbox.admin.calls(method="POST", path_contains="A_SalesOrder")) == 1
+
+Set ``ISTHMUS_TEST_SANDBOX_S4`` to the base URL of a running sandbox (and
+``ISTHMUS_TEST_SANDBOX_S4_CA`` to its CA file) to use it instead of starting one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from isthmus.devenv.ports import free_port
+from isthmus.devenv.process import ManagedProcess
+from isthmus.devenv.tls import LocalTls
+
+# Defaults of isthmus.sandbox_s4.settings (the sandbox process uses the same values).
+COMM_USER = "ISTHMUS_COMM"
+COMM_PASSWORD = "Isthmus-Sandbox-1"  # noqa: S105 - public sandbox credential
+OAUTH_CLIENT_ID = "ISTHMUS_OAUTH"
+OAUTH_CLIENT_SECRET = "Isthmus-OAuth-Secret-1"  # noqa: S105 - public sandbox credential
+ADMIN = "/_sandbox"
+
+
+class SandboxS4Admin:
+    """Calls the sandbox admin API (`/_sandbox/...`); see services/sandbox-s4/README.md."""
+
+    def __init__(self, *, base_url: str, ca_file: Path) -> None:
+        self.base_url = base_url
+        self._context = ssl.create_default_context(cafile=str(ca_file))
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        """One admin call; returns the decoded JSON answer (None for 204)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - https URL of the local sandbox
+            f"{self.base_url}{ADMIN}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30, context=self._context) as response:  # noqa: S310
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def reset(self, *, seed: bool = True) -> None:
+        """Wipe all state, faults and runtime settings; reload the seed catalogue."""
+        self.request("POST", "/reset", {"seed": seed})
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Activate a fault rule: ``add_fault(kind="throttle", path="*A_SalesOrder*", count=2)``."""
+        result: dict[str, Any] = self.request("POST", "/faults", rule)
+        return result
+
+    def clear_faults(self) -> None:
+        """Deactivate every fault rule."""
+        self.request("DELETE", "/faults")
+
+    def calls(
+        self, *, method: str | None = None, path_contains: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Calls the sandbox received (oldest first), optionally filtered."""
+        query = {k: v for k, v in {"method": method, "path_contains": path_contains}.items() if v}
+        result: list[dict[str, Any]] = self.request("GET", f"/calls?{urlencode(query)}")
+        return result
+
+    def clear_calls(self) -> None:
+        """Forget the call log."""
+        self.request("DELETE", "/calls")
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """Change runtime settings (page_size, require_if_match, csrf_ttl_s, token_ttl_s, ...)."""
+        result: dict[str, Any] = self.request("PUT", "/settings", changes)
+        return result
+
+    def expire_csrf(self) -> None:
+        """Invalidate every CSRF token (clients must fetch again)."""
+        self.request("POST", "/csrf/expire")
+
+    def expire_tokens(self) -> None:
+        """Invalidate every OAuth access token issued so far."""
+        self.request("POST", "/tokens/expire")
+
+    def billing_run(self, *, deliveries: list[str] | None = None) -> list[str]:
+        """Bill goods-issued deliveries (the billing run); return the billing document numbers."""
+        result: dict[str, list[str]] = self.request(
+            "POST", "/billing-run", {"deliveries": deliveries}
+        )
+        return result["billing_documents"]
+
+    def subscribe_events(
+        self,
+        *,
+        name: str,
+        endpoint: str,
+        topics: list[str] | None = None,
+        auth: dict[str, Any] | None = None,
+        qos: int = 1,
+        exempt_handshake: bool = False,
+    ) -> dict[str, Any]:
+        """Queue + topic subscription + webhook push in one call (handshake included)."""
+        body = {
+            "name": name,
+            "endpoint": endpoint,
+            "topics": topics or ["*"],
+            "auth": auth,
+            "qos": qos,
+            "exempt_handshake": exempt_handshake,
+        }
+        result: dict[str, Any] = self.request("POST", "/event-subscriptions", body)
+        return result
+
+    def deliveries(self, *, subscription: str | None = None) -> list[dict[str, Any]]:
+        """Webhook push attempts (status 0 = connection failed)."""
+        query = f"?subscription={subscription}" if subscription else ""
+        result: list[dict[str, Any]] = self.request("GET", f"/deliveries{query}")
+        return result
+
+
+@dataclass(frozen=True)
+class SandboxS4:
+    """A running S/4HANA sandbox."""
+
+    base_url: str
+    ca_file: Path
+    admin: SandboxS4Admin
+    user: str = COMM_USER
+    password: str = COMM_PASSWORD
+    client_id: str = OAUTH_CLIENT_ID
+    client_secret: str = OAUTH_CLIENT_SECRET
+
+    @property
+    def basic_auth(self) -> tuple[str, str]:
+        """(user, password) of the communication user."""
+        return (self.user, self.password)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context trusting the sandbox's CA (``httpx.Client(verify=...)``)."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth 2.0 client-credentials token endpoint."""
+        return f"{self.base_url}/sap/bc/sec/oauth2/token"
+
+    def service_url(self, service: str) -> str:
+        """Service root of an OData service, with the trailing slash."""
+        return f"{self.base_url}/sap/opu/odata/sap/{service}/"
+
+
+@pytest.fixture(scope="session")
+def sandbox_s4(
+    local_tls: LocalTls, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SandboxS4]:
+    """One sandbox process over HTTPS (local CA) on a free loopback port, seeded."""
+    external = os.environ.get("ISTHMUS_TEST_SANDBOX_S4")
+    if external:
+        ca_file = Path(os.environ.get("ISTHMUS_TEST_SANDBOX_S4_CA", str(local_tls.ca_cert)))
+        yield SandboxS4(external, ca_file, SandboxS4Admin(base_url=external, ca_file=ca_file))
+        return
+    folder = tmp_path_factory.mktemp("sandbox-s4")
+    port = free_port()
+    base_url = f"https://127.0.0.1:{port}"
+    process = ManagedProcess(
+        name="sandbox-s4",
+        argv=[
+            sys.executable,
+            "-m",
+            "isthmus.sandbox_s4",
+            "--port",
+            str(port),
+            "--db",
+            str(folder / "sandbox.db"),
+            "--tls-dir",
+            str(local_tls.ca_cert.parent),
+        ],
+        log_file=folder / "sandbox.log",
+        env={
+            "ISTHMUS_SANDBOX_S4_WEBHOOK_CA_FILE": str(local_tls.ca_cert),
+            "ISTHMUS_SANDBOX_S4_WEBHOOK_RETRY_BASE_S": "0.2",
+        },
+    )
+    process.start()
+    try:
+        process.wait_http_ready(f"{base_url}{ADMIN}/health", ca_file=local_tls.ca_cert)
+        yield SandboxS4(
+            base_url,
+            local_tls.ca_cert,
+            SandboxS4Admin(base_url=base_url, ca_file=local_tls.ca_cert),
+        )
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def sandbox_s4_clean(sandbox_s4: SandboxS4) -> SandboxS4:
+    """The session sandbox, reset to the seed catalogue with no faults before the test."""
+    sandbox_s4.admin.reset(seed=True)
+    return sandbox_s4

@@ -78,10 +78,15 @@ class Sandbox:
         Seeder(store=self.store, models=self.models).run()
 
     def reset(self, *, seed: bool) -> None:
-        """Forget all state (entities, queues, subscriptions, calls, faults), then reseed."""
+        """Forget all state (entities, queues, calls, faults, runtime settings), then reseed."""
         self.store.wipe()
         self.faults.clear()
         self.csrf.expire_all()
+        self.options.page_size = self.settings.page_size
+        self.options.require_if_match = self.settings.require_if_match
+        self.csrf.ttl_s = self.settings.csrf_ttl_s
+        self.auth.token_ttl_s = self.settings.token_ttl_s
+        self.bus.enabled = True
         if self.pusher is not None:
             self.pusher.reset()
         if seed:

@@ -93,8 +93,8 @@ def test_fields_from_avro_flattens_records_unions_and_arrays() -> None:
 
 
 def test_values_at_follows_paths_into_lists() -> None:
-    records = [{"a": {"b": [{"c": 1}, {"c": 2}]}}, {"a": None}]
     records: list[dict[str, Any]] = [{"a": {"b": [{"c": 1}, {"c": 2}]}}, {"a": None}]
+    assert values_at(records, "a.b[*].c") == [1, 2]
 
 
 def test_sales_order_suggestions_rank_the_right_source_first() -> None:

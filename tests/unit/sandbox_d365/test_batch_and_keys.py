@@ -1,0 +1,84 @@
+"""Batch parsing, key parsing and the throttling window (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from isthmus.sandbox_d365.batch import ChangeSet, Part, parse_batch
+from isthmus.sandbox_d365.catalogue import build_catalogue
+from isthmus.sandbox_d365.errors import DataverseError, QueryError
+from isthmus.sandbox_d365.refs import KeyRef, parse_key, parse_reference, split_path
+from isthmus.sandbox_d365.throttling import Limits, Throttle
+
+pytestmark = pytest.mark.unit
+CATALOGUE = build_catalogue()
+GUID = "7eb682f1-ca75-e511-80d4-00155d2a68d1"
+BATCH = (
+    "--batch_AAA\r\n"
+    "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    "GET /api/data/v9.2/accounts?$select=name HTTP/1.1\r\n\r\n"
+    "--batch_AAA\r\n"
+    "Content-Type: multipart/mixed; boundary=changeset_BBB\r\n\r\n"
+    "--changeset_BBB\r\n"
+    "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
+    "POST /api/data/v9.2/salesorders HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n"
+    '{"name": "x"}\r\n'
+    "--changeset_BBB\r\n"
+    "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\n"
+    "PATCH $1 HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n"
+    '{"description": "y"}\r\n'
+    "--changeset_BBB--\r\n"
+    "--batch_AAA--\r\n"
+).encode()
+
+
+def test_parses_parts_and_change_sets() -> None:
+    items = parse_batch(BATCH, 'multipart/mixed; boundary="batch_AAA"')
+    assert isinstance(items[0], Part)
+    assert (items[0].method, items[0].url, items[0].body) == ("GET", "/api/data/v9.2/accounts?$select=name", b"")
+    change_set = items[1]
+    assert isinstance(change_set, ChangeSet)
+    assert [(p.method, p.url, p.content_id) for p in change_set.parts] == [
+        ("POST", "/api/data/v9.2/salesorders", "1"),
+        ("PATCH", "$1", "2"),
+    ]
+    assert change_set.parts[0].body == b'{"name": "x"}'
+
+
+def test_batch_without_boundary_is_rejected() -> None:
+    with pytest.raises(QueryError):
+        parse_batch(BATCH, "application/json")
+
+
+def test_keys_by_id_alternate_key_and_undeclared_key() -> None:
+    accounts = CATALOGUE.by_set["accounts"]
+    assert parse_key(GUID.upper(), accounts) == KeyRef(row_id=GUID)
+    assert parse_key(f"accountid={GUID}", accounts) == KeyRef(row_id=GUID)
+    assert parse_key("accountnumber='O''Brien'", accounts) == KeyRef(values=(("accountnumber", "O'Brien"),))
+    with pytest.raises(QueryError):
+        parse_key("telephone1='1'", accounts)
+
+
+def test_paths_and_bind_references() -> None:
+    path = split_path(f"salesorders({GUID})/order_details")
+    assert (path.entity_set, path.key, path.rest) == ("salesorders", GUID, ("order_details",))
+    assert split_path("accounts(name='a/b)')").key == "name='a/b)'"
+    for value in (f"/accounts({GUID})", f"accounts({GUID})", f"https://org.crm.dynamics.com/api/data/v9.2/accounts({GUID})"):
+        table, ref = parse_reference(value, CATALOGUE)
+        assert (table.logical, ref.row_id) == ("account", GUID)
+
+
+def test_throttle_counts_requests_and_concurrency() -> None:
+    throttle = Throttle(Limits(requests=2, execution_ms=1000, window_s=300, concurrency=1))
+    throttle.enter("u")
+    with pytest.raises(DataverseError) as concurrent:
+        throttle.enter("u")
+    assert concurrent.value.code == "0x80072326"
+    throttle.leave("u", elapsed_ms=1)
+    throttle.enter("u")
+    throttle.leave("u", elapsed_ms=1)
+    with pytest.raises(DataverseError) as counted:
+        throttle.enter("u")
+    assert (counted.value.status, counted.value.code) == (429, "0x80072322")
+    assert int(counted.value.headers["Retry-After"]) >= 299
+    throttle.enter("other-user")

@@ -1,0 +1,44 @@
+"""The SQLite-backed store: atomic transactions, key index, persistence (pure, temp files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from isthmus.sandbox_d365.store import Store
+
+pytestmark = pytest.mark.unit
+KEYS = {"account": (("accountnumber",),)}
+
+
+def test_rollback_restores_rows_index_and_version(tmp_path: Path) -> None:
+    store = Store(path=tmp_path / "db.sqlite", keys=KEYS)
+    store.put("account", "a", {"accountid": "a", "accountnumber": "A-1"})
+    version = store.version
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("account", "a", {"accountid": "a", "accountnumber": "A-2"})
+        store.put("account", "b", {"accountid": "b", "accountnumber": "B-1"})
+        store.delete("account", "a")
+        raise RuntimeError("boom")
+    assert store.get("account", "a") == {"accountid": "a", "accountnumber": "A-1", "versionnumber": version}
+    assert store.get("account", "b") is None
+    assert store.find_key("account", ("accountnumber",), ("A-1",)) == "a"
+    assert store.find_key("account", ("accountnumber",), ("B-1",)) is None
+    assert store.version == version
+    assert store.tombstones("account", 0) == []
+
+
+def test_rows_and_tombstones_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    store = Store(path=path, keys=KEYS)
+    store.put("account", "a", {"accountid": "a", "accountnumber": "A-1"})
+    store.put("account", "b", {"accountid": "b"})
+    store.delete("account", "b")
+    version = store.version
+    store.close()
+    reopened = Store(path=path, keys=KEYS)
+    assert reopened.find_key("account", ("accountnumber",), ("A-1",)) == "a"
+    assert [row_id for row_id, _ in reopened.tombstones("account", 0)] == ["b"]
+    assert reopened.version == version
+    reopened.close()

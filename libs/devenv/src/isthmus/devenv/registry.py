@@ -107,6 +107,7 @@ class LocalRegistry:
         self._dist_dir = dist_dir
         self._requested_port = port
         self._heap = heap
+        self._process: ManagedProcess | None = None
 
     @property
     def _state_file(self) -> Path:
@@ -166,6 +167,7 @@ class LocalRegistry:
             name="apicurio-registry", argv=self._argv(jar, state), log_file=self.log_file
         )
         process.start()
+        self._process = process  # keep the handle: it reaps the JVM when we stop it ourselves
         self._pid_file.write_text(str(process.pid))
         try:
             process.wait_http_ready(state.url + "/subjects", timeout_s=_READY_TIMEOUT_S)
@@ -179,7 +181,11 @@ class LocalRegistry:
     def down(self) -> None:
         """Stop the registry (SIGTERM, SIGKILL after a timeout). Idempotent."""
         pid = self.pid()
-        if pid is None:
+        if self._process is not None and self._process.pid == pid:
+            self._process.stop(timeout_s=_STOP_TIMEOUT_S)
+            self._process = None
+        if pid is None or self.pid() is None:
+            self._pid_file.unlink(missing_ok=True)
             return
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + _STOP_TIMEOUT_S

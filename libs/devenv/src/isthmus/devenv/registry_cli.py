@@ -41,8 +41,11 @@ def register_schemas(*, root: Path, url: str) -> list[Registration]:
     topics = load_catalogue(root / "deploy" / "topics.yaml")
     subjects = topic_subjects((topic.name, topic.value_schema) for topic in topics)
     registry = RegistryClient(client=SchemaRegistryClient({"url": url}))
-    catalogue = SchemaCatalogue.load(root / "schemas")
-    return register_catalogue(registry=registry, catalogue=catalogue, subjects=subjects)
+    try:
+        catalogue = SchemaCatalogue.load(root / "schemas")
+        return register_catalogue(registry=registry, catalogue=catalogue, subjects=subjects)
+    finally:
+        registry.close()
 
 
 @registry_app.command("up")

@@ -51,6 +51,17 @@ class SerdeFactory:
             registry = RegistryClient(client=SchemaRegistryClient(settings.registry_config()))
         self.registry = registry
 
+    def close(self) -> None:
+        """Close the registry client's connections (serializers built here stop working)."""
+        if self.registry is not None:
+            self.registry.close()
+
+    def __enter__(self) -> SerdeFactory:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def serializer(self, *, value_schema: str) -> AvroSerializer:
         """A serializer for records of ``value_schema`` (full Avro name).
 

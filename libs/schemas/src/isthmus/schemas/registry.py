@@ -36,7 +36,7 @@ class RegistryClient:
 
     def __init__(self, *, client: SchemaRegistryClient) -> None:
         self._client = client
-        self._ids: dict[tuple[str, str], int] = {}
+        self._ids: dict[tuple[str, int], int] = {}
         self._schemas: dict[int, Any] = {}
         self._lock = threading.Lock()
 
@@ -48,7 +48,7 @@ class RegistryClient:
             RegistryRejectedError: the registry refused the schema, or it is not registered and
                 ``register`` is false.
         """
-        key = (subject, schema.name)
+        key = (subject, schema.fingerprint)
         cached = self._ids.get(key)
         if cached is not None:
             return cached
@@ -95,6 +95,10 @@ class RegistryClient:
         self._call(
             lambda: self._client.set_compatibility(subject_name=subject, level=COMPATIBILITY)
         )
+
+    def close(self) -> None:
+        """Close the HTTP connections of the underlying client."""
+        self._client.close()
 
     def subjects(self) -> list[str]:
         """Every subject the registry holds.

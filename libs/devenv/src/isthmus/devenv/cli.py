@@ -17,11 +17,13 @@ from isthmus.devenv.broker import BrokerError
 from isthmus.devenv.environment import DEFAULT_KAFKA_PORT, local_kafka
 from isthmus.devenv.jars import ensure_jars
 from isthmus.devenv.paths import find_root, local_dir
-from isthmus.devenv.registry_cli import registry_app
+from isthmus.devenv.registry import RegistryError, local_registry
+from isthmus.devenv.registry_cli import register_schemas, registry_app
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.errors import IsthmusKafkaError
 from isthmus.kafka.provisioning import TopicProvisioner
 from isthmus.kafka.strimzi import strimzi_topics
+from isthmus.schemas.errors import SchemaError
 
 app = typer.Typer(help="Isthmus local environment.", no_args_is_help=True)
 kafka_app = typer.Typer(help="The local single-node Kafka broker (KRaft).", no_args_is_help=True)
@@ -170,6 +172,7 @@ def run(port: Port = DEFAULT_KAFKA_PORT) -> None:
     """Start the broker and topics, print how to reach them, and stop everything on Ctrl-C."""
     root = find_root()
     broker = local_kafka(root=root, port=port)
+    registry = local_registry(root=root)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -183,15 +186,19 @@ def run(port: Port = DEFAULT_KAFKA_PORT) -> None:
         )
         del provisioner  # closes its admin connection before the broker goes away
         out.print(f"topics provisioned ({len(applied.changes)} changes)")
+        registry_url = registry.up().url
+        registered = register_schemas(root=root, url=registry_url)
+        out.print(f"schema registry {registry_url}: {len(registered)} subjects, BACKWARD")
         out.print(
             f"[bold green]ready[/bold green]: kafka bootstrap.servers={state.bootstrap_servers}; "
             "press Ctrl-C to stop"
         )
         stop.wait()
-    except (BrokerError, IsthmusKafkaError) as exc:
+    except (BrokerError, IsthmusKafkaError, RegistryError, SchemaError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     finally:
         out.print("stopping...")
+        registry.down()
         broker.down()
         out.print("stopped")

@@ -1,4 +1,4 @@
-"""Contract tests for change tracking and ``$batch`` (dataverse.md §11 items 15–16)."""
+"""Contract tests for change tracking and ``$batch`` (dataverse.md §11 items 15-16)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def test_item_15_change_tracking_delta_links_and_tombstones(api: httpx.Client) -
     quiet = api.get(delta_link, headers=tracking).json()
     assert quiet["value"] == []
     assert quiet["@odata.context"].endswith("/$delta")
-    new = api.post("accounts", json={"name": "Delta Ltd"}, headers={"Prefer": "return=representation"}).json()
+    new = api.post(
+        "accounts", json={"name": "Delta Ltd"}, headers={"Prefer": "return=representation"}
+    ).json()
     api.patch(f"accounts({ACCOUNT})", json={"name": "Contoso Retail AG"}).raise_for_status()
     doomed = sid("account:C-10004")
     api.delete(f"contacts({sid('contact:C-10004')})").raise_for_status()
@@ -51,7 +53,9 @@ def test_item_15_change_tracking_delta_links_and_tombstones(api: httpx.Client) -
     for option in ("$filter=name eq 'x'", "$orderby=name", "$expand=primarycontactid", "$top=1"):
         rejected = api.get(f"accounts?{option}", headers=tracking)
         assert rejected.status_code == 400
-        assert "isn't supported when Change Tracking is enabled" in rejected.json()["error"]["message"]
+        assert (
+            "isn't supported when Change Tracking is enabled" in rejected.json()["error"]["message"]
+        )
 
 
 def _batch(parts: list[str], boundary: str) -> bytes:
@@ -72,21 +76,36 @@ def _request(method: str, url: str, body: str | None = None, content_id: str | N
 
 def _change_set(parts: list[str]) -> tuple[str, str]:
     boundary = f"changeset_{uuid.uuid4().hex[:8]}"
-    return f"Content-Type: multipart/mixed; boundary={boundary}\r\n\r\n" + _batch(parts, boundary).decode(), boundary
+    return f"Content-Type: multipart/mixed; boundary={boundary}\r\n\r\n" + _batch(
+        parts, boundary
+    ).decode(), boundary
 
 
-def test_item_16_batch_changesets_content_id_and_errors(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
-    order = (f'{{"name": "Batch order", "customerid_account@odata.bind": "/accounts({ACCOUNT})", '
-             f'"pricelevelid@odata.bind": "/pricelevels({sid("pricelevel:default")})"}}')
-    line = f'{{"salesorderid@odata.bind": "$1", "productid@odata.bind": "/products({sid("product:TG11")})", "quantity": 3}}'
-    change_set, _ = _change_set([
-        _request("POST", "/api/data/v9.2/salesorders", order, "1"),
-        _request("POST", "salesorderdetails", line, "2"),
-        _request("PATCH", "$1", '{"description": "patched through Content-ID"}', "3"),
-    ])
-    parts = [_request("GET", f"{sandbox_d365_clean.api_url}/accounts({ACCOUNT})?$select=name"), change_set]
-    response = api.post("$batch", content=_batch(parts, "batch_1"),
-                        headers={"Content-Type": "multipart/mixed; boundary=batch_1"})
+def test_item_16_batch_changesets_content_id_and_errors(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
+    order = (
+        f'{{"name": "Batch order", "customerid_account@odata.bind": "/accounts({ACCOUNT})", '
+        f'"pricelevelid@odata.bind": "/pricelevels({sid("pricelevel:default")})"}}'
+    )
+    bike = f"/products({sid('product:TG11')})"
+    line = f'{{"salesorderid@odata.bind": "$1", "productid@odata.bind": "{bike}", "quantity": 3}}'
+    change_set, _ = _change_set(
+        [
+            _request("POST", "/api/data/v9.2/salesorders", order, "1"),
+            _request("POST", "salesorderdetails", line, "2"),
+            _request("PATCH", "$1", '{"description": "patched through Content-ID"}', "3"),
+        ]
+    )
+    parts = [
+        _request("GET", f"{sandbox_d365_clean.api_url}/accounts({ACCOUNT})?$select=name"),
+        change_set,
+    ]
+    response = api.post(
+        "$batch",
+        content=_batch(parts, "batch_1"),
+        headers={"Content-Type": "multipart/mixed; boundary=batch_1"},
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("multipart/mixed; boundary=batchresponse_")
     text = response.text
@@ -94,34 +113,58 @@ def test_item_16_batch_changesets_content_id_and_errors(api: httpx.Client, sandb
     assert text.count("HTTP/1.1 204 No Content") == 3
     assert "Content-ID: 2" in text
     assert "Contoso Retail GmbH" in text
-    orders = api.get("salesorders?$filter=name eq 'Batch order'&$select=totalamount,description").json()["value"]
+    orders = api.get(
+        "salesorders?$filter=name eq 'Batch order'&$select=totalamount,description"
+    ).json()["value"]
     assert len(orders) == 1
     assert orders[0]["description"] == "patched through Content-ID"
     assert orders[0]["totalamount"] == 3 * 1199.0
 
-    failing, _ = _change_set([
-        _request("POST", "accounts", '{"name": "Rolled back"}', "1"),
-        _request("POST", "accounts", '{"name": "bad", "nosuchcolumn": 1}', "2"),
-    ])
+    failing, _ = _change_set(
+        [
+            _request("POST", "accounts", '{"name": "Rolled back"}', "1"),
+            _request("POST", "accounts", '{"name": "bad", "nosuchcolumn": 1}', "2"),
+        ]
+    )
     after = _request("POST", "accounts", '{"name": "After the failure"}')
-    stopped = api.post("$batch", content=_batch([failing, after], "b2"), headers={"Content-Type": "multipart/mixed; boundary=b2"})
+    stopped = api.post(
+        "$batch",
+        content=_batch([failing, after], "b2"),
+        headers={"Content-Type": "multipart/mixed; boundary=b2"},
+    )
     assert stopped.status_code == 400
     assert api.get("accounts?$filter=name eq 'Rolled back'").json()["value"] == []
     assert api.get("accounts?$filter=name eq 'After the failure'").json()["value"] == []
 
-    continued = api.post("$batch", content=_batch([failing, after], "b3"),
-                         headers={"Content-Type": "multipart/mixed; boundary=b3", "Prefer": "odata.continue-on-error"})
+    continued = api.post(
+        "$batch",
+        content=_batch([failing, after], "b3"),
+        headers={
+            "Content-Type": "multipart/mixed; boundary=b3",
+            "Prefer": "odata.continue-on-error",
+        },
+    )
     assert continued.status_code == 200
     assert "REQ_ID" in continued.text
     assert len(api.get("accounts?$filter=name eq 'After the failure'").json()["value"]) == 1
     assert api.get("accounts?$filter=name eq 'Rolled back'").json()["value"] == []
 
-    dangling = api.post("$batch", content=_batch([_change_set([_request("PATCH", "$9", "{}", "1")])[0]], "b4"),
-                        headers={"Content-Type": "multipart/mixed; boundary=b4"})
+    dangling = api.post(
+        "$batch",
+        content=_batch([_change_set([_request("PATCH", "$9", "{}", "1")])[0]], "b4"),
+        headers={"Content-Type": "multipart/mixed; boundary=b4"},
+    )
     assert "Content-ID Reference: '$9' does not exist in the batch context." in dangling.text
-    get_in_change_set = api.post("$batch", content=_batch([_change_set([_request("GET", "accounts")])[0]], "b5"),
-                                 headers={"Content-Type": "multipart/mixed; boundary=b5"})
+    get_in_change_set = api.post(
+        "$batch",
+        content=_batch([_change_set([_request("GET", "accounts")])[0]], "b5"),
+        headers={"Content-Type": "multipart/mixed; boundary=b5"},
+    )
     assert get_in_change_set.status_code == 400
     too_many = [_request("GET", "accounts?$top=1")] * 1001
-    limit = api.post("$batch", content=_batch(too_many, "b6"), headers={"Content-Type": "multipart/mixed; boundary=b6"})
+    limit = api.post(
+        "$batch",
+        content=_batch(too_many, "b6"),
+        headers={"Content-Type": "multipart/mixed; boundary=b6"},
+    )
     assert limit.status_code == 400

@@ -20,8 +20,17 @@ pytestmark = pytest.mark.integration
 def _start(tmp_path: Path, local_tls: LocalTls, port: int) -> ManagedProcess:
     process = ManagedProcess(
         name="sandbox-d365-restart",
-        argv=[sys.executable, "-m", "isthmus.sandbox_d365", "--port", str(port),
-              "--db", str(tmp_path / "org.sqlite"), "--tls-dir", str(local_tls.ca_cert.parent)],
+        argv=[
+            sys.executable,
+            "-m",
+            "isthmus.sandbox_d365",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "org.sqlite"),
+            "--tls-dir",
+            str(local_tls.ca_cert.parent),
+        ],
         log_file=tmp_path / "sandbox.log",
     )
     process.start()
@@ -35,21 +44,36 @@ def test_rows_and_signing_key_survive_a_restart(tmp_path: Path, local_tls: Local
     verify = ssl.create_default_context(cafile=str(local_tls.ca_cert))
     process = _start(tmp_path, local_tls, port)
     try:
-        token = httpx.post(f"{base}/{TENANT_ID}/oauth2/v2.0/token", verify=verify, data={
-            "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            "scope": f"{ORG_URL}/.default"}).json()["access_token"]
+        token = httpx.post(
+            f"{base}/{TENANT_ID}/oauth2/v2.0/token",
+            verify=verify,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "scope": f"{ORG_URL}/.default",
+            },
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        created = httpx.post(f"{base}/api/data/v9.2/accounts", json={"name": "Durable", "accountnumber": "D-1"},
-                             headers=headers, verify=verify)
+        created = httpx.post(
+            f"{base}/api/data/v9.2/accounts",
+            json={"name": "Durable", "accountnumber": "D-1"},
+            headers=headers,
+            verify=verify,
+        )
         assert created.status_code == 204
     finally:
         process.stop()
     process = _start(tmp_path, local_tls, port)
     try:
-        again = httpx.get(f"{base}/api/data/v9.2/accounts(accountnumber='D-1')", headers=headers, verify=verify)
+        again = httpx.get(
+            f"{base}/api/data/v9.2/accounts(accountnumber='D-1')", headers=headers, verify=verify
+        )
         assert again.status_code == 200
         assert again.json()["name"] == "Durable"
-        products = httpx.get(f"{base}/api/data/v9.2/products/$count", headers=headers, verify=verify)
+        products = httpx.get(
+            f"{base}/api/data/v9.2/products/$count", headers=headers, verify=verify
+        )
         assert products.text == "6"
     finally:
         process.stop()

@@ -21,7 +21,9 @@ def api(sandbox_d365_clean: SandboxD365) -> Iterator[httpx.Client]:
 
 
 def test_item_17_request_count_limit(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
-    sandbox_d365_clean.admin.set_throttling(requests=3, execution_ms=10_000_000, window_s=60, concurrency=52)
+    sandbox_d365_clean.admin.set_throttling(
+        requests=3, execution_ms=10_000_000, window_s=60, concurrency=52
+    )
     for _ in range(3):
         ok = api.get("WhoAmI")
         assert ok.status_code == 200
@@ -29,14 +31,18 @@ def test_item_17_request_count_limit(api: httpx.Client, sandbox_d365_clean: Sand
     throttled = api.get("WhoAmI")
     assert throttled.status_code == 429
     assert int(throttled.headers["Retry-After"]) >= 1
-    assert throttled.json() == {"error": {
-        "code": "0x80072322",
-        "message": "Number of requests exceeded the limit of 3 over time window of 60 seconds.",
-    }}
+    assert throttled.json() == {
+        "error": {
+            "code": "0x80072322",
+            "message": "Number of requests exceeded the limit of 3 over time window of 60 seconds.",
+        }
+    }
 
 
 def test_item_17_window_slides(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
-    sandbox_d365_clean.admin.set_throttling(requests=2, execution_ms=10_000_000, window_s=1, concurrency=52)
+    sandbox_d365_clean.admin.set_throttling(
+        requests=2, execution_ms=10_000_000, window_s=1, concurrency=52
+    )
     assert [api.get("WhoAmI").status_code for _ in range(3)] == [200, 200, 429]
     deadline = time.monotonic() + 10
     status = 429
@@ -49,31 +55,43 @@ def test_item_17_window_slides(api: httpx.Client, sandbox_d365_clean: SandboxD36
 
 
 def test_item_17_execution_time_limit(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
-    sandbox_d365_clean.admin.set_throttling(requests=1000, execution_ms=50, window_s=60, concurrency=52)
-    sandbox_d365_clean.admin.add_fault(kind="latency", path="/api/data/v9.2/WhoAmI", latency_ms=80, times=1)
+    sandbox_d365_clean.admin.set_throttling(
+        requests=1000, execution_ms=50, window_s=60, concurrency=52
+    )
+    sandbox_d365_clean.admin.add_fault(
+        kind="latency", path="/api/data/v9.2/WhoAmI", latency_ms=80, times=1
+    )
     assert api.get("WhoAmI").status_code == 200
     throttled = api.get("WhoAmI")
     assert throttled.status_code == 429
     assert throttled.json()["error"]["code"] == "0x80072321"
     assert throttled.json()["error"]["message"].startswith(
-        "Combined execution time of incoming requests exceeded limit of 50 milliseconds over time window of 60 seconds."
+        "Combined execution time of incoming requests exceeded limit of 50 milliseconds over "
+        "time window of 60 seconds."
     )
 
 
 def test_item_17_concurrency_limit(sandbox_d365_clean: SandboxD365) -> None:
     admin = sandbox_d365_clean.admin
     admin.set_throttling(requests=1000, execution_ms=10_000_000, window_s=60, concurrency=1)
-    admin.add_fault(kind="latency", path="/api/data/v9.2/accounts", method="GET", latency_ms=3000, times=1)
+    admin.add_fault(
+        kind="latency", path="/api/data/v9.2/accounts", method="GET", latency_ms=3000, times=1
+    )
     slow_status: list[int] = []
     with sandbox_d365_clean.api_client() as slow_client, sandbox_d365_clean.api_client() as client:
-        worker = threading.Thread(target=lambda: slow_status.append(slow_client.get("accounts").status_code))
+        worker = threading.Thread(
+            target=lambda: slow_status.append(slow_client.get("accounts").status_code)
+        )
         worker.start()
         codes: set[str] = set()
         while worker.is_alive() and "0x80072326" not in codes:
             response = client.get("WhoAmI")
             if response.status_code == 429:
                 codes.add(response.json()["error"]["code"])
-                assert response.json()["error"]["message"] == "Number of concurrent requests exceeded the limit of 1."
+                assert (
+                    response.json()["error"]["message"]
+                    == "Number of concurrent requests exceeded the limit of 1."
+                )
                 assert "Retry-After" in response.headers
             time.sleep(0.05)
         worker.join(timeout=30)
@@ -81,9 +99,18 @@ def test_item_17_concurrency_limit(sandbox_d365_clean: SandboxD365) -> None:
     assert slow_status == [200]
 
 
-def test_fault_503_then_success_creates_exactly_once(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
+def test_fault_503_then_success_creates_exactly_once(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
     admin = sandbox_d365_clean.admin
-    admin.add_fault(kind="status", status=503, path="/api/data/v9.2/salesorders", method="POST", times=2, retry_after=1)
+    admin.add_fault(
+        kind="status",
+        status=503,
+        path="/api/data/v9.2/salesorders",
+        method="POST",
+        times=2,
+        retry_after=1,
+    )
     body = {"name": "Retried order"}
     statuses = []
     for _ in range(3):
@@ -100,15 +127,21 @@ def test_fault_503_then_success_creates_exactly_once(api: httpx.Client, sandbox_
     assert len(api.get("salesorders?$filter=name eq 'Retried order'").json()["value"]) == 1
 
 
-def test_fault_429_burst_with_retry_after(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
-    sandbox_d365_clean.admin.add_fault(kind="throttle", path="/api/data/v9.2/*", retry_after=2, times=3)
+def test_fault_429_burst_with_retry_after(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
+    sandbox_d365_clean.admin.add_fault(
+        kind="throttle", path="/api/data/v9.2/*", retry_after=2, times=3
+    )
     burst = [api.get("accounts") for _ in range(4)]
     assert [r.status_code for r in burst] == [429, 429, 429, 200]
     assert burst[0].headers["Retry-After"] == "2"
     assert burst[0].json()["error"]["code"] == "0x80072322"
 
 
-def test_fault_rate_zero_never_fires_and_rate_one_always(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
+def test_fault_rate_zero_never_fires_and_rate_one_always(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
     admin = sandbox_d365_clean.admin
     admin.add_fault(kind="status", status=500, path="/api/data/v9.2/contacts*", rate=0.0)
     assert all(api.get("contacts").status_code == 200 for _ in range(5))
@@ -117,7 +150,9 @@ def test_fault_rate_zero_never_fires_and_rate_one_always(api: httpx.Client, sand
     assert {api.get("contacts").status_code for _ in range(3)} == {502}
 
 
-def test_fault_token_expiry_and_connection_drop(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
+def test_fault_token_expiry_and_connection_drop(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
     admin = sandbox_d365_clean.admin
     admin.add_fault(kind="token_expired", path="/api/data/v9.2/accounts", times=1)
     expired = api.get("accounts")

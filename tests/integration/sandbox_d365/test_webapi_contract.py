@@ -1,4 +1,4 @@
-"""Contract tests for the Web API (dataverse.md §11 items 6–14), with httpx."""
+"""Contract tests for the Web API (dataverse.md §11 items 6-14), with httpx."""
 
 from __future__ import annotations
 
@@ -35,9 +35,19 @@ def _order(api: httpx.Client, **extra: object) -> dict[str, object]:
         "transactioncurrencyid@odata.bind": f"/transactioncurrencies({USD})",
         "requestdeliveryby": "2025-07-01",
         "order_details": [
-            {"productid@odata.bind": f"/products({BIKE})", "uomid@odata.bind": f"/uoms({PRIMARY_UNIT})", "quantity": 2},
-            {"productid@odata.bind": f"/products({NOTEBOOK})", "quantity": 1, "priceperunit": 900.0,
-             "ispriceoverridden": True, "manualdiscountamount": 50.0, "tax": 10.0},
+            {
+                "productid@odata.bind": f"/products({BIKE})",
+                "uomid@odata.bind": f"/uoms({PRIMARY_UNIT})",
+                "quantity": 2,
+            },
+            {
+                "productid@odata.bind": f"/products({NOTEBOOK})",
+                "quantity": 1,
+                "priceperunit": 900.0,
+                "ispriceoverridden": True,
+                "manualdiscountamount": 50.0,
+                "tax": 10.0,
+            },
         ],
         **extra,
     }
@@ -46,7 +56,9 @@ def _order(api: httpx.Client, **extra: object) -> dict[str, object]:
     return dict(response.json())
 
 
-def test_item_06_base_path_headers_and_error_shape(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
+def test_item_06_base_path_headers_and_error_shape(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
     for version in ("v9.0", "v9.1", "v9.2"):
         response = api.get(f"{sandbox_d365_clean.base_url}/api/data/{version}/accounts?$top=1")
         assert response.status_code == 200
@@ -60,8 +72,19 @@ def test_item_06_base_path_headers_and_error_shape(api: httpx.Client, sandbox_d3
 
 
 def test_item_07_entity_sets_and_server_generated_keys(api: httpx.Client) -> None:
-    for entity_set in ("accounts", "contacts", "products", "uoms", "uomschedules", "pricelevels",
-                       "transactioncurrencies", "salesorders", "salesorderdetails", "invoices", "invoicedetails"):
+    for entity_set in (
+        "accounts",
+        "contacts",
+        "products",
+        "uoms",
+        "uomschedules",
+        "pricelevels",
+        "transactioncurrencies",
+        "salesorders",
+        "salesorderdetails",
+        "invoices",
+        "invoicedetails",
+    ):
         assert api.get(entity_set).status_code == 200, entity_set
     created = api.post("accounts", json={"name": "Generated key"}, headers=REPRESENTATION).json()
     assert len(created["accountid"]) == 36
@@ -70,7 +93,9 @@ def test_item_07_entity_sets_and_server_generated_keys(api: httpx.Client) -> Non
     assert api.get(f"accounts({chosen})").json()["name"] == "Chosen key"
 
 
-def test_item_08_post_204_with_entity_id_or_201_with_representation(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
+def test_item_08_post_204_with_entity_id_or_201_with_representation(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
     plain = api.post("accounts", json={"name": "Contoso", "accountnumber": "A-1000"})
     assert plain.status_code == 204
     assert plain.content == b""
@@ -107,15 +132,17 @@ def test_item_10_upsert_and_conditional_writes(api: httpx.Client) -> None:
     assert created.status_code == 201
     etag = created.json()["@odata.etag"]
     assert api.patch(url, json={"name": "Again"}).status_code == 204
-    assert api.patch(url, json={"name": "x"}, headers={"If-None-Match": "*"}).json()["error"]["message"] == (
-        "A record with matching key values already exists."
-    )
+    assert api.patch(url, json={"name": "x"}, headers={"If-None-Match": "*"}).json()["error"][
+        "message"
+    ] == ("A record with matching key values already exists.")
     stale = api.patch(url, json={"name": "Stale"}, headers={"If-Match": etag})
     assert stale.status_code == 412
     assert stale.json()["error"]["message"] == (
         "The version of the existing record doesn't match the RowVersion property provided."
     )
-    updated = api.patch(url, json={"name": "Changed", "accountnumber": "OTHER"}, headers=REPRESENTATION)
+    updated = api.patch(
+        url, json={"name": "Changed", "accountnumber": "OTHER"}, headers=REPRESENTATION
+    )
     assert updated.status_code == 200
     assert updated.json()["accountnumber"] == "UP-1"
     current = api.get(url)
@@ -134,18 +161,40 @@ def test_item_11_odata_bind_lookups_and_deep_insert(api: httpx.Client) -> None:
     assert len(lines) == 2
     assert {line["_productid_value"] for line in lines} == {BIKE, NOTEBOOK}
     assert all(line["_salesorderid_value"] == order["salesorderid"] for line in lines)
-    contact = api.post("contacts", headers=REPRESENTATION, json={
-        "firstname": "Jo", "lastname": "Doe", "parentcustomerid_account@odata.bind": f"accounts(accountnumber='C-10001')"}).json()
+    contact = api.post(
+        "contacts",
+        headers=REPRESENTATION,
+        json={
+            "firstname": "Jo",
+            "lastname": "Doe",
+            "parentcustomerid_account@odata.bind": "accounts(accountnumber='C-10001')",
+        },
+    ).json()
     assert contact["_parentcustomerid_value"] == ACCOUNT
     assert contact["fullname"] == "Jo Doe"
-    product = api.post("products", headers=REPRESENTATION, json={
-        "name": "New", "productnumber": "NEW-1", "quantitydecimal": 0,
-        "defaultuomscheduleid@odata.bind": f"/uomschedules({sid('uomschedule:default')})",
-        "defaultuomid@odata.bind": f"/uoms({PRIMARY_UNIT})"}).json()
+    product = api.post(
+        "products",
+        headers=REPRESENTATION,
+        json={
+            "name": "New",
+            "productnumber": "NEW-1",
+            "quantitydecimal": 0,
+            "defaultuomscheduleid@odata.bind": f"/uomschedules({sid('uomschedule:default')})",
+            "defaultuomid@odata.bind": f"/uoms({PRIMARY_UNIT})",
+        },
+    ).json()
     assert product["_defaultuomid_value"] == PRIMARY_UNIT
-    wrong = api.post("salesorders", json={"name": "x", "customerid@odata.bind": f"/accounts({ACCOUNT})"})
+    wrong = api.post(
+        "salesorders", json={"name": "x", "customerid@odata.bind": f"/accounts({ACCOUNT})"}
+    )
     assert wrong.status_code == 400
-    gone = api.post("salesorders", json={"name": "x", "customerid_account@odata.bind": "/accounts(00000000-0000-0000-0000-000000000009)"})
+    gone = api.post(
+        "salesorders",
+        json={
+            "name": "x",
+            "customerid_account@odata.bind": "/accounts(00000000-0000-0000-0000-000000000009)",
+        },
+    )
     assert gone.status_code == 404
     direct = api.post("salesorders", json={"name": "x", "_customerid_value": ACCOUNT})
     assert direct.status_code == 400
@@ -154,7 +203,10 @@ def test_item_11_odata_bind_lookups_and_deep_insert(api: httpx.Client) -> None:
 def test_item_12_computed_fields(api: httpx.Client) -> None:
     order = _order(api, freightamount=20.0)
     assert str(order["ordernumber"]).startswith("ORD-")
-    lines = {l["_productid_value"]: l for l in api.get(f"salesorders({order['salesorderid']})/order_details").json()["value"]}
+    lines = {
+        line["_productid_value"]: line
+        for line in api.get(f"salesorders({order['salesorderid']})/order_details").json()["value"]
+    }
     assert lines[BIKE]["priceperunit"] == 1199.0
     assert lines[BIKE]["baseamount"] == 2398.0
     assert lines[BIKE]["extendedamount"] == 2398.0
@@ -172,23 +224,41 @@ def test_item_12_computed_fields(api: httpx.Client) -> None:
     assert str(invoice["invoicenumber"]).startswith("INV-")
 
 
-def test_item_13_query_options_and_paging(api: httpx.Client, sandbox_d365_clean: SandboxD365) -> None:
-    products = api.get("products?$select=productnumber,price&$filter=price gt 500 and price le 1200&$orderby=price desc").json()
+def test_item_13_query_options_and_paging(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
+    products = api.get(
+        "products?$select=productnumber,price&$filter=price gt 500 and price le 1200"
+        "&$orderby=price desc"
+    ).json()
     assert [p["productnumber"] for p in products["value"]] == ["TG11", "HT-1000", "TG12"]
-    text = api.get("accounts?$select=name&$filter=contains(name,'bike') or startswith(name,'contoso')").json()
+    text = api.get(
+        "accounts?$select=name&$filter=contains(name,'bike') or startswith(name,'contoso')"
+    ).json()
     assert {a["name"] for a in text["value"]} == {"Fabrikam Bikes Ltd", "Contoso Retail GmbH"}
-    by_guid = api.get(f"contacts?$select=fullname&$filter=_parentcustomerid_value eq {ACCOUNT}").json()
+    by_guid = api.get(
+        f"contacts?$select=fullname&$filter=_parentcustomerid_value eq {ACCOUNT}"
+    ).json()
     assert [c["fullname"] for c in by_guid["value"]] == ["Anna Schmidt"]
-    negated = api.get("accounts?$filter=not (isthmus_s4businesspartner ne null)&$select=name").json()
+    negated = api.get(
+        "accounts?$filter=not (isthmus_s4businesspartner ne null)&$select=name"
+    ).json()
     assert [a["name"] for a in negated["value"]] == ["Northwind Traders"]
     top = api.get("products?$top=2&$count=true").json()
     assert len(top["value"]) == 2
     assert top["@odata.count"] == 6
-    expanded = api.get(f"contacts?$select=fullname&$expand=parentcustomerid_account($select=name)&$filter=_parentcustomerid_value eq {ACCOUNT}").json()
+    expanded = api.get(
+        "contacts?$select=fullname&$expand=parentcustomerid_account($select=name)"
+        f"&$filter=_parentcustomerid_value eq {ACCOUNT}"
+    ).json()
     assert expanded["value"][0]["parentcustomerid_account"]["name"] == "Contoso Retail GmbH"
     assert api.get("accounts?$skip=1").status_code == 400
     assert api.get("accounts?$filter=name eq 5").status_code == 400
-    assert api.get("accounts?$filter=nosuch eq 'x'").json()["error"]["message"].startswith("Could not find a property named 'nosuch'")
+    assert (
+        api.get("accounts?$filter=nosuch eq 'x'")
+        .json()["error"]["message"]
+        .startswith("Could not find a property named 'nosuch'")
+    )
     seen: list[str] = []
     page = api.get("products?$select=name", headers={"Prefer": "odata.maxpagesize=4"})
     assert page.headers["Preference-Applied"] == "odata.maxpagesize=4"
@@ -203,8 +273,10 @@ def test_item_13_query_options_and_paging(api: httpx.Client, sandbox_d365_clean:
 
 
 def test_item_14_annotations_on_request(api: httpx.Client) -> None:
-    plain = api.get(f"accounts({ACCOUNT})?$select=paymenttermscode,_defaultpricelevelid_value,creditlimit").json()
-    assert not any("@" in k for k in plain if k != "@odata.etag" and k != "@odata.context")
+    plain = api.get(
+        f"accounts({ACCOUNT})?$select=paymenttermscode,_defaultpricelevelid_value,creditlimit"
+    ).json()
+    assert not any("@" in k for k in plain if k not in {"@odata.etag", "@odata.context"})
     api.patch(f"accounts({ACCOUNT})", json={"creditlimit": 45000})
     annotated = api.get(
         f"accounts({ACCOUNT})?$select=paymenttermscode,_defaultpricelevelid_value,creditlimit",
@@ -212,34 +284,59 @@ def test_item_14_annotations_on_request(api: httpx.Client) -> None:
     ).json()
     assert annotated["paymenttermscode@OData.Community.Display.V1.FormattedValue"] == "Net 30"
     assert annotated["creditlimit@OData.Community.Display.V1.FormattedValue"] == "$45,000.00"
-    assert annotated["_defaultpricelevelid_value@OData.Community.Display.V1.FormattedValue"] == "Default Price List (USD)"
-    assert annotated["_defaultpricelevelid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "pricelevel"
+    assert (
+        annotated["_defaultpricelevelid_value@OData.Community.Display.V1.FormattedValue"]
+        == "Default Price List (USD)"
+    )
+    assert (
+        annotated["_defaultpricelevelid_value@Microsoft.Dynamics.CRM.lookuplogicalname"]
+        == "pricelevel"
+    )
     only_formatted = api.get(
         f"accounts({ACCOUNT})?$select=_defaultpricelevelid_value",
         headers={"Prefer": 'odata.include-annotations="OData.Community.Display.V1.FormattedValue"'},
     ).json()
-    assert "_defaultpricelevelid_value@Microsoft.Dynamics.CRM.lookuplogicalname" not in only_formatted
+    assert (
+        "_defaultpricelevelid_value@Microsoft.Dynamics.CRM.lookuplogicalname" not in only_formatted
+    )
     assert "_defaultpricelevelid_value@OData.Community.Display.V1.FormattedValue" in only_formatted
 
 
 def test_fulfill_sales_order_and_invoice_paid(api: httpx.Client) -> None:
     order = _order(api)
     order_id = order["salesorderid"]
-    written_back = api.patch(f"salesorders({order_id})", json={"isthmus_s4salesorder": "5000123", "isthmus_s4status": 2})
+    written_back = api.patch(
+        f"salesorders({order_id})", json={"isthmus_s4salesorder": "5000123", "isthmus_s4status": 2}
+    )
     assert written_back.status_code == 204
     assert api.get("salesorders(isthmus_s4salesorder='5000123')").json()["salesorderid"] == order_id
-    close = {"OrderClose": {"@odata.type": "Microsoft.Dynamics.CRM.orderclose", "subject": "Shipped",
-                            "salesorderid@odata.bind": f"/salesorders({order_id})"}, "Status": 100001}
+    close = {
+        "OrderClose": {
+            "@odata.type": "Microsoft.Dynamics.CRM.orderclose",
+            "subject": "Shipped",
+            "salesorderid@odata.bind": f"/salesorders({order_id})",
+        },
+        "Status": 100001,
+    }
     assert api.post("FulfillSalesOrder", json=close).status_code == 204
-    fulfilled = api.get(f"salesorders({order_id})?$select=statecode,statuscode,datefulfilled").json()
+    fulfilled = api.get(
+        f"salesorders({order_id})?$select=statecode,statuscode,datefulfilled"
+    ).json()
     assert (fulfilled["statecode"], fulfilled["statuscode"]) == (3, 100001)
     assert fulfilled["datefulfilled"]
     assert api.post("FulfillSalesOrder", json=close).status_code == 400
     line = api.get(f"salesorders({order_id})/order_details").json()["value"][0]
-    assert api.patch(f"salesorderdetails({line['salesorderdetailid']})", json={"quantity": 5}).status_code == 400
+    assert (
+        api.patch(
+            f"salesorderdetails({line['salesorderdetailid']})", json={"quantity": 5}
+        ).status_code
+        == 400
+    )
     invoice = api.post("ConvertSalesOrderToInvoice", json={"SalesOrderId": order_id}).json()
     assert invoice["totalamount"] == order["totalamount"]
-    paid = api.patch(f"invoices({invoice['invoiceid']})", json={"statecode": 2, "statuscode": 100001})
+    paid = api.patch(
+        f"invoices({invoice['invoiceid']})", json={"statecode": 2, "statuscode": 100001}
+    )
     assert paid.status_code == 204
     bad = api.patch(f"invoices({invoice['invoiceid']})", json={"statecode": 2, "statuscode": 1})
     assert bad.status_code == 400

@@ -59,13 +59,15 @@ def receiver() -> Iterator[Receiver]:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length))
             hook = state["receiver"]
-            hook.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            hook.received.append(
+                Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            )
             status = hook.statuses.pop(0) if hook.statuses else 200
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -87,10 +89,19 @@ def api(sandbox_d365_clean: SandboxD365) -> Iterator[httpx.Client]:
 def test_item_18_webhook_key_create_payload_matches_samples(
     api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
 ) -> None:
-    sandbox_d365_clean.admin.add_webhook(url=receiver.url, message="Create", table="account",
-                                         auth_type="WebhookKey", auth_value="key-123", mode=0)
-    created = api.post("accounts", json={"name": "Hooked", "creditlimit": 10.5, "paymenttermscode": 2},
-                       headers={"Prefer": "return=representation"}).json()
+    sandbox_d365_clean.admin.add_webhook(
+        url=receiver.url,
+        message="Create",
+        table="account",
+        auth_type="WebhookKey",
+        auth_value="key-123",
+        mode=0,
+    )
+    created = api.post(
+        "accounts",
+        json={"name": "Hooked", "creditlimit": 10.5, "paymenttermscode": 2},
+        headers={"Prefer": "return=representation"},
+    ).json()
     (hit,) = receiver.wait_for(1)
     assert hit.path == "/hooks/d365?code=key-123"
     assert hit.headers["x-ms-dynamics-organization"] == "isthmus.crm4.dynamics.com"
@@ -109,7 +120,10 @@ def test_item_18_webhook_key_create_payload_matches_samples(
     assert target["value"]["__type"] == "Entity:http://schemas.microsoft.com/xrm/2011/Contracts"
     attributes = {a["key"]: a["value"] for a in target["value"]["Attributes"]}
     assert attributes["name"] == "Hooked"
-    assert attributes["creditlimit"] == {"__type": "Money:http://schemas.microsoft.com/xrm/2011/Contracts", "Value": 10.5}
+    assert attributes["creditlimit"] == {
+        "__type": "Money:http://schemas.microsoft.com/xrm/2011/Contracts",
+        "Value": 10.5,
+    }
     assert attributes["paymenttermscode"]["__type"].startswith("OptionSetValue:")
     assert attributes["ownerid"]["__type"].startswith("EntityReference:")
     assert attributes["ownerid"]["LogicalName"] == "systemuser"
@@ -121,39 +135,67 @@ def test_item_18_http_header_auth_update_with_filtering_attributes(
     api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
 ) -> None:
     sandbox_d365_clean.admin.add_webhook(
-        url=receiver.url, message="Update", table="salesorder", auth_type="HttpHeader",
+        url=receiver.url,
+        message="Update",
+        table="salesorder",
+        auth_type="HttpHeader",
         auth_pairs={"x-api-key": "secret-1", "x-tenant": "isthmus"},
-        filtering_attributes=["statecode", "isthmus_s4status"], images=["post"], mode=1,
+        filtering_attributes=["statecode", "isthmus_s4status"],
+        images=["post"],
+        mode=1,
     )
-    order = api.post("salesorders", json={"name": "Watched"}, headers={"Prefer": "return=representation"}).json()
-    api.patch(f"salesorders({order['salesorderid']})", json={"description": "not watched"}).raise_for_status()
-    api.patch(f"salesorders({order['salesorderid']})", json={"isthmus_s4status": 2}).raise_for_status()
+    order = api.post(
+        "salesorders", json={"name": "Watched"}, headers={"Prefer": "return=representation"}
+    ).json()
+    api.patch(
+        f"salesorders({order['salesorderid']})", json={"description": "not watched"}
+    ).raise_for_status()
+    api.patch(
+        f"salesorders({order['salesorderid']})", json={"isthmus_s4status": 2}
+    ).raise_for_status()
     (hit,) = receiver.wait_for(1)
     time.sleep(0.3)
     assert len(receiver.received) == 1
     assert hit.headers["x-api-key"] == "secret-1"
     assert hit.headers["x-tenant"] == "isthmus"
-    attributes = {a["key"]: a["value"] for a in hit.body["InputParameters"][0]["value"]["Attributes"]}
+    attributes = {
+        a["key"]: a["value"] for a in hit.body["InputParameters"][0]["value"]["Attributes"]
+    }
     assert attributes["isthmus_s4status"]["Value"] == 2
     assert "description" not in attributes
     (image,) = hit.body["PostEntityImages"]
     assert image["key"] == "PostImage"
-    assert {a["key"] for a in image["value"]["Attributes"]} >= {"name", "description", "salesorderid"}
+    assert {a["key"] for a in image["value"]["Attributes"]} >= {
+        "name",
+        "description",
+        "salesorderid",
+    }
 
 
 def test_item_18_query_string_auth_and_fulfilment_event(
     api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
 ) -> None:
     sandbox_d365_clean.admin.add_webhook(
-        url=receiver.url, message="Update", table="salesorder", auth_type="HttpQueryString",
-        auth_pairs={"k1": "v1", "k2": "v 2"}, filtering_attributes=["statecode"],
+        url=receiver.url,
+        message="Update",
+        table="salesorder",
+        auth_type="HttpQueryString",
+        auth_pairs={"k1": "v1", "k2": "v 2"},
+        filtering_attributes=["statecode"],
     )
-    order = api.post("salesorders", json={"name": "To ship"}, headers={"Prefer": "return=representation"}).json()
-    close = {"OrderClose": {"salesorderid@odata.bind": f"/salesorders({order['salesorderid']})"}, "Status": 100001}
+    order = api.post(
+        "salesorders", json={"name": "To ship"}, headers={"Prefer": "return=representation"}
+    ).json()
+    close = {
+        "OrderClose": {"salesorderid@odata.bind": f"/salesorders({order['salesorderid']})"},
+        "Status": 100001,
+    }
     api.post("FulfillSalesOrder", json=close).raise_for_status()
     (hit,) = receiver.wait_for(1)
     assert hit.path == "/hooks/d365?k1=v1&k2=v+2"
-    attributes = {a["key"]: a["value"] for a in hit.body["InputParameters"][0]["value"]["Attributes"]}
+    attributes = {
+        a["key"]: a["value"] for a in hit.body["InputParameters"][0]["value"]["Attributes"]
+    }
     assert attributes["statecode"]["Value"] == 3
     assert hit.body["PostEntityImages"][0]["key"] == "AsynchronousStepPrimaryName"
 
@@ -162,7 +204,9 @@ def test_item_18_one_retry_on_503_then_success(
     api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
 ) -> None:
     receiver.statuses = [503]
-    sandbox_d365_clean.admin.add_webhook(url=receiver.url, message="Delete", table="contact", mode=0)
+    sandbox_d365_clean.admin.add_webhook(
+        url=receiver.url, message="Delete", table="contact", mode=0
+    )
     api.delete(f"contacts({sid('contact:C-10001')})").raise_for_status()
     hits = receiver.wait_for(2)
     assert len(hits) == 2
@@ -184,7 +228,9 @@ def test_item_18_failures_are_recorded_without_more_retries(
     assert len(receiver.wait_for(3)) == 3
     failed = admin.deliveries(failed=True)
     assert [(d["attempts"], d["status"]) for d in failed] == [(2, 504), (1, 500)]
-    jobs = api.get(f"asyncoperations?$filter=_owningextensionid_value eq {step['sdkmessageprocessingstepid']}"
-                   "&$select=statuscode,friendlymessage").json()["value"]
+    jobs = api.get(
+        f"asyncoperations?$filter=_owningextensionid_value eq {step['sdkmessageprocessingstepid']}"
+        "&$select=statuscode,friendlymessage"
+    ).json()["value"]
     assert [j["statuscode"] for j in jobs] == [31, 31]
     assert "HTTP 504" in jobs[0]["friendlymessage"]

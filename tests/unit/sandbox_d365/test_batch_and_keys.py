@@ -14,28 +14,33 @@ pytestmark = pytest.mark.unit
 CATALOGUE = build_catalogue()
 GUID = "7eb682f1-ca75-e511-80d4-00155d2a68d1"
 BATCH = (
-    "--batch_AAA\r\n"
-    "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
-    "GET /api/data/v9.2/accounts?$select=name HTTP/1.1\r\n\r\n"
-    "--batch_AAA\r\n"
-    "Content-Type: multipart/mixed; boundary=changeset_BBB\r\n\r\n"
-    "--changeset_BBB\r\n"
-    "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
-    "POST /api/data/v9.2/salesorders HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n"
-    '{"name": "x"}\r\n'
-    "--changeset_BBB\r\n"
-    "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\n"
-    "PATCH $1 HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n"
-    '{"description": "y"}\r\n'
-    "--changeset_BBB--\r\n"
-    "--batch_AAA--\r\n"
-).encode()
+    b"--batch_AAA\r\n"
+    b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    b"GET /api/data/v9.2/accounts?$select=name HTTP/1.1\r\n\r\n"
+    b"--batch_AAA\r\n"
+    b"Content-Type: multipart/mixed; boundary=changeset_BBB\r\n\r\n"
+    b"--changeset_BBB\r\n"
+    b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
+    b"POST /api/data/v9.2/salesorders HTTP/1.1\r\n"
+    b"Content-Type: application/json; type=entry\r\n\r\n"
+    b'{"name": "x"}\r\n'
+    b"--changeset_BBB\r\n"
+    b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\n"
+    b"PATCH $1 HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n"
+    b'{"description": "y"}\r\n'
+    b"--changeset_BBB--\r\n"
+    b"--batch_AAA--\r\n"
+)
 
 
 def test_parses_parts_and_change_sets() -> None:
     items = parse_batch(BATCH, 'multipart/mixed; boundary="batch_AAA"')
     assert isinstance(items[0], Part)
-    assert (items[0].method, items[0].url, items[0].body) == ("GET", "/api/data/v9.2/accounts?$select=name", b"")
+    assert (items[0].method, items[0].url, items[0].body) == (
+        "GET",
+        "/api/data/v9.2/accounts?$select=name",
+        b"",
+    )
     change_set = items[1]
     assert isinstance(change_set, ChangeSet)
     assert [(p.method, p.url, p.content_id) for p in change_set.parts] == [
@@ -54,7 +59,9 @@ def test_keys_by_id_alternate_key_and_undeclared_key() -> None:
     accounts = CATALOGUE.by_set["accounts"]
     assert parse_key(GUID.upper(), accounts) == KeyRef(row_id=GUID)
     assert parse_key(f"accountid={GUID}", accounts) == KeyRef(row_id=GUID)
-    assert parse_key("accountnumber='O''Brien'", accounts) == KeyRef(values=(("accountnumber", "O'Brien"),))
+    assert parse_key("accountnumber='O''Brien'", accounts) == KeyRef(
+        values=(("accountnumber", "O'Brien"),)
+    )
     with pytest.raises(QueryError):
         parse_key("telephone1='1'", accounts)
 
@@ -63,7 +70,11 @@ def test_paths_and_bind_references() -> None:
     path = split_path(f"salesorders({GUID})/order_details")
     assert (path.entity_set, path.key, path.rest) == ("salesorders", GUID, ("order_details",))
     assert split_path("accounts(name='a/b)')").key == "name='a/b)'"
-    for value in (f"/accounts({GUID})", f"accounts({GUID})", f"https://org.crm.dynamics.com/api/data/v9.2/accounts({GUID})"):
+    for value in (
+        f"/accounts({GUID})",
+        f"accounts({GUID})",
+        f"https://org.crm.dynamics.com/api/data/v9.2/accounts({GUID})",
+    ):
         table, ref = parse_reference(value, CATALOGUE)
         assert (table.logical, ref.row_id) == ("account", GUID)
 

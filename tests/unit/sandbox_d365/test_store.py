@@ -21,7 +21,11 @@ def test_rollback_restores_rows_index_and_version(tmp_path: Path) -> None:
         store.put("account", "b", {"accountid": "b", "accountnumber": "B-1"})
         store.delete("account", "a")
         raise RuntimeError("boom")
-    assert store.get("account", "a") == {"accountid": "a", "accountnumber": "A-1", "versionnumber": version}
+    assert store.get("account", "a") == {
+        "accountid": "a",
+        "accountnumber": "A-1",
+        "versionnumber": version,
+    }
     assert store.get("account", "b") is None
     assert store.find_key("account", ("accountnumber",), ("A-1",)) == "a"
     assert store.find_key("account", ("accountnumber",), ("B-1",)) is None

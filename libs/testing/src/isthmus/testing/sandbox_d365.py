@@ -65,7 +65,7 @@ class SandboxAdmin:
         self._call("DELETE", "/calls")
 
     def add_fault(self, **spec: Any) -> str:
-        """Add a fault rule (kind, path, method, rate, times, latency_ms, status, retry_after, ...)."""
+        """Add a fault rule (kind, path, method, rate, times, latency_ms, status, ...)."""
         rule: dict[str, Any] = self._call("POST", "/faults", json=spec)
         return str(rule["id"])
 

@@ -10,10 +10,10 @@ from typing import Any
 import uvicorn
 
 from isthmus.devenv.tls import ensure_local_tls
-from isthmus.sandbox_d365.app import create_app
-from isthmus.sandbox_d365.records import Records
+from isthmus.sandbox_d365.app import build_sandbox, create_app
 from isthmus.sandbox_d365.seed import seed
 from isthmus.sandbox_d365.settings import SandboxSettings
+from isthmus.sandbox_d365.tokens import object_id_of
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -48,12 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         overrides["seed"] = False
     settings = SandboxSettings(**{k: v for k, v in overrides.items() if v is not None})
     if args.command == "seed":
-        from isthmus.sandbox_d365.app import build_sandbox
-        from isthmus.sandbox_d365.tokens import object_id_of
-
-        sandbox = build_sandbox(settings)
-        records: Records = sandbox.records
-        seed(records, user_id=object_id_of(settings.client_id.lower()))
+        seed(build_sandbox(settings).records, user_id=object_id_of(settings.client_id.lower()))
         return
     tls_options: dict[str, Any] = {}
     ca_file = None

@@ -7,6 +7,7 @@ from typing import Any
 
 from isthmus.sandbox_d365.errors import INVALID_ARGUMENT, DataverseError, QueryError
 from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
+from isthmus.sandbox_d365.query import Query
 from isthmus.sandbox_d365.refs import GUID, KeyRef, parse_reference
 from isthmus.sandbox_d365.webapi import WebApi
 
@@ -88,7 +89,7 @@ class Actions:
         return self._close(request, state=2, default_status=4, stamp=False)
 
     def convert_to_invoice(self, request: ApiRequest) -> ApiResponse:
-        """``ConvertSalesOrderToInvoice``: a new invoice with the order's lines; order → Invoiced."""
+        """``ConvertSalesOrderToInvoice``: new invoice with the order's lines."""
         body = request.json()
         order_id = body.get("SalesOrderId") if isinstance(body, dict) else None
         if not isinstance(order_id, str) or not GUID.match(order_id):
@@ -105,8 +106,6 @@ class Actions:
                 user_id=request.user_id,
             )
         ser = self._api.serializer(request)
-        from isthmus.sandbox_d365.query import Query
-
         payload = {
             "@odata.context": f"{request.base}/$metadata#invoices/$entity",
             **ser.entity(invoices, invoice, Query()),

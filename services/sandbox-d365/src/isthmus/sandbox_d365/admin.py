@@ -209,7 +209,9 @@ def _register(sandbox: Sandbox, spec: WebhookSpec, user: str) -> dict[str, str]:
             "rank": 1,
             "filteringattributes": ",".join(spec.filtering_attributes) or None,
             "isthmus_images": ",".join(spec.images) or None,
-            "eventhandler_serviceendpoint@odata.bind": f"/serviceendpoints({endpoint['serviceendpointid']})",
+            "eventhandler_serviceendpoint@odata.bind": (
+                f"/serviceendpoints({endpoint['serviceendpointid']})"
+            ),
             "sdkmessageid@odata.bind": f"/sdkmessages({sid(f'message:{spec.message}')})",
         }
         filter_id = ensure_message_filter(

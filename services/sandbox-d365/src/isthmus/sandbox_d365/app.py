@@ -34,7 +34,9 @@ from isthmus.sandbox_d365.webhooks import WebhookDispatcher
 logger = logging.getLogger(__name__)
 
 
-def build_sandbox(settings: SandboxSettings, *, webhook_verify: ssl.SSLContext | bool = True) -> Sandbox:
+def build_sandbox(
+    settings: SandboxSettings, *, webhook_verify: ssl.SSLContext | bool = True
+) -> Sandbox:
     """Every part of the sandbox, wired together."""
     catalogue = build_catalogue()
     keys = {t.logical: t.alternate_keys for t in catalogue.by_logical.values()}
@@ -117,7 +119,7 @@ def create_app(settings: SandboxSettings, *, ca_file: Path | None = None) -> Fas
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         message = f"An unexpected error occurred. ({type(exc).__name__})"
         return JSONResponse(
             {"error": {"code": "0x80040216", "message": message}},

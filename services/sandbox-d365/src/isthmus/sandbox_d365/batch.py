@@ -37,7 +37,7 @@ class ChangeSet:
     parts: list[Part] = field(default_factory=list)
 
 
-class _Abort(Exception):
+class _AbortError(Exception):
     def __init__(self, response: ApiResponse) -> None:
         super().__init__("change set failed")
         self.response = response
@@ -71,8 +71,9 @@ def _request_part(block: bytes) -> Part:
     words = request_line.decode().split()
     if len(words) < 2:  # noqa: PLR2004 - METHOD URL [VERSION]
         raise QueryError("The batch part does not contain a valid HTTP request line.")
+    headers: dict[str, str] = {}
     if remainder.startswith(b"\n") or not remainder.strip():
-        headers, body = {}, remainder[1:]
+        body = remainder[1:]
     else:
         headers, body = _headers_and_rest(remainder)
     return Part(words[0].upper(), words[1], headers, body.strip(), outer.get("content-id"))
@@ -141,16 +142,16 @@ class BatchRunner:
             with self._api.records.store.transaction():
                 for part in change_set.parts:
                     if part.method == "GET":
-                        raise _Abort(
+                        raise _AbortError(
                             ApiResponse.of_error(
                                 QueryError("GET requests are not allowed inside a change set.")
                             )
                         )
                     response = self._execute(part)
                     if response.status >= 400:  # noqa: PLR2004
-                        raise _Abort(response)
+                        raise _AbortError(response)
                     responses.append(_render(response, content_id=part.content_id))
-        except _Abort as abort:
+        except _AbortError as abort:
             return _render(abort.response), abort.response
         body = "".join(f"--{boundary}\r\n{r}" for r in responses) + f"--{boundary}--\r\n"
         return f"Content-Type: multipart/mixed; boundary={boundary}\r\n\r\n{body}", None

@@ -23,7 +23,9 @@ def _authenticate(sandbox: Sandbox, request: Request) -> Caller:
     header = request.headers.get("authorization", "")
     authority = f"https://login.microsoftonline.com/{sandbox.settings.tenant_id}/oauth2/authorize"
     challenge = {
-        "WWW-Authenticate": f"Bearer authorization_uri={authority}, resource_id={sandbox.settings.org_url}/"
+        "WWW-Authenticate": (
+            f"Bearer authorization_uri={authority}, resource_id={sandbox.settings.org_url}/"
+        )
     }
     if not header.lower().startswith("bearer "):
         raise DataverseError(

@@ -12,6 +12,7 @@ from isthmus.sandbox_d365.schema import Kind, Table
 CONTRACTS = "http://schemas.microsoft.com/xrm/2011/Contracts"
 _SKIP = {"versionnumber"}
 _OWNERS = {"ownerid", "createdby", "modifiedby"}
+_WRAPPERS = {Kind.MONEY: "Money", Kind.CHOICE: "OptionSetValue"}
 
 
 def wcf_date(value: str) -> str:
@@ -44,16 +45,16 @@ def _typed(table: Table, row: dict[str, Any], name: str, value: Any) -> tuple[st
         lookup = table.lookups.get(attribute)
         logical = logical or (next(iter(lookup.targets.values()), None) if lookup else None)
         return attribute, reference(logical or "systemuser", value)
-    kind = table.kind_of(name)
+    return name, _sdk_value(table.kind_of(name), value)
+
+
+def _sdk_value(kind: Kind | None, value: Any) -> Any:
     if value is None or kind is None:
-        return name, value
-    if kind is Kind.MONEY:
-        return name, {"__type": f"Money:{CONTRACTS}", "Value": value}
-    if kind is Kind.CHOICE:
-        return name, {"__type": f"OptionSetValue:{CONTRACTS}", "Value": value}
+        return value
     if kind in (Kind.DATETIME, Kind.DATE):
-        return name, wcf_date(value)
-    return name, value
+        return wcf_date(value)
+    wrapper = _WRAPPERS.get(kind)
+    return value if wrapper is None else {"__type": f"{wrapper}:{CONTRACTS}", "Value": value}
 
 
 def entity(

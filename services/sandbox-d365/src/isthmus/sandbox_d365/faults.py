@@ -1,4 +1,4 @@
-"""Fault injection rules: latency, error statuses, 429 bursts, expired tokens, dropped connections."""
+"""Fault injection rules: latency, error statuses, 429 bursts, expired tokens, dropped links."""
 
 from __future__ import annotations
 

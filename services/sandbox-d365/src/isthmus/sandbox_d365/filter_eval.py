@@ -191,5 +191,6 @@ def _iso(value: str) -> str:
 
 def _unknown(table: Table, name: str) -> QueryError:
     return QueryError(
-        f"Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.{table.logical}'."
+        f"Could not find a property named '{name}' on type "
+        f"'Microsoft.Dynamics.CRM.{table.logical}'."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,11 @@ class Call:
 
 
 Node = Literal | Prop | Compare | Logical | Not | Call
+_KEYWORD_LITERALS = {
+    "true": Literal(True, "bool"),
+    "false": Literal(False, "bool"),
+    "null": Literal(None, "null"),
+}
 
 
 @dataclass(frozen=True)
@@ -169,12 +175,8 @@ class _Parser:
             return node
         if token.text == "[":
             return self._list()
-        if token.kind != "name":
+        if token.kind != "name" or token.text in _KEYWORD_LITERALS:
             return _literal(token)
-        if token.text in ("true", "false"):
-            return Literal(token.text == "true", "bool")
-        if token.text == "null":
-            return Literal(None, "null")
         nxt = self.peek()
         if nxt is not None and nxt.text == "(":
             return self._call(token.text)
@@ -210,20 +212,29 @@ class _Parser:
         return Literal(items, "list")
 
 
+def _number(text: str) -> Literal:
+    raw = text.rstrip("mMdDfFlL")
+    value: float | int = float(raw) if any(c in raw for c in ".eE") else int(raw)
+    return Literal(value, "number")
+
+
+_LITERALS: dict[str, Callable[[str], Literal]] = {
+    "string": lambda t: Literal(t[1:-1].replace("''", "'"), "string"),
+    "dstring": lambda t: Literal(t[1:-1].replace('\\"', '"'), "string"),
+    "guid": lambda t: Literal(t.lower(), "guid"),
+    "datetime": lambda t: Literal(t, "datetime"),
+    "date": lambda t: Literal(t, "date"),
+    "number": _number,
+}
+
+
 def _literal(token: Token) -> Literal:
-    if token.kind == "string":
-        return Literal(token.text[1:-1].replace("''", "'"), "string")
-    if token.kind == "dstring":
-        return Literal(token.text[1:-1].replace('\\"', '"'), "string")
-    if token.kind == "guid":
-        return Literal(token.text.lower(), "guid")
-    if token.kind in ("datetime", "date"):
-        return Literal(token.text, token.kind)
-    if token.kind == "number":
-        raw = token.text.rstrip("mMdDfFlL")
-        value: float | int = float(raw) if any(c in raw for c in ".eE") else int(raw)
-        return Literal(value, "number")
-    raise QueryError(f"Syntax error: unexpected '{token.text}' in the $filter expression.")
+    if token.kind == "name" and token.text in _KEYWORD_LITERALS:
+        return _KEYWORD_LITERALS[token.text]
+    convert = _LITERALS.get(token.kind)
+    if convert is None:
+        raise QueryError(f"Syntax error: unexpected '{token.text}' in the $filter expression.")
+    return convert(token.text)
 
 
 def _syntax(text: str, position: int | None) -> QueryError:

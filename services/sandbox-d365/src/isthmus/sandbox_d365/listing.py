@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -42,7 +43,8 @@ class Listing:
             for option in _TRACKING_FORBIDDEN:
                 if option in query.raw:
                     raise QueryError(
-                        f'The "{option}" query parameter isn\'t supported when Change Tracking is enabled.'
+                        f'The "{option}" query parameter isn\'t supported when Change '
+                        "Tracking is enabled."
                     )
         rows = self._matching(query)
         return self._page(query, rows, tracking=tracking)
@@ -59,7 +61,7 @@ class Listing:
                     f"Could not find a property named '{name}' on type "
                     f"'Microsoft.Dynamics.CRM.{self._table.logical}'."
                 )
-            rows = sorted(rows, key=lambda r, n=name: _sort_key(r.get(n)), reverse=descending)
+            rows = sorted(rows, key=_column_key(name), reverse=descending)
         return rows
 
     def _resolve(self, table: Table, lookup: str, row: Row) -> tuple[Table, Row] | None:
@@ -156,7 +158,8 @@ class Listing:
             if row_id not in live:
                 value.append(
                     {
-                        "@odata.context": f"{self._ser.base}/$metadata#{self._table.entity_set}/$deletedEntity",
+                        "@odata.context": f"{self._ser.base}/$metadata#"
+                        f"{self._table.entity_set}/$deletedEntity",
                         "id": row_id,
                         "reason": "deleted",
                     }
@@ -167,6 +170,10 @@ class Listing:
             "@odata.deltaLink": self._delta_link(query),
         }
         return ApiResponse.of_json(200, body, {"Preference-Applied": "odata.track-changes"})
+
+
+def _column_key(name: str) -> Callable[[Row], tuple[int, Any]]:
+    return lambda row: _sort_key(row.get(name))
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

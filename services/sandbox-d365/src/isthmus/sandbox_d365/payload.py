@@ -76,7 +76,8 @@ def _column(payload: Payload, table: Table, name: str, value: Any, *, creating: 
     column = table.columns.get(name)
     if column is None:
         raise QueryError(
-            f"The property '{name}' does not exist on type 'Microsoft.Dynamics.CRM.{table.logical}'. "
+            f"The property '{name}' does not exist on type "
+            f"'Microsoft.Dynamics.CRM.{table.logical}'. "
             "Make sure to only use property names that are defined by the type."
         )
     allowed = column.create if creating else column.update
@@ -98,44 +99,48 @@ def convert(column: Column, value: Any, table: Table) -> Any:
         QueryError: the JSON type does not fit the column type.
         DataverseError: string too long or choice value out of range.
     """
+    kind = column.kind
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if value is None:
         return None
-    kind = column.kind
     if kind is Kind.STRING and isinstance(value, str):
-        if column.max_length is not None and len(value) > column.max_length:
-            raise DataverseError(
-                status=400,
-                code=VALIDATION,
-                message=f"A validation error occurred.  The length of the '{column.name}' "
-                f"attribute of the '{table.logical}' entity exceeded the maximum allowed length "
-                f"of '{column.max_length}'.",
-            )
+        _check_length(column, value, table)
         return value
-    if kind in (Kind.INT, Kind.CHOICE) and isinstance(value, int) and not isinstance(value, bool):
-        if (
-            kind is Kind.CHOICE
-            and column.options
-            and column.name not in ("statecode", "statuscode")
-        ):
-            if value not in column.options:
-                raise DataverseError(
-                    status=400,
-                    code="0x8004431a",
-                    message=f"A validation error occurred. The value {value} of '{column.name}' "
-                    f"on record of type '{table.logical}' is outside the valid range.",
-                )
+    if kind in (Kind.INT, Kind.CHOICE) and is_number and isinstance(value, int):
+        _check_choice(column, value, table)
         return value
-    if (
-        kind in (Kind.DECIMAL, Kind.MONEY)
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
-    ):
+    if kind in (Kind.DECIMAL, Kind.MONEY) and is_number:
         return float(value)
     if kind is Kind.BOOL and isinstance(value, bool):
         return value
     if kind in (Kind.DATETIME, Kind.DATE) and isinstance(value, str):
         return _temporal(kind, value)
     raise QueryError(f"Cannot convert the literal '{value}' to the expected type '{kind.value}'.")
+
+
+def _check_length(column: Column, value: str, table: Table) -> None:
+    if column.max_length is not None and len(value) > column.max_length:
+        raise DataverseError(
+            status=400,
+            code=VALIDATION,
+            message=f"A validation error occurred.  The length of the '{column.name}' "
+            f"attribute of the '{table.logical}' entity exceeded the maximum allowed length "
+            f"of '{column.max_length}'.",
+        )
+
+
+def _check_choice(column: Column, value: int, table: Table) -> None:
+    # statecode/statuscode are checked against the table's state model instead
+    if column.kind is not Kind.CHOICE or not column.options:
+        return
+    if column.name in ("statecode", "statuscode") or value in column.options:
+        return
+    raise DataverseError(
+        status=400,
+        code="0x8004431a",
+        message=f"A validation error occurred. The value {value} of '{column.name}' "
+        f"on record of type '{table.logical}' is outside the valid range.",
+    )
 
 
 def _temporal(kind: Kind, value: str) -> str:

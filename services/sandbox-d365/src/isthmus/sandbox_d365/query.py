@@ -1,4 +1,4 @@
-"""System query options: ``$select``, ``$filter``, ``$orderby``, ``$top``, ``$expand``, ``$count``."""
+"""System query options: $select, $filter, $orderby, $top, $expand and $count."""
 
 from __future__ import annotations
 
@@ -99,7 +99,9 @@ def _count(value: str | None) -> bool:
 
 def split_top_level(text: str, separator: str) -> list[str]:
     """Split on ``separator`` outside parentheses and quotes."""
-    parts, depth, quoted, current = [], 0, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for char in text:
         if char == "'":
             quoted = not quoted

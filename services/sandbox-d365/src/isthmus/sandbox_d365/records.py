@@ -226,9 +226,9 @@ class Records:
             for collection in table.collections.values():
                 child_table = self.catalogue.table(collection.table)
                 for child in self.store.all(child_table.logical):
-                    if child.get(f"_{collection.lookup}_value") == row[table.key]:
-                        if child_table.logical in computed.LINE_PARENTS:
-                            self.store.delete(child_table.logical, child[child_table.key])
+                    owned = child.get(f"_{collection.lookup}_value") == row[table.key]
+                    if owned and child_table.logical in computed.LINE_PARENTS:
+                        self.store.delete(child_table.logical, child[child_table.key])
             self.store.delete(table.logical, row[table.key])
             self.events.append(
                 WriteEvent("Delete", table, row[table.key], {}, dict(row), None, user_id)
@@ -269,7 +269,7 @@ class Records:
         if status is not None and model.state_of(status) is None:
             raise _bad_status(table, row, status, state)
         if status is None:
-            status = model.defaults.get(state)  # type: ignore[arg-type]
+            status = model.defaults.get(state)
         target_state = model.state_of(status) if state is None else state
         if target_state not in model.states or model.state_of(status) != target_state:
             raise _bad_status(table, row, status, target_state)
@@ -305,7 +305,8 @@ class Records:
             raise DataverseError(
                 status=400,
                 code="0x80040200",
-                message=f"Required field '{missing[0]}' is missing for the '{table.logical}' entity.",
+                message=f"Required field '{missing[0]}' is missing for the '{table.logical}' "
+                "entity.",
             )
 
     def _guard_closed_parent(self, table: Table, row: Row) -> None:
@@ -390,5 +391,6 @@ def _bad_status(table: Table, row: Row, status: Any, state: Any) -> DataverseErr
         status=400,
         code=INVALID_ARGUMENT,
         message=f"{status} is not a valid status code for state code "
-        f"{table.logical.capitalize()}State.{label} on {table.logical} with Id {row.get(table.key)}.",
+        f"{table.logical.capitalize()}State.{label} on {table.logical} with Id "
+        f"{row.get(table.key)}.",
     )

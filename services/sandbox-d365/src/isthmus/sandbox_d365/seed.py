@@ -216,7 +216,7 @@ def _customers(records: Records, user: str) -> None:
                 "firstname": first,
                 "lastname": last,
                 "jobtitle": "Purchasing Manager",
-                "emailaddress1": f"{first.lower()}.{last.lower()}@{name.split()[0].lower()}.example",
+                "emailaddress1": f"{first}.{last}@{name.split()[0]}.example".lower(),
                 "parentcustomerid_account@odata.bind": f"/accounts({sid(f'account:{number}')})",
             },
             user,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from typing import Any
 
 from isthmus.sandbox_d365.errors import QueryError
@@ -27,20 +28,22 @@ class Annotations:
         return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
 
+_FORMATS: dict[Kind, Callable[[Any], str]] = {
+    Kind.MONEY: lambda v: f"${v:,.2f}",
+    Kind.BOOL: lambda v: "Yes" if v else "No",
+    Kind.INT: lambda v: f"{v:,}",
+    Kind.DECIMAL: lambda v: f"{v:,}",
+    Kind.DATETIME: lambda v: f"{int(v[5:7])}/{int(v[8:10])}/{v[:4]} {v[11:16]}",
+    Kind.DATE: lambda v: f"{int(v[5:7])}/{int(v[8:10])}/{v[:4]}",
+}
+
+
 def _formatted(kind: Kind, value: Any, options: Any) -> str | None:
-    if kind is Kind.MONEY:
-        return f"${value:,.2f}"
-    if kind is Kind.BOOL:
-        return "Yes" if value else "No"
-    if kind is Kind.CHOICE and options:
-        return str(options.get(value, value))
-    if kind in (Kind.INT, Kind.DECIMAL):
-        return f"{value:,}"
-    if kind is Kind.DATETIME:
-        return f"{int(value[5:7])}/{int(value[8:10])}/{value[:4]} {value[11:16]}"
-    if kind is Kind.DATE:
-        return f"{int(value[5:7])}/{int(value[8:10])}/{value[:4]}"
-    return None
+    """The FormattedValue annotation text, in the en-US format of a default org."""
+    if kind is Kind.CHOICE:
+        return str(options.get(value, value)) if options else None
+    formatter = _FORMATS.get(kind)
+    return None if formatter is None else formatter(value)
 
 
 class Serializer:

@@ -91,7 +91,9 @@ class Throttle:
             "x-ms-ratelimit-burst-remaining-xrm-requests": str(
                 max(0, self.limits.requests - len(window))
             ),
-            "x-ms-ratelimit-time-remaining-xrm-requests": f"{max(0.0, self.limits.execution_ms - used_ms):.2f}",
+            "x-ms-ratelimit-time-remaining-xrm-requests": (
+                f"{max(0.0, self.limits.execution_ms - used_ms):.2f}"
+            ),
         }
 
     def _retry_after(self, window: deque[tuple[float, float]], now: float) -> int:

@@ -155,7 +155,7 @@ class WebApi:
         name = rest[0]
         row = self.records.require(table, key)
         if name in table.collections or table.nav_target(name) is not None:
-            if len(rest) == 2 and rest[1] == "$ref" and request.method == "DELETE":
+            if rest[1:] == ("$ref",) and request.method == "DELETE":
                 target = table.nav_target(name)
                 if target is None:
                     raise QueryError(f"'{name}' is not a single-valued navigation property.")
@@ -169,7 +169,8 @@ class WebApi:
             return self._navigation(request, table, row, name, query)
         if not table.is_readable(name):
             raise QueryError(
-                f"Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM.{table.logical}'."
+                f"Could not find a property named '{name}' on type "
+                f"'Microsoft.Dynamics.CRM.{table.logical}'."
             )
         if request.method == "GET":
             ser = self.serializer(request)
@@ -193,7 +194,7 @@ class WebApi:
         self, request: ApiRequest, table: Table, row: dict[str, object], name: str, query: Query
     ) -> ApiResponse:
         ser = self.serializer(request)
-        value = ser._expand(table, row, name, query)  # noqa: SLF001
+        value = ser._expand(table, row, name, query)
         if isinstance(value, list):
             collection = table.collections[name]
             child = self.catalogue.table(collection.table)

@@ -8,9 +8,10 @@ from typing import Any
 
 from isthmus.mapping.errors import ConversionError, EvaluationError
 
-# Every arithmetic operation uses this context, never the thread's global one: 34 digits keep
-# money and quantity arithmetic exact; rounding only happens where a flow asks for it.
-DECIMALS = Context(prec=34, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+# Every arithmetic operation uses this context, never the thread's global one. 64 digits keep
+# sums and products of the widest contract decimals (23 digits) exact; only division can round,
+# and a flow rounds explicitly where it needs a scale.
+DECIMALS = Context(prec=64, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 
 
 _TYPE_NAMES: tuple[tuple[type | tuple[type, ...], str], ...] = (

@@ -22,6 +22,7 @@ class Kind(Enum):
 KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
 _OPERATORS = ("==", "!=", "<=", ">=", "=", "<", ">", "+", "-", "*", "/", "%", "&", "?", ":")
 _PUNCTUATION = "()[],."
+_DIGITS = frozenset("0123456789")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
 
 
@@ -55,7 +56,7 @@ def tokenize(text: str) -> list[Token]:
 
 def _next_token(text: str, pos: int) -> tuple[Token, int]:  # noqa: PLR0911 - one per kind
     char = text[pos]
-    if char.isdigit():
+    if char in _DIGITS:
         return _number(text, pos)
     if char in "'\"":
         return _string(text, pos)
@@ -82,11 +83,11 @@ def _name_end(text: str, pos: int) -> int:
 
 def _number(text: str, start: int) -> tuple[Token, int]:
     pos = start
-    while pos < len(text) and text[pos].isdigit():
+    while pos < len(text) and text[pos] in _DIGITS:
         pos += 1
-    if pos + 1 < len(text) and text[pos] == "." and text[pos + 1].isdigit():
+    if pos + 1 < len(text) and text[pos] == "." and text[pos + 1] in _DIGITS:
         pos += 1
-        while pos < len(text) and text[pos].isdigit():
+        while pos < len(text) and text[pos] in _DIGITS:
             pos += 1
     return Token(Kind.NUMBER, text[start:pos], start), pos
 

@@ -64,6 +64,14 @@ def test_item_06_base_path_headers_and_error_shape(
         assert response.status_code == 200
         assert response.headers["OData-Version"] == "4.0"
         assert response.headers["Content-Type"] == "application/json; odata.metadata=minimal"
+    metadata = api.get("$metadata")
+    assert metadata.headers["Content-Type"] == "application/xml"
+    assert (
+        '<EntitySet Name="salesorders" EntityType="Microsoft.Dynamics.CRM.salesorder"/>'
+        in metadata.text
+    )
+    service = api.get(f"{sandbox_d365_clean.api_url}/").json()
+    assert {"name": "accounts", "kind": "EntitySet", "url": "accounts"} in service["value"]
     missing = api.get("nosuchtables")
     assert missing.status_code == 404
     assert set(missing.json()) == {"error"}

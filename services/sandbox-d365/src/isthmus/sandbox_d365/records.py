@@ -7,9 +7,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from isthmus.sandbox_d365 import computed
+from isthmus.sandbox_d365 import computed, rules
 from isthmus.sandbox_d365.errors import (
-    DUPLICATE_KEY,
     INVALID_ARGUMENT,
     DataverseError,
     NotFoundError,
@@ -118,7 +117,7 @@ class Records:
             row[f"_{name}_value"] = user_id
         for column, value in key.values if key else ():
             payload.values.setdefault(column, value)
-        self._apply_state(table, row, payload.values, creating=True)
+        rules.apply_state(table, row, payload.values, creating=True)
         row.update(payload.values)
         for lookup, parent_table, nested in payload.parents:
             parent = self._create(
@@ -131,8 +130,8 @@ class Records:
                 Bind(lookup, parent_table, KeyRef(row_id=parent[parent_table.key]))
             )
         self._apply_binds(table, row, payload.binds, creating=True)
-        self._defaults(table, row)
-        self._check_required(table, row)
+        rules.default_currency(self.store, table, row)
+        rules.check_required(table, row)
         number = computed.auto_number(self.store, table)
         if number is not None:
             row[table.autonumber[0]] = row.get(table.autonumber[0]) or number  # type: ignore[index]
@@ -172,9 +171,9 @@ class Records:
         payload.values.pop(table.key, None)
         pre = dict(current)
         row = dict(current)
-        self._guard_closed_parent(table, row)
+        rules.guard_closed_parent(self.store, table, row)
         state_columns = {c for c in ("statecode", "statuscode") if c in payload.values}
-        self._apply_state(table, row, payload.values, creating=False)
+        rules.apply_state(table, row, payload.values, creating=False)
         row.update(payload.values)
         self._apply_binds(table, row, payload.binds, creating=False)
         row["modifiedon"] = now_iso()
@@ -222,7 +221,7 @@ class Records:
             row = self.require(table, ref)
             if if_match not in (None, "*") and if_match != etag_of(row):
                 raise PreconditionError(ETAG_MISMATCH)
-            self._guard_closed_parent(table, row)
+            rules.guard_closed_parent(self.store, table, row)
             for collection in table.collections.values():
                 child_table = self.catalogue.table(collection.table)
                 for child in self.store.all(child_table.logical):
@@ -255,97 +254,17 @@ class Records:
             row[lookup.value_column] = target[bind.target.key]
             row[f"~{lookup.name}"] = bind.target.logical
 
-    def _apply_state(
-        self, table: Table, row: Row, values: dict[str, Any], *, creating: bool
-    ) -> None:
-        model = table.states
-        state, status = values.pop("statecode", None), values.pop("statuscode", None)
-        if model is None:
-            return
-        if creating:
-            row["statecode"], row["statuscode"] = 0, model.defaults.get(0)
-        if state is None and status is None:
-            return
-        if status is not None and model.state_of(status) is None:
-            raise _bad_status(table, row, status, state)
-        if status is None:
-            status = model.defaults.get(state)
-        target_state = model.state_of(status) if state is None else state
-        if target_state not in model.states or model.state_of(status) != target_state:
-            raise _bad_status(table, row, status, target_state)
-        if creating and target_state != 0:
-            raise _bad_status(table, row, status, target_state)
-        row["statecode"], row["statuscode"] = target_state, status
-
-    def _defaults(self, table: Table, row: Row) -> None:
-        if not table.money or row.get("_transactioncurrencyid_value"):
-            return
-        parent_logical = computed.LINE_PARENTS.get(table.logical)
-        if parent_logical is not None:
-            parent = self.store.peek(parent_logical, row.get(f"_{parent_logical}id_value") or "")
-            currency = None if parent is None else parent.get("_transactioncurrencyid_value")
-        else:
-            currency = next(
-                (
-                    c["transactioncurrencyid"]
-                    for c in self.store.all("transactioncurrency")
-                    if c.get("exchangerate") == 1.0
-                ),
-                None,
-            )
-        row["_transactioncurrencyid_value"] = currency
-        row["~transactioncurrencyid"] = "transactioncurrency" if currency else None
-
-    def _check_required(self, table: Table, row: Row) -> None:
-        missing = [c.name for c in table.columns.values() if c.required and row.get(c.name) is None]
-        missing += [
-            lk.name for lk in table.lookups.values() if lk.required and not row.get(lk.value_column)
-        ]
-        if missing:
-            raise DataverseError(
-                status=400,
-                code="0x80040200",
-                message=f"Required field '{missing[0]}' is missing for the '{table.logical}' "
-                "entity.",
-            )
-
-    def _guard_closed_parent(self, table: Table, row: Row) -> None:
-        parent_logical = computed.LINE_PARENTS.get(table.logical)
-        if parent_logical is None:
-            return
-        parent = self.store.peek(parent_logical, row.get(f"_{parent_logical}id_value") or "")
-        if parent is not None and parent.get("statecode") not in (0, None):
-            raise DataverseError(
-                status=400,
-                code=INVALID_ARGUMENT,
-                message=f"The {parent_logical} is not active; its lines cannot be changed.",
-            )
-
     def _save(self, table: Table, row: Row, *, creating: bool) -> None:
-        self._guard_closed_parent(table, row)
+        rules.guard_closed_parent(self.store, table, row)
         computed.derive_row(self.store, table, row)
         line_table = {"salesorder": "salesorderdetail", "invoice": "invoicedetail"}.get(
             table.logical
         )
         if line_table is not None:
             computed.header_totals(self.store, table, row, line_table)
-        self._check_unique_keys(table, row)
+        rules.check_unique_keys(self.store, table, row)
         self.store.put(table.logical, row[table.key], row)
         self._recalculate_parent(table, row, row.get("_modifiedby_value") or "")
-
-    def _check_unique_keys(self, table: Table, row: Row) -> None:
-        for columns in table.alternate_keys:
-            values = tuple(row.get(c) for c in columns)
-            if any(v is None for v in values):
-                continue
-            owner = self.store.find_key(table.logical, columns, values)
-            if owner is not None and owner != row[table.key]:
-                raise PreconditionError(
-                    f"A record that has the attribute values {', '.join(map(str, values))} "
-                    "already exists. The entity key requires that this set of attributes "
-                    "contains unique values. Select unique values and try again.",
-                    code=DUPLICATE_KEY,
-                )
 
     def _recalculate_parent(self, table: Table, row: Row, user_id: str) -> None:
         parent_logical = computed.LINE_PARENTS.get(table.logical)
@@ -382,15 +301,3 @@ class Records:
             keep = changed | {table.key, "modifiedon", "_modifiedby_value"}
             target = {k: post.get(k) for k in keep}
         self.events.append(WriteEvent(message, table, row_id, target, pre, post, user_id))
-
-
-def _bad_status(table: Table, row: Row, status: Any, state: Any) -> DataverseError:
-    model = table.states
-    label = model.states.get(state, state) if model is not None else state
-    return DataverseError(
-        status=400,
-        code=INVALID_ARGUMENT,
-        message=f"{status} is not a valid status code for state code "
-        f"{table.logical.capitalize()}State.{label} on {table.logical} with Id "
-        f"{row.get(table.key)}.",
-    )

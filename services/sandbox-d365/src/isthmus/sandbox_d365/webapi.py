@@ -7,6 +7,7 @@ from collections.abc import Callable
 from isthmus.sandbox_d365.errors import DataverseError, NotFoundError, QueryError
 from isthmus.sandbox_d365.listing import Listing
 from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
+from isthmus.sandbox_d365.metadata import metadata_document
 from isthmus.sandbox_d365.query import Query, parse_query
 from isthmus.sandbox_d365.records import Records, etag_of
 from isthmus.sandbox_d365.refs import KeyRef, parse_key, split_path
@@ -48,6 +49,11 @@ class WebApi:
             return action(request)
         if path.entity_set == "" and request.method == "GET":
             return self._service_document(request)
+        if path.entity_set == "$metadata" and request.method == "GET":
+            document = metadata_document(self.catalogue).encode()
+            return ApiResponse(
+                200, {"OData-Version": "4.0", "Content-Type": "application/xml"}, document
+            )
         table = self.catalogue.by_set.get(path.entity_set)
         if table is None:
             raise NotFoundError(

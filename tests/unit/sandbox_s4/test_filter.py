@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ ORDER = (
     .entity_type
 )
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {
         "SalesOrder": "1",
         "SoldToParty": "17100001",

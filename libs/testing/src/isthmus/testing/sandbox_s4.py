@@ -10,6 +10,9 @@ Use ``sandbox_s4`` for the running process (URLs, credentials, CA file, admin he
         ...
         assert len(sandbox.admin.calls(method="POST", path_contains="A_SalesOrder")) == 1
 
+With a ``requests.Session`` (pyodata), set ``session.verify = str(sandbox.ca_file)`` and
+``session.trust_env = False``: otherwise ``REQUESTS_CA_BUNDLE`` from the environment wins.
+
 Set ``ISTHMUS_TEST_SANDBOX_S4`` to the base URL of a running sandbox (and
 ``ISTHMUS_TEST_SANDBOX_S4_CA`` to its CA file) to use it instead of starting one.
 """

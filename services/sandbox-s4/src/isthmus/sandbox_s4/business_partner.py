@@ -92,6 +92,8 @@ class BusinessPartners:
         ops.stamp_created(es, row, ctx.user)
         ops.insert(ctx, es, row)
         ops.create_children(ctx, es, row, {k: v for k, v in navs.items() if k != "to_Customer"})
+        fresh = ctx.store.get(service=SERVICE, entity_set=es.name, key=(row["BusinessPartner"],))
+        row = fresh or row
         if "to_Customer" in navs:
             self._customer_payload(ctx, row, navs["to_Customer"])
         return row

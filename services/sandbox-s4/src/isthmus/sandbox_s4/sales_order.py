@@ -79,10 +79,11 @@ class SalesOrders:
         self._partners(ctx, header, navs.get("to_Partner", []))
         extra = {k: v for k, v in navs.items() if k not in {"to_Item", "to_Partner"}}
         ops.create_children(ctx, es, header, extra)
-        ctx.messages.append(
+        ctx.messages.insert(
+            0,
             MessageDetail(
                 "V1/311", f"Standard Order {header['SalesOrder']} has been saved.", "success"
-            )
+            ),
         )
         return header
 

@@ -152,6 +152,13 @@ def test_command_line_against_git_baseline(
     compatible["fields"].append({"name": "plant", "type": ["null", "string"], "default": None})
     _commit(tmp_path, compatible, "compatible")
     assert main(["--repo", str(tmp_path)]) == 0
+    # archiving stores the previous version; the check ignores stored versions
+    assert main(["--repo", str(tmp_path), "--archive"]) == 0
+    archived = list((tmp_path / "schemas" / "versions").glob("io.isthmus.t.Order.*.avsc"))
+    assert len(archived) == 1
+    _git(tmp_path, "add", "schemas")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "v")
+    assert main(["--repo", str(tmp_path), "--baseline", "main"]) == 0
     breaking = copy.deepcopy(compatible)
     breaking["fields"].append({"name": "batch", "type": "string"})
     (tmp_path / "schemas" / "Order.avsc").write_text(json.dumps(breaking))

@@ -82,7 +82,7 @@ def archive_versions(
 
 
 def baseline_sources(*, repo: Path, revision: str, folder: str = "schemas") -> dict[str, str]:
-    """``{path below folder: text}`` of every ``.avsc`` at ``revision``; empty if it has none.
+    """``{path below folder: text}`` of every current ``.avsc`` at ``revision`` (not ``versions/``).
 
     Raises:
         BaselineError: git failed or the revision does not exist.
@@ -92,11 +92,12 @@ def baseline_sources(*, repo: Path, revision: str, folder: str = "schemas") -> d
     listing = _git(repo, "ls-tree", "-r", "--name-only", revision, "--", folder) or ""
     sources = {}
     for path in listing.splitlines():
-        if path.endswith(".avsc"):
+        relative = path.removeprefix(folder).lstrip("/")
+        if path.endswith(".avsc") and not relative.startswith(f"{VERSIONS_FOLDER}/"):
             text = _git(repo, "show", f"{revision}:{path}")
             if text is None:
                 raise BaselineError(f"cannot read {path} at {revision}")
-            sources[path.removeprefix(folder).lstrip("/")] = text
+            sources[relative] = text
     return sources
 
 

@@ -12,7 +12,14 @@ from isthmus.mapping.expressions.compiler import Environment, compile_expression
 from isthmus.mapping.expressions.scope import Evaluator
 from isthmus.mapping.flow import Flow, LoopPrevention, Ownership, TargetSpec, Trigger
 from isthmus.mapping.lookups import StaticTable
-from isthmus.mapping.rules import RULES, FieldRule, RecordCheck, in_values, parse_path
+from isthmus.mapping.rules import (
+    RULES,
+    FieldRule,
+    RecordCheck,
+    compile_path,
+    in_values,
+    parse_path,
+)
 from isthmus.mapping.targets import FieldSpec, ListSpec, ObjectBuilder, ObjectSpec, ValueSpec
 
 
@@ -107,12 +114,14 @@ class _FlowCompiler:
         return ListSpec(name, each, builder, items, when, each_when)
 
     def rules(self, spec: Mapping[str, Mapping[str, Any]]) -> tuple[FieldRule, ...]:
-        compiled: list[FieldRule] = []
-        for path, rules in spec.items():
-            segments = parse_path(path)
-            for rule, argument in rules.items():
-                compiled.append(FieldRule(path, segments, rule, self.check(rule, argument, path)))
-        return tuple(compiled)
+        return tuple(
+            FieldRule(
+                path,
+                compile_path(parse_path(path)),
+                tuple((rule, self.check(rule, argument, path)) for rule, argument in rules.items()),
+            )
+            for path, rules in spec.items()
+        )
 
     def check(self, rule: str, argument: Any, path: str) -> Any:
         if rule == "in_table":

@@ -132,7 +132,10 @@ class Flow:
         withheld = self.ownership.withheld(target) if self.ownership else ()
         for name in withheld:
             del target[name]
-        return Result(self.id, self.version, target, (), withheld, self._fingerprint(target))
+        fingerprint = (
+            None if self.loop_prevention.fingerprint_fields is None else self._fingerprint(target)
+        )
+        return Result(self.id, self.version, target, (), withheld, fingerprint)
 
     def key(self, record: Mapping[str, Any]) -> str | None:
         """The target record key from the flow's key expression (None when not declared).
@@ -152,7 +155,7 @@ class Flow:
         return Scope(current=self.context(root), root=record, lookups=lookups)
 
     def _fingerprint(self, target: Mapping[str, Any]) -> str:
-        names = self.loop_prevention.fingerprint_fields
-        content = target if names is None else {n: target.get(n) for n in names}
+        names = self.loop_prevention.fingerprint_fields or ()
+        content = {name: target.get(name) for name in names}
         canonical = json.dumps(content, sort_keys=True, default=to_string, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,12 +20,11 @@ Check = Callable[[Any], str | None]
 
 @dataclass(frozen=True, slots=True)
 class FieldRule:
-    """One named rule on a target path such as `SoldToParty` or `to_Item[*].Material`."""
+    """The named rules on one target path such as `SoldToParty` or `to_Item[*].Material`."""
 
     path: str
-    segments: tuple[tuple[str, bool], ...]
-    rule: str
-    check: Check
+    resolver: Resolver
+    checks: tuple[tuple[str, Check], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +46,37 @@ def parse_path(path: str) -> tuple[tuple[str, bool], ...]:
     return tuple(segments)
 
 
-def resolve(
-    target: Any, segments: tuple[tuple[str, bool], ...], prefix: str = ""
-) -> Iterator[tuple[str, Any]]:
-    """Every concrete (path, value) a rule path reaches; a missing field yields None."""
+Resolver = Callable[[Any, str, list[tuple[str, Any]]], None]
+
+
+def compile_path(segments: tuple[tuple[str, bool], ...]) -> Resolver:
+    """A function adding every concrete (path, value) a rule path reaches; missing gives None."""
     if not segments:
-        yield prefix, target
-        return
-    (name, each), rest = segments[0], segments[1:]
-    here = f"{prefix}.{name}" if prefix else name
-    value = target.get(name) if isinstance(target, dict) else None
+        return lambda value, path, out: out.append((path, value))
+    (name, each), rest = segments[0], compile_path(segments[1:])
     if not each:
-        yield from resolve(value, rest, here)
-        return
-    for index, item in enumerate(value if isinstance(value, list) else []):
-        yield from resolve(item, rest, f"{here}[{index}]")
+
+        def step(value: Any, path: str, out: list[tuple[str, Any]]) -> None:
+            child = value.get(name) if isinstance(value, dict) else None
+            rest(child, f"{path}.{name}" if path else name, out)
+
+        return step
+
+    def spread(value: Any, path: str, out: list[tuple[str, Any]]) -> None:
+        items = value.get(name) if isinstance(value, dict) else None
+        if isinstance(items, list):
+            here = f"{path}.{name}" if path else name
+            for index, item in enumerate(items):
+                rest(item, f"{here}[{index}]", out)
+
+    return spread
+
+
+def resolve(target: Any, segments: tuple[tuple[str, bool], ...]) -> list[tuple[str, Any]]:
+    """Every concrete (path, value) a rule path reaches in a target record."""
+    found: list[tuple[str, Any]] = []
+    compile_path(segments)(target, "", found)
+    return found
 
 
 def _present(value: Any) -> bool:
@@ -164,18 +179,23 @@ def evaluate(
     """Every violated rule; fields that already failed to map (`skip`) are not reported twice."""
     violations: list[Violation] = []
     for rule in rules:
-        for path, value in resolve(target, rule.segments):
+        found: list[tuple[str, Any]] = []
+        rule.resolver(target, "", found)
+        for path, value in found:
             if path in skip:
                 continue
-            message = rule.check(value)
-            if message is not None:
-                violations.append(Violation(path, rule.rule, value, f"{path} {message}"))
-    for check in checks:
-        try:
-            held = truth(check.condition(scope), where="check")
-        except MappingError as exc:
-            violations.append(Violation(check.field, "check", None, f"{check.message} ({exc})"))
-            continue
-        if not held:
-            violations.append(Violation(check.field, "check", None, check.message))
+            for name, check in rule.checks:
+                message = check(value)
+                if message is not None:
+                    violations.append(Violation(path, name, value, f"{path} {message}"))
+    for record_check in checks:
+        violations.extend(_record_check(record_check, scope))
     return violations
+
+
+def _record_check(check: RecordCheck, scope: Scope) -> list[Violation]:
+    try:
+        held = truth(check.condition(scope), where="check")
+    except MappingError as exc:
+        return [Violation(check.field, "check", None, f"{check.message} ({exc})")]
+    return [] if held else [Violation(check.field, "check", None, check.message)]

@@ -1,8 +1,13 @@
-"""Builds target records from compiled field specifications, collecting every mapping failure."""
+"""Builds target records from compiled field specifications, collecting every mapping failure.
+
+Each field spec is turned once into a small "producer" closure; building a record then only calls
+closures. Paths for violation messages are assembled only when something fails.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from isthmus.mapping.errors import ConversionError, LookupMissError, MappingError
@@ -10,6 +15,9 @@ from isthmus.mapping.expressions.operators import truth
 from isthmus.mapping.expressions.scope import Evaluator, Scope
 from isthmus.mapping.result import Violation
 from isthmus.mapping.values import as_list
+
+# (scope, path prefix of this field, violations) -> value
+Producer = Callable[[Scope, str, list[Violation]], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,56 +63,83 @@ def _rule_of(exc: MappingError) -> str:
     return "expression"
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectBuilder:
-    """An ordered set of field specs; builds one dict and records failures as violations."""
-
-    fields: tuple[FieldSpec, ...]
-
-    def build(self, scope: Scope, path: str, violations: list[Violation]) -> dict[str, Any]:
-        """Evaluate every field; a failing field is left out and reported, the rest still map."""
-        target: dict[str, Any] = {}
-        for spec in self.fields:
-            where = f"{path}{spec.name}"
-            try:
-                if spec.when is not None and not truth(spec.when(scope), where="when"):
-                    continue
-                target[spec.name] = self._field(spec, scope, where, violations)
-            except MappingError as exc:
-                expression = spec.expression if isinstance(spec, ValueSpec) else spec.name
-                violations.append(
-                    Violation(where, _rule_of(exc), _value_of(exc), f"{exc} (in `{expression}`)")
-                )
-        return target
-
-    def _field(self, spec: FieldSpec, scope: Scope, where: str, violations: list[Violation]) -> Any:
-        if isinstance(spec, ValueSpec):
-            value = spec.value(scope)
-            if value is None and spec.default is not None:
-                value = spec.default(scope)
-            return value
-        if isinstance(spec, ObjectSpec):
-            return spec.builder.build(scope, f"{where}.", violations)
-        return _build_list(spec, scope, where, violations)
-
-
-def _build_list(spec: ListSpec, scope: Scope, where: str, violations: list[Violation]) -> list[Any]:
-    result: list[dict[str, Any]] = []
-    if spec.each is not None and spec.each_builder is not None:
-        for index, item in enumerate(as_list(spec.each(scope))):
-            child = scope.child(item, index)
-            if spec.each_when is not None and not truth(spec.each_when(child), where="when"):
-                continue
-            result.append(spec.each_builder.build(child, f"{where}[{len(result)}].", violations))
-    for condition, builder in spec.items:
-        if condition is None or truth(condition(scope), where="when"):
-            result.append(builder.build(scope, f"{where}[{len(result)}].", violations))
-    return result
-
-
 def _value_of(exc: MappingError) -> Any:
     if isinstance(exc, ConversionError):
         return exc.value
     if isinstance(exc, LookupMissError):
         return exc.key
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectBuilder:
+    """An ordered set of field specs; builds one dict and records failures as violations."""
+
+    fields: tuple[FieldSpec, ...]
+    _plan: tuple[tuple[str, str, Evaluator | None, Producer], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        plan = tuple(
+            (
+                spec.name,
+                spec.expression if isinstance(spec, ValueSpec) else spec.name,
+                spec.when,
+                _producer(spec),
+            )
+            for spec in self.fields
+        )
+        object.__setattr__(self, "_plan", plan)
+
+    def build(self, scope: Scope, path: str, violations: list[Violation]) -> dict[str, Any]:
+        """Evaluate every field; a failing field is left out and reported, the rest still map."""
+        target: dict[str, Any] = {}
+        for name, expression, when, produce in self._plan:
+            try:
+                if when is not None and not truth(when(scope), where="when"):
+                    continue
+                target[name] = produce(scope, path + name, violations)
+            except MappingError as exc:
+                message = f"{exc} (in `{expression}`)"
+                violations.append(Violation(path + name, _rule_of(exc), _value_of(exc), message))
+        return target
+
+
+def _producer(spec: FieldSpec) -> Producer:
+    if isinstance(spec, ValueSpec):
+        return _value_producer(spec.value, spec.default)
+    if isinstance(spec, ObjectSpec):
+        builder = spec.builder
+        return lambda scope, where, violations: builder.build(scope, where + ".", violations)
+    return _list_producer(spec)
+
+
+def _value_producer(value: Evaluator, default: Evaluator | None) -> Producer:
+    if default is None:
+        return lambda scope, _where, _violations: value(scope)
+
+    def produce(scope: Scope, _where: str, _violations: list[Violation]) -> Any:
+        result = value(scope)
+        return default(scope) if result is None else result
+
+    return produce
+
+
+def _list_producer(spec: ListSpec) -> Producer:
+    each, each_builder, each_when, items = spec.each, spec.each_builder, spec.each_when, spec.items
+
+    def produce(scope: Scope, where: str, violations: list[Violation]) -> list[Any]:
+        result: list[dict[str, Any]] = []
+        if each is not None and each_builder is not None:
+            for index, item in enumerate(as_list(each(scope))):
+                child = Scope(item, scope.root, scope.lookups, index, scope)
+                if each_when is not None and not truth(each_when(child), where="when"):
+                    continue
+                result.append(each_builder.build(child, f"{where}[{len(result)}].", violations))
+        for condition, builder in items:
+            if condition is None or truth(condition(scope), where="when"):
+                result.append(builder.build(scope, f"{where}[{len(result)}].", violations))
+        return result
+
+    return produce

@@ -95,9 +95,19 @@ class _Compiler:
     def _field(self, node: nodes.Field) -> Evaluator:
         name = node.name
         if node.base is None:
-            return lambda scope: _get(scope.current, name)
+
+            def field_of_current(scope: Scope) -> Any:
+                current = scope.current
+                return current.get(name) if type(current) is dict else _get(current, name)
+
+            return field_of_current
         base = self.compile(node.base)
-        return lambda scope: _get(base(scope), name)
+
+        def field_of(scope: Scope) -> Any:
+            value = base(scope)
+            return value.get(name) if type(value) is dict else _get(value, name)
+
+        return field_of
 
     def _index(self, node: nodes.Index) -> Evaluator:
         base = self.compile(node.base)
@@ -180,6 +190,19 @@ _HANDLERS: dict[type[nodes.Node], Callable[[_Compiler, Any], Evaluator]] = {
 
 def _bind(function: Function, args: list[Evaluator]) -> Evaluator:
     impl, name, nulls = function.impl, function.name, function.null_in_null_out
+    if len(args) == 1 and nulls:
+        (only,) = args
+
+        def call_one(scope: Scope) -> Any:
+            value = only(scope)
+            if value is None:
+                return None
+            try:
+                return impl(value)
+            except _VALUE_ERRORS as exc:
+                raise EvaluationError(f"{name}(): {exc}") from exc
+
+        return call_one
 
     def call(scope: Scope) -> Any:
         values = [arg(scope) for arg in args]

@@ -13,9 +13,8 @@ class Scope:
 
     __slots__ = ("current", "index", "lookups", "parent", "root")
 
-    def __init__(
+    def __init__(  # positional on purpose: built once per record and per list item
         self,
-        *,
         current: Any,
         root: Any,
         lookups: LookupPort,
@@ -30,7 +29,7 @@ class Scope:
 
     def child(self, item: Any, index: int) -> Scope:
         """The scope of one element of a list being mapped item by item."""
-        return Scope(current=item, root=self.root, lookups=self.lookups, index=index, parent=self)
+        return Scope(item, self.root, self.lookups, index, self)
 
 
 Evaluator = Callable[[Scope], Any]

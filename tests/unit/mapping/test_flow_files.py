@@ -17,6 +17,7 @@ from isthmus.mapping import (
     load_flow_text,
     load_flows,
 )
+from isthmus.mapping.functions.registry import builtins
 from isthmus.mapping.loader import flow_schema
 
 FLOWS = Path(__file__).resolve().parents[3] / "flows"
@@ -164,3 +165,14 @@ def test_fingerprint_is_stable_and_content_based(make_flow: MakeFlow) -> None:
 
 def test_disabled_flow(tables: dict[str, StaticTable]) -> None:
     assert not load_flow_text(MINIMAL + "enabled: false\n", tables=tables).enabled
+
+
+def test_the_readme_example_is_a_valid_flow_and_documents_every_function(
+    tables: dict[str, StaticTable],
+) -> None:
+    readme = (FLOWS / "README.md").read_text()
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    flow = load_flow_text(example, tables=tables, source="flows/README.md")
+    assert flow.id == "d365-salesorder-to-s4"
+    for name in builtins():
+        assert f"`{name}" in readme, name

@@ -131,7 +131,9 @@ class Actions:
                 body[f"{lookup}@odata.bind"] = f"/{entity_set}({order[f'_{lookup}_value']})"
         lines = [
             line
-            for line in self._api.records.store.all("salesorderdetail")
+            for line in self._api.records.store.related(
+                "salesorderdetail", "_salesorderid_value", order["salesorderid"]
+            )
             if line.get("_salesorderid_value") == order["salesorderid"]
         ]
         body["invoice_details"] = [self._invoice_line(line) for line in lines]

@@ -40,7 +40,12 @@ def build_sandbox(
     """Every part of the sandbox, wired together."""
     catalogue = build_catalogue()
     keys = {t.logical: t.alternate_keys for t in catalogue.by_logical.values()}
-    store = Store(path=settings.db_path, keys=keys)
+    related: dict[str, tuple[str, ...]] = {"productpricelevel": ("_productid_value",)}
+    for table in catalogue.by_logical.values():
+        for collection in table.collections.values():
+            column = f"_{collection.lookup}_value"
+            related[collection.table] = (*related.get(collection.table, ()), column)
+    store = Store(path=settings.db_path, keys=keys, related=related)
     records = Records(store=store, catalogue=catalogue)
     api = WebApi(records=records, catalogue=catalogue)
     Actions(

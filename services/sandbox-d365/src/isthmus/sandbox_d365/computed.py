@@ -63,7 +63,7 @@ def _list_price(store: Store, table: Table, row: Row, product: Row) -> float:
     parent_logical = LINE_PARENTS[table.logical]
     parent = store.peek(parent_logical, row.get(f"_{parent_logical}id_value") or "")
     price_level = None if parent is None else parent.get("_pricelevelid_value")
-    for item in store.all("productpricelevel"):
+    for item in store.related("productpricelevel", "_productid_value", product.get("productid")):
         if (
             item.get("_pricelevelid_value") == price_level
             and item.get("_productid_value") == product.get("productid")
@@ -75,11 +75,7 @@ def _list_price(store: Store, table: Table, row: Row, product: Row) -> float:
 
 def header_totals(store: Store, header: Table, row: Row, line_table: str) -> None:
     """Recalculate the money totals of an order or invoice from its lines."""
-    lines = [
-        line
-        for line in store.all(line_table)
-        if line.get(f"_{header.logical}id_value") == row[header.key]
-    ]
+    lines = store.related(line_table, f"_{header.logical}id_value", row[header.key])
     line_amount = sum(
         float(x.get("baseamount") or 0) - float(x.get("manualdiscountamount") or 0) for x in lines
     )

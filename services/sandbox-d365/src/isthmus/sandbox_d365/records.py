@@ -224,7 +224,8 @@ class Records:
             rules.guard_closed_parent(self.store, table, row)
             for collection in table.collections.values():
                 child_table = self.catalogue.table(collection.table)
-                for child in self.store.all(child_table.logical):
+                column = f"_{collection.lookup}_value"
+                for child in list(self.store.related(child_table.logical, column, row[table.key])):
                     owned = child.get(f"_{collection.lookup}_value") == row[table.key]
                     if owned and child_table.logical in computed.LINE_PARENTS:
                         self.store.delete(child_table.logical, child[child_table.key])

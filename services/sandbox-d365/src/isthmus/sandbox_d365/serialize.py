@@ -138,11 +138,8 @@ class Serializer:
                 f"'Microsoft.Dynamics.CRM.{table.logical}'."
             )
         child_table = self.catalogue.table(collection.table)
-        rows = [
-            r
-            for r in self.store.all(child_table.logical)
-            if r.get(f"_{collection.lookup}_value") == row[table.key]
-        ]
+        column = f"_{collection.lookup}_value"
+        rows = self.store.related(child_table.logical, column, row[table.key])
         if sub.top is not None:
             rows = rows[: sub.top]
         return [self.entity(child_table, r, sub) for r in rows]

@@ -26,7 +26,13 @@ class Store:
     Dataverse's ``versionnumber`` does; change tracking compares against it.
     """
 
-    def __init__(self, *, path: Path, keys: Mapping[str, tuple[tuple[str, ...], ...]]) -> None:
+    def __init__(
+        self,
+        *,
+        path: Path,
+        keys: Mapping[str, tuple[tuple[str, ...], ...]],
+        related: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -34,6 +40,7 @@ class Store:
         for statement in _SCHEMA:
             self._db.execute(statement)
         self._keys = keys
+        self._related_columns = related or {}
         self._undo: list[tuple[str, str, Row | None]] | None = None
         self.on_begin: list[Callable[[], None]] = []
         self.on_rollback: list[Callable[[], None]] = []
@@ -42,6 +49,7 @@ class Store:
     def _load(self) -> None:
         self._rows: dict[str, dict[str, Row]] = {}
         self._index: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], str]] = {}
+        self._children: dict[tuple[str, str], dict[Any, dict[str, None]]] = {}
         for entity, row_id, data in self._db.execute("SELECT entity, id, data FROM rows"):
             self._set(entity, row_id, json.loads(data))
         self._version = int(self.meta("version") or 1000)
@@ -69,6 +77,12 @@ class Store:
     ) -> str | None:
         """The id of the row whose alternate key ``columns`` has ``values``."""
         return self._index.get((entity, columns), {}).get(values)
+
+    def related(self, entity: str, column: str, value: Any) -> list[Row]:
+        """Rows of ``entity`` whose indexed lookup ``column`` equals ``value`` (read only)."""
+        ids = self._children.get((entity, column), {}).get(value, {})
+        table = self._rows.get(entity, {})
+        return [table[i] for i in ids if i in table]
 
     def tombstones(self, entity: str, since: int) -> list[tuple[str, int]]:
         """Deleted ids of ``entity`` with the version of their deletion, newer than ``since``."""
@@ -168,6 +182,12 @@ class Store:
                 index.pop(tuple(old.get(c) for c in columns), None)
             if row is not None and all(row.get(c) is not None for c in columns):
                 index[tuple(row.get(c) for c in columns)] = row_id
+        for column in self._related_columns.get(entity, ()):
+            children = self._children.setdefault((entity, column), {})
+            if old is not None:
+                children.get(old.get(column), {}).pop(row_id, None)
+            if row is not None and row.get(column) is not None:
+                children.setdefault(row[column], {})[row_id] = None
         if row is None:
             table.pop(row_id, None)
         else:

@@ -30,6 +30,7 @@ class Throttle:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._window: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
+        self._used_ms: dict[str, float] = defaultdict(float)  # running sum of the window
         self._active: dict[str, int] = defaultdict(int)
 
     def reset(self, limits: Limits | None = None) -> None:
@@ -37,12 +38,15 @@ class Throttle:
         if limits is not None:
             self.limits = limits
         self._window.clear()
+        self._used_ms.clear()
         self._active.clear()
 
     def _prune(self, user: str, now: float) -> deque[tuple[float, float]]:
         window = self._window[user]
         while window and window[0][0] <= now - self.limits.window_s:
-            window.popleft()
+            self._used_ms[user] -= window.popleft()[1]
+        if not window:
+            self._used_ms[user] = 0.0
         return window
 
     def enter(self, user: str) -> None:
@@ -67,7 +71,7 @@ class Throttle:
                 f"{_seconds(limits.window_s)} seconds.",
                 self._retry_after(window, now),
             )
-        if sum(ms for _, ms in window) >= limits.execution_ms:
+        if self._used_ms[user] >= limits.execution_ms:
             raise _throttled(
                 EXECUTION_CODE,
                 f"Combined execution time of incoming requests exceeded limit of "
@@ -82,11 +86,12 @@ class Throttle:
         """Record a finished request."""
         self._active[user] = max(0, self._active[user] - 1)
         self._window[user].append((time.monotonic(), elapsed_ms))
+        self._used_ms[user] += elapsed_ms
 
     def remaining(self, user: str) -> dict[str, str]:
         """The ``x-ms-ratelimit-*`` headers for ``user``."""
         window = self._prune(user, time.monotonic())
-        used_ms = sum(ms for _, ms in window)
+        used_ms = self._used_ms[user]
         return {
             "x-ms-ratelimit-burst-remaining-xrm-requests": str(
                 max(0, self.limits.requests - len(window))

@@ -10,13 +10,20 @@ from typing import Any
 import uvicorn
 
 from isthmus.devenv.tls import ensure_local_tls
-from isthmus.sandbox_s4.app import build_sandbox, create_app
+from isthmus.sandbox_s4.app import Sandbox, build_sandbox, create_app
 from isthmus.sandbox_s4.settings import SandboxS4Settings
 
 
 def _arguments(argv: list[str] | None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(
         prog="isthmus-sandbox-s4", description="Local SAP S/4HANA emulator"
+    )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "seed", "reset"],
+        help="serve (default); seed: load the seed catalogue and exit; reset: wipe, seed, exit",
     )
     parser.add_argument("--host", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 44300)")
@@ -38,11 +45,7 @@ def _arguments(argv: list[str] | None) -> dict[str, Any]:
     return {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse settings, build the sandbox, serve it with uvicorn until SIGTERM/SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = SandboxS4Settings(**_arguments(argv))
-    sandbox = build_sandbox(settings=settings)
+def _serve(settings: SandboxS4Settings, sandbox: Sandbox) -> None:
     if settings.seed_on_start and not sandbox.store.rows(
         service="API_PRODUCT_SRV", entity_set="A_Product"
     ):
@@ -62,6 +65,21 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         **ssl,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse settings, build the sandbox, then serve it (until SIGTERM/SIGINT) or seed it."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    arguments = _arguments(argv)
+    command = arguments.pop("command")
+    settings = SandboxS4Settings(**arguments)
+    sandbox = build_sandbox(settings=settings)
+    if command == "serve":
+        _serve(settings, sandbox)
+    elif command == "seed":
+        sandbox.seed()
+    else:
+        sandbox.reset(seed=True)
 
 
 if __name__ == "__main__":

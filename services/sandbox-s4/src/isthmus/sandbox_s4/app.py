@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,8 @@ from importlib import resources
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from isthmus.sandbox_s4 import admin, api_routes, messaging
 from isthmus.sandbox_s4.auth import Authenticator
@@ -21,10 +23,12 @@ from isthmus.sandbox_s4.csrf import CsrfGuard
 from isthmus.sandbox_s4.delivery import Deliveries
 from isthmus.sandbox_s4.edm import ServiceModel, load_service
 from isthmus.sandbox_s4.engine import ODataEngine
+from isthmus.sandbox_s4.errors import InternalError
 from isthmus.sandbox_s4.events import EventBus
 from isthmus.sandbox_s4.faults import FaultInjector, FaultMiddleware
 from isthmus.sandbox_s4.journal import Journal
 from isthmus.sandbox_s4.masterdata import MasterData
+from isthmus.sandbox_s4.messages import error_body
 from isthmus.sandbox_s4.sales_order import SalesOrders
 from isthmus.sandbox_s4.seed import Seeder
 from isthmus.sandbox_s4.settings import SandboxS4Settings
@@ -33,6 +37,7 @@ from isthmus.sandbox_s4.store import Store
 from isthmus.sandbox_s4.webhooks import WebhookPusher
 from isthmus.sandbox_s4.wire import RuntimeOptions, ServiceBehaviour
 
+_log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_sandbox"
 SERVICES = (
     "API_SALES_ORDER_SRV",
@@ -163,6 +168,12 @@ def _client(settings: SandboxS4Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(60.0, connect=10.0))
 
 
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    _log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = error_body(InternalError(), service="", component="")
+    return JSONResponse(body, status_code=500)
+
+
 def create_app(*, sandbox: Sandbox) -> FastAPI:
     """The ASGI app: OData, token, SOAP, Event Mesh REST, admin API; faults and call log."""
 
@@ -190,6 +201,7 @@ def create_app(*, sandbox: Sandbox) -> FastAPI:
         openapi_url=f"{ADMIN_PREFIX}/openapi.json",
         redoc_url=None,
     )
+    app.add_exception_handler(Exception, _internal_error)
     app.include_router(admin.router(sandbox), prefix=ADMIN_PREFIX)
     app.include_router(messaging.router(sandbox))
     app.include_router(api_routes.router(sandbox))

@@ -8,7 +8,12 @@ from typing import Any
 
 from isthmus.sandbox_s4.edm import ServiceModel
 from isthmus.sandbox_s4.entities import Context
-from isthmus.sandbox_s4.errors import ForbiddenError, MalformedRequestError, ODataError
+from isthmus.sandbox_s4.errors import (
+    ForbiddenError,
+    InternalError,
+    MalformedRequestError,
+    ODataError,
+)
 from isthmus.sandbox_s4.events import EventBus, PendingEvents
 from isthmus.sandbox_s4.messages import error_body, error_xml, sap_message_header
 from isthmus.sandbox_s4.query import parse_options
@@ -75,6 +80,9 @@ class ODataEngine:
                 response.headers["sap-message"] = header
         except ODataError as error:
             return self.error_response(error, request=request, wants_json=wants_json)
+        except Exception:  # a sandbox bug must still answer like Gateway, never with a traceback
+            _log.exception("internal error on %s %s", request.method, request.segments)
+            return self.error_response(InternalError(), request=request, wants_json=wants_json)
         response.headers.setdefault("dataserviceversion", "2.0")
         return response
 

@@ -8,7 +8,8 @@ SandboxError
 │   ├── ResourceNotFoundError       404 /IWBEP/CM_MGW_RT/020
 │   ├── MethodNotAllowedError       405 operation not allowed on the entity set
 │   ├── PreconditionFailedError     412 If-Match does not match the ETag
-│   └── PreconditionRequiredError   428 If-Match missing where an ETag is defined
+│   ├── PreconditionRequiredError   428 If-Match missing where an ETag is defined
+│   └── InternalError               500 unexpected failure inside the sandbox
 ├── AuthenticationError         401 logon failure (plain text, not OData)
 ├── CsrfTokenError              403 `X-CSRF-Token: Required`, plain text
 └── SoapFaultError              SOAP fault for the journal entry service
@@ -98,6 +99,18 @@ class PreconditionRequiredError(ODataError):
 
     status = 428
     default_code = "/IWBEP/CM_MGW_RT/191"
+
+
+class InternalError(ODataError):
+    """An unexpected failure, answered in Gateway's shape instead of a traceback."""
+
+    status = 500
+    default_code = "/IWBEP/CM_MGW_RT/000"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "In the context of Data Services an unknown internal server error occurred"
+        )
 
 
 class AuthenticationError(SandboxError):

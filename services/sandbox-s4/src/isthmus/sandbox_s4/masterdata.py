@@ -42,7 +42,7 @@ class MasterData:
         self.store = store
 
     def _doc(self, kind: str, name: str) -> dict[str, Any] | None:
-        return self.store.documents(kind=kind).get(name)
+        return self.store.document(kind=kind, name=name)
 
     def sales_org(self, name: str) -> SalesOrg | None:
         """A sales organisation, or None when it does not exist."""

@@ -142,6 +142,14 @@ class Store:
                 "INSERT OR REPLACE INTO documents VALUES (?,?,?)", (kind, name, json.dumps(data))
             )
 
+    def document(self, *, kind: str, name: str) -> Row | None:
+        """One named document, or None."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT data FROM documents WHERE kind=? AND name=?", (kind, name)
+            ).fetchone()
+        return None if found is None else dict(json.loads(found[0]))
+
     def documents(self, *, kind: str) -> dict[str, Row]:
         """All documents of one kind by name."""
         with self._lock:

@@ -1,0 +1,127 @@
+"""Measure the sandbox: requests/s for a simple GET and for a deep-insert POST over HTTPS.
+
+Run from the repository root:
+    uv run python services/sandbox-s4/scripts/bench.py [seconds] [clients]
+It starts its own sandbox process (fresh database, local CA) on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import ssl
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from isthmus.devenv.ports import free_port
+from isthmus.devenv.process import ManagedProcess
+from isthmus.devenv.tls import ensure_local_tls
+
+USER = ("ISTHMUS_COMM", "Isthmus-Sandbox-1")
+OK_BELOW = 300
+ORDER = {
+    "SalesOrderType": "OR",
+    "SalesOrganization": "1710",
+    "DistributionChannel": "10",
+    "OrganizationDivision": "00",
+    "SoldToParty": "17100001",
+    "PurchaseOrderByCustomer": "BENCH",
+    "to_Item": {
+        "results": [
+            {"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"},
+            {"Material": "TG12", "RequestedQuantity": "1", "RequestedQuantityUnit": "PC"},
+        ]
+    },
+}
+
+
+def _client(base: str, context: ssl.SSLContext) -> httpx.Client:
+    client = httpx.Client(
+        base_url=base, verify=context, auth=USER, headers={"Accept": "application/json"}
+    )
+    token = client.head("API_SALES_ORDER_SRV/", headers={"X-CSRF-Token": "Fetch"}).headers[
+        "x-csrf-token"
+    ]
+    client.headers["X-CSRF-Token"] = token
+    return client
+
+
+def _run(
+    name: str, clients: list[httpx.Client], call: Callable[[httpx.Client], int], seconds: float
+) -> None:
+    counts = [0] * len(clients)
+    errors = [0] * len(clients)
+    stop = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        while time.monotonic() < stop:
+            if call(clients[index]) < OK_BELOW:
+                counts[index] += 1
+            else:
+                errors[index] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(clients))]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    print(
+        f"{name}: {sum(counts) / elapsed:.0f} requests/s ({sum(counts)} ok, {sum(errors)} errors, "
+        f"{len(clients)} clients, {elapsed:.1f} s)"
+    )
+
+
+def main() -> None:
+    args = [*sys.argv[1:], "", ""]
+    seconds = float(args[0] or 10.0)
+    concurrency = int(args[1] or 4)
+    folder = Path(tempfile.mkdtemp(prefix="sandbox-s4-bench-"))
+    tls = ensure_local_tls(folder / "tls")
+    port = free_port()
+    process = ManagedProcess(
+        name="sandbox-s4-bench",
+        argv=[
+            sys.executable,
+            "-m",
+            "isthmus.sandbox_s4",
+            "--port",
+            str(port),
+            "--db",
+            str(folder / "db.sqlite"),
+            "--tls-dir",
+            str(folder / "tls"),
+        ],
+        log_file=folder / "sandbox.log",
+    )
+    process.start()
+    try:
+        process.wait_http_ready(f"https://127.0.0.1:{port}/_sandbox/health", ca_file=tls.ca_cert)
+        context = ssl.create_default_context(cafile=str(tls.ca_cert))
+        base = f"https://127.0.0.1:{port}/sap/opu/odata/sap/"
+        clients = [_client(base, context) for _ in range(concurrency)]
+        _run(
+            "GET A_Product('TG11')",
+            clients,
+            lambda c: c.get("API_PRODUCT_SRV/A_Product('TG11')").status_code,
+            seconds,
+        )
+        _run(
+            "POST A_SalesOrder (deep insert, 2 items)",
+            clients,
+            lambda c: c.post("API_SALES_ORDER_SRV/A_SalesOrder", json=ORDER).status_code,
+            seconds,
+        )
+        for client in clients:
+            client.close()
+    finally:
+        process.stop()
+
+
+if __name__ == "__main__":
+    main()

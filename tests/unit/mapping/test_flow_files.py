@@ -63,6 +63,8 @@ def test_schema_violations_name_the_field(
         load_flow_text(text, tables=tables, source="flows/minimal.yaml")
     assert caught.value.source == "flows/minimal.yaml"
     assert caught.value.field == field
+    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if change[1] in text_line)
+    assert caught.value.line == (1 if field == "(top level)" else line)
     assert message in caught.value.reason
 
 
@@ -76,7 +78,7 @@ def test_expression_errors_point_at_file_field_and_column(tables: dict[str, Stat
     with pytest.raises(FlowDefinitionError) as caught:
         load_flow_text(text, tables=tables, source="flows/minimal.yaml")
     assert str(caught.value).splitlines() == [
-        "flows/minimal.yaml: mapping.Name: expected a value, field or function, "
+        "flows/minimal.yaml:6: mapping.Name: expected a value, field or function, "
         "found end of expression",
         "    upper(name) &",
         "                 ^",

@@ -59,7 +59,7 @@ def test_unknown_table_is_rejected_when_the_flow_loads(make_flow: MakeFlow) -> N
     with pytest.raises(FlowDefinitionError) as caught:
         make_flow({"Unit": "lookup('units', uomname)"})
     text = str(caught.value)
-    assert text.startswith("test-flow.yaml: mapping.Unit: unknown lookup table 'units'")
+    assert text.startswith("test-flow.yaml:13: mapping.Unit: unknown lookup table 'units'")
     assert "lookup('units', uomname)" in text
     assert text.splitlines()[-1].index("^") == text.splitlines()[-2].index("'units'")
 

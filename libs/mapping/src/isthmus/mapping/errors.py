@@ -40,16 +40,31 @@ class FlowDefinitionError(MappingEngineError):
         field: str | None = None,
         expression: str | None = None,
         column: int | None = None,
+        line: int | None = None,
     ) -> None:
         self.reason = message
         self.source = source
         self.field = field
         self.expression = expression
         self.column = column
+        self.line = line
         super().__init__(self._render())
 
+    def at_line(self, line: int | None) -> FlowDefinitionError:
+        """The same error, placed on a line of the flow file."""
+        return type(self)(
+            self.reason,
+            source=self.source,
+            field=self.field,
+            expression=self.expression,
+            column=self.column,
+            line=line,
+        )
+
     def _render(self) -> str:
-        where = self.source if self.field is None else f"{self.source}: {self.field}"
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        if self.field is not None:
+            where = f"{where}: {self.field}"
         text = f"{where}: {self.reason}"
         if self.expression is not None:
             text += f"\n    {self.expression}"

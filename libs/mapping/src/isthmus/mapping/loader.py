@@ -45,7 +45,8 @@ def parse_flow_document(text: str, *, source: str = "<flow>") -> dict[str, Any]:
     if errors:
         first = errors[0]
         where = ".".join(str(part) for part in first.absolute_path) or "(top level)"
-        raise FlowDefinitionError(_schema_message(first), source=source, field=where)
+        error = FlowDefinitionError(_schema_message(first), source=source, field=where)
+        raise error.at_line(line_of(text, where))
     if not isinstance(document, dict):  # pragma: no cover - the schema demands an object
         raise FlowDefinitionError("a flow file must be a mapping", source=source)
     return document
@@ -60,9 +61,15 @@ def load_flow_text(text: str, *, tables: Mapping[str, StaticTable], source: str 
     """Parse, validate and compile one flow from YAML text.
 
     Raises:
-        FlowDefinitionError: the flow is invalid; the message names source, field and position.
+        FlowDefinitionError: the flow is invalid; the message names source, line, field and
+            position in the expression.
     """
-    return compile_flow(parse_flow_document(text, source=source), tables=tables, source=source)
+    try:
+        return compile_flow(parse_flow_document(text, source=source), tables=tables, source=source)
+    except FlowDefinitionError as exc:
+        if exc.line is not None or exc.field is None:
+            raise
+        raise exc.at_line(line_of(text, exc.field)) from None
 
 
 def load_flow(path: Path, *, tables: Mapping[str, StaticTable]) -> Flow:
@@ -160,3 +167,34 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FlowDefinitionError(f"cannot read: {exc.strerror}", source=str(path)) from exc
+
+
+def line_of(text: str, field: str) -> int | None:
+    """The 1-based line of a field path (`mapping.to_Item.fields.Material`) in YAML text."""
+    try:
+        node: yaml.Node | None = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    rest = "" if field == "(top level)" else field
+    while node is not None and rest:
+        node, rest = _descend(node, rest)
+    return None if node is None else node.start_mark.line + 1
+
+
+def _descend(node: yaml.Node, rest: str) -> tuple[yaml.Node | None, str]:
+    """One step down a path: the longest matching mapping key, or a list position."""
+    if isinstance(node, yaml.MappingNode):
+        matches = [
+            (key.value, value)
+            for key, value in node.value
+            if rest == key.value or rest.startswith((f"{key.value}.", f"{key.value}["))
+        ]
+        if not matches:
+            return None, rest
+        key, child = max(matches, key=lambda match: len(match[0]))
+        return child, rest[len(key) :].lstrip(".")
+    if isinstance(node, yaml.SequenceNode):
+        position, _, remainder = rest.lstrip("[").partition("]" if rest.startswith("[") else ".")
+        if position.isdecimal() and int(position) < len(node.value):
+            return node.value[int(position)], remainder.lstrip(".")
+    return None, rest

@@ -37,26 +37,30 @@ def compile_lookup(
     Raises:
         FlowDefinitionError: wrong arguments or an unknown table.
     """
-    if not 2 <= len(node.args) <= 3:  # noqa: PLR2004 - name, key and an optional default
-        raise error(f"{node.name}(name, key[, default]) takes 2 or 3 arguments", node)
-    name_node = node.args[0]
-    if not isinstance(name_node, nodes.Literal) or not isinstance(name_node.value, str):
-        raise error(f"the first argument of {node.name}() must be a quoted name", name_node)
-    name = name_node.value
-    default = args[2] if len(args) == 3 else None  # noqa: PLR2004
+    name = _literal_name(node, error)
+    default = args[2] if len(args) == 3 else None  # noqa: PLR2004 - name, key, default
     if node.name in _DYNAMIC:
         return _dynamic(node.name, name, args[1], default)
     table = tables.get(name)
     if table is None:
         known = ", ".join(sorted(tables)) or "none"
-        raise error(f"unknown lookup table {name!r} (known: {known})", name_node)
+        raise error(f"unknown lookup table {name!r} (known: {known})", node.args[0])
     if node.name == "lookup_reverse":
         try:
             table.check_reversible()
         except FlowDefinitionError as exc:
-            raise error(exc.reason, name_node) from None
+            raise error(exc.reason, node.args[0]) from None
         return _static(table.name, table.reverse, args[1], default)
     return _static(table.name, table.forward, args[1], default)
+
+
+def _literal_name(node: nodes.Call, error: ErrorFactory) -> str:
+    if not 2 <= len(node.args) <= 3:  # noqa: PLR2004 - name, key and an optional default
+        raise error(f"{node.name}(name, key[, default]) takes 2 or 3 arguments", node)
+    name_node = node.args[0]
+    if not isinstance(name_node, nodes.Literal) or not isinstance(name_node.value, str):
+        raise error(f"the first argument of {node.name}() must be a quoted name", name_node)
+    return name_node.value
 
 
 def _static(

@@ -43,6 +43,16 @@ class Delivery:
     succeeded: bool
 
 
+def encode_context(context: dict[str, Any], *, limit: int = MAX_PAYLOAD) -> tuple[bytes, bool]:
+    """The JSON body; above ``limit`` bytes without ParentContext, Target and images (and True)."""
+    body = json.dumps(context).encode()
+    if len(body) <= limit:
+        return body, False
+    trimmed = {**context, "ParentContext": None, "InputParameters": []}
+    trimmed.update(PreEntityImages=[], PostEntityImages=[])
+    return json.dumps(trimmed).encode(), True
+
+
 def auth_pairs(value: str) -> dict[str, str]:
     """``<settings><setting name="k" value="v"/></settings>`` → ``{"k": "v"}``."""
     return dict(_SETTING.findall(value or ""))
@@ -120,16 +130,8 @@ class WebhookDispatcher:
             "x-ms-correlation-request-id": context["CorrelationId"],
             "x-request-id": str(uuid.uuid4()),
         }
-        body = json.dumps(context).encode()
-        if len(body) > MAX_PAYLOAD:
-            for trimmed in (
-                "ParentContext",
-                "InputParameters",
-                "PreEntityImages",
-                "PostEntityImages",
-            ):
-                context[trimmed] = None if trimmed == "ParentContext" else []
-            body = json.dumps(context).encode()
+        body, oversized = encode_context(context)
+        if oversized:
             headers["x-ms-dynamics-msg-size-exceeded"] = "true"
         url = self._url(endpoint, headers)
         status, error, attempts = await self._post(url, headers, body)

@@ -126,3 +126,15 @@ def test_unknown_variable_and_wrong_arity_fail_at_compile_time() -> None:
     with pytest.raises(FlowDefinitionError, match="takes 1 argument") as caught:
         compile_expression("upper(a, b)", env=env)
     assert str(caught.value).startswith("flows/x.yaml: mapping.A:")
+
+
+def test_deeply_nested_data_does_not_exhaust_the_stack(evaluate: Evaluate) -> None:
+    deep: list[object] = [{"a": 1}]
+    for _ in range(5000):
+        deep = [deep]
+    assert evaluate("x.a", {"x": deep}) == [1]
+
+
+def test_padding_width_is_bounded(evaluate: Evaluate) -> None:
+    with pytest.raises(EvaluationError, match="pad width"):
+        evaluate("pad_left('1', 1000000000, '0')")

@@ -80,3 +80,12 @@ def test_error_message_draws_a_caret_under_the_position() -> None:
     lines = str(caught.value).splitlines()
     assert lines[1].strip() == "total * * 2"
     assert lines[2].index("^") - lines[1].index("t") == 8
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["(" * 200 + "1" + ")" * 200, "-" * 500 + "1", "not " * 300 + "true", "+".join(["1"] * 500)],
+)
+def test_too_deep_expressions_are_refused_not_a_stack_overflow(text: str) -> None:
+    with pytest.raises(ExpressionSyntaxError, match="nest"):
+        parse(text)

@@ -224,19 +224,24 @@ def _guard(operation: Any, op: str, left: Any, right: Any) -> Any:
 
 
 def _get(value: Any, name: str) -> Any:
-    """A field of an object; on a list, the field of every element (flattened one level)."""
+    """A field of an object; on a list, the field of every object in it, lists flattened."""
     if isinstance(value, dict):
         return value.get(name)
-    if isinstance(value, list):
-        result: list[Any] = []
-        for item in value:
-            found = _get(item, name)
-            if isinstance(found, list):
-                result.extend(found)
-            elif found is not None:
-                result.append(found)
-        return result
-    return None
+    if not isinstance(value, list):
+        return None
+    result: list[Any] = []
+    pending = list(reversed(value))
+    while pending:  # iterative, so deeply nested data cannot exhaust the stack
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+            continue
+        found = item.get(name) if isinstance(item, dict) else None
+        if isinstance(found, list):
+            result.extend(found)
+        elif found is not None:
+            result.append(found)
+    return result
 
 
 def _at(value: Any, index: Any) -> Any:

@@ -12,6 +12,10 @@ class Node:
 
     column: int
 
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return ()
+
 
 @dataclass(frozen=True, slots=True)
 class Literal(Node):
@@ -34,6 +38,10 @@ class Field(Node):
     base: Node | None
     name: str
 
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return () if self.base is None else (self.base,)
+
 
 @dataclass(frozen=True, slots=True)
 class Index(Node):
@@ -42,12 +50,20 @@ class Index(Node):
     base: Node
     index: Node
 
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return (self.base, self.index)
+
 
 @dataclass(frozen=True, slots=True)
 class Each(Node):
     """`base[*]`: every element of a list (a single value becomes a one-element list)."""
 
     base: Node
+
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return (self.base,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +72,10 @@ class ListLiteral(Node):
 
     items: tuple[Node, ...]
 
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return self.items
+
 
 @dataclass(frozen=True, slots=True)
 class Unary(Node):
@@ -63,6 +83,10 @@ class Unary(Node):
 
     op: str
     operand: Node
+
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return (self.operand,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +97,10 @@ class Binary(Node):
     left: Node
     right: Node
 
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return (self.left, self.right)
+
 
 @dataclass(frozen=True, slots=True)
 class Conditional(Node):
@@ -82,6 +110,10 @@ class Conditional(Node):
     then: Node
     otherwise: Node
 
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return (self.condition, self.then, self.otherwise)
+
 
 @dataclass(frozen=True, slots=True)
 class Call(Node):
@@ -89,3 +121,7 @@ class Call(Node):
 
     name: str
     args: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        """The nodes directly below this one."""
+        return self.args

@@ -17,12 +17,17 @@ Grammar, loosest binding first:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from isthmus.mapping.errors import ExpressionSyntaxError
 from isthmus.mapping.expressions import nodes
 from isthmus.mapping.expressions.tokens import KEYWORDS, Kind, Token, tokenize
 
+# Deeper nesting is refused at load time, so evaluation can never exhaust the Python stack.
+MAX_DEPTH = 48
+MAX_TREE_DEPTH = 120
 _COMPARISONS = frozenset({"=", "==", "!=", "<", "<=", ">", ">="})
 _LITERAL_WORDS: dict[str, bool | None] = {"true": True, "false": False, "null": None}
 
@@ -36,7 +41,25 @@ def parse(text: str) -> nodes.Node:
     parser = _Parser(text, tokenize(text))
     node = parser.expression()
     parser.expect_end()
+    if tree_depth(node) > MAX_TREE_DEPTH:
+        raise ExpressionSyntaxError(
+            f"expression is nested deeper than {MAX_TREE_DEPTH} levels (split it up)",
+            expression=text,
+            column=node.column,
+        )
     return node
+
+
+def tree_depth(root: nodes.Node) -> int:
+    """Depth of an AST, measured without recursion (long `a + b + c ...` chains are deep too)."""
+    deepest = 0
+    pending: list[tuple[nodes.Node, int]] = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        for child in node.children():
+            pending.append((child, depth + 1))
+    return deepest
 
 
 class _Parser:
@@ -44,6 +67,7 @@ class _Parser:
         self._text = text
         self._tokens = tokens
         self._pos = 0
+        self._depth = 0
 
     # --- token helpers
     def _peek(self) -> Token:
@@ -82,6 +106,20 @@ class _Parser:
 
     # --- grammar
     def expression(self) -> nodes.Node:
+        with self._nesting():
+            return self._expression()
+
+    @contextmanager
+    def _nesting(self) -> Iterator[None]:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise self._error(f"expression nests deeper than {MAX_DEPTH} levels")
+        try:
+            yield
+        finally:
+            self._depth -= 1
+
+    def _expression(self) -> nodes.Node:
         condition = self._or()
         question = self._accept("?")
         if question is None:
@@ -105,9 +143,10 @@ class _Parser:
 
     def _not(self) -> nodes.Node:
         token = self._accept("not")
-        if token is not None:
+        if token is None:
+            return self._comparison()
+        with self._nesting():
             return nodes.Unary(token.column, "not", self._not())
-        return self._comparison()
 
     def _comparison(self) -> nodes.Node:
         left = self._additive()
@@ -134,9 +173,10 @@ class _Parser:
 
     def _unary(self) -> nodes.Node:
         token = self._accept("-")
-        if token is not None:
+        if token is None:
+            return self._postfix(self._primary())
+        with self._nesting():
             return nodes.Unary(token.column, "-", self._unary())
-        return self._postfix(self._primary())
 
     def _postfix(self, node: nodes.Node) -> nodes.Node:
         while True:

@@ -15,6 +15,7 @@ _HOUSE_NUMBER_LAST = re.compile(
     r"^(?P<street>.*?\D)\s+(?P<number>\d+\s?[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?)$"
 )
 _HOUSE_NUMBER_FIRST = re.compile(r"^(?P<number>\d+[A-Za-z]?(?:[-/]\d+)?)\s+(?P<street>\D.*)$")
+_MAX_WIDTH = 10_000
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 
 
@@ -53,6 +54,8 @@ def _pad(value: Any, width: Any, fill: Any, *, left: bool) -> str:
     if len(filler) != 1:
         raise EvaluationError(f"pad character must be one character, got {filler!r}")
     size = integer(width, where="pad width")
+    if size > _MAX_WIDTH:
+        raise EvaluationError(f"pad width {size} is above {_MAX_WIDTH}")
     return source.rjust(size, filler) if left else source.ljust(size, filler)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,9 @@ SERVICES = [
     "API_BILLING_DOCUMENT_SRV",
     "API_OUTBOUND_DELIVERY_SRV",
 ]
+ATOM = "http://www.w3.org/2005/Atom"
+META = "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"
+DATA = "http://schemas.microsoft.com/ado/2007/08/dataservices"
 REFERENCE = (
     Path(__file__).resolve().parents[3] / "services/sandbox-s4/src/isthmus/sandbox_s4/metadata"
 )
@@ -140,7 +144,24 @@ def test_item04_verbose_json_shapes(s4) -> None:
     atom = s4.http.get(
         "API_SALES_ORDER_SRV/A_SalesOrder", headers={"Accept": "application/atom+xml"}
     )
-    assert atom.status_code == 400 and atom.text.startswith("<?xml")
+    assert atom.headers["content-type"].startswith("application/atom+xml;type=feed")
+    entry = ET.fromstring(atom.content).find(f"{{{ATOM}}}entry")  # noqa: S314 - our own sandbox answer
+    assert entry is not None and entry.get(f"{{{META}}}etag") == meta["etag"]
+    props = entry.find(f"{{{ATOM}}}content/{{{META}}}properties")
+    assert props is not None
+    assert props.findtext(f"{{{DATA}}}SalesOrder") == created["SalesOrder"]
+    assert props.findtext(f"{{{DATA}}}TotalNetAmount") == "110.000"
+    date = props.find(f"{{{DATA}}}CreationDate")
+    assert date is not None and date.get(f"{{{META}}}type") == "Edm.DateTime"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00", date.text or "")
+    empty = props.find(f"{{{DATA}}}CustomerPurchaseOrderDate")
+    assert empty is not None and empty.get(f"{{{META}}}null") == "true"
+    xml_body = s4.http.post(
+        "API_SALES_ORDER_SRV/A_SalesOrder",
+        content=b"<entry/>",
+        headers={"Content-Type": "application/atom+xml"},
+    )
+    assert xml_body.status_code == 415
 
 
 def test_item05_keys_and_not_found(s4) -> None:

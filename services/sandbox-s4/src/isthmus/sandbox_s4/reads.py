@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from isthmus.sandbox_s4 import entities as ops
+from isthmus.sandbox_s4.atom import AtomWriter
 from isthmus.sandbox_s4.edm import EntitySet
 from isthmus.sandbox_s4.entities import Context, Row
 from isthmus.sandbox_s4.errors import MalformedRequestError, ResourceNotFoundError
@@ -16,6 +17,8 @@ from isthmus.sandbox_s4.serialize import Serializer, etag
 from isthmus.sandbox_s4.wire import ODataRequest, ODataResponse
 
 JSON = "application/json;charset=utf-8"
+ATOM_ENTRY = "application/atom+xml;type=entry;charset=utf-8"
+ATOM_FEED = "application/atom+xml;type=feed;charset=utf-8"
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> ODataResponse:
@@ -25,6 +28,13 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         {"content-type": JSON, **(headers or {})},
         json.dumps(body, separators=(",", ":")).encode(),
     )
+
+
+def xml_response(
+    status: int, body: str, content_type: str, headers: dict[str, str] | None = None
+) -> ODataResponse:
+    """An XML (Atom) response."""
+    return ODataResponse(status, {"content-type": content_type, **(headers or {})}, body.encode())
 
 
 def resolve(ctx: Context, path: ResourcePath) -> tuple[EntitySet, Row | None, list[Row]]:
@@ -73,37 +83,51 @@ class Reader:
             service_root=request.service_root,
             read_navigation=lambda es, row, name: ops.navigate(ctx, es, row, name),
         )
+        self.atom = AtomWriter(serializer=self.serializer)
 
     def read(self, path: ResourcePath, options: QueryOptions) -> ODataResponse:
         """Dispatch one GET.
 
         Raises:
-            MalformedRequestError: JSON was not requested (the sandbox speaks JSON only).
+            ResourceNotFoundError: unknown key or navigation target.
         """
         if path.kind == "metadata":
             return ODataResponse(
                 200, {"content-type": "application/xml"}, self.ctx.model.metadata_xml
             )
         if path.kind == "root":
+            if not options.json:
+                return xml_response(200, self.atom.service_document(), "application/xml")
             names = list(self.ctx.model.entity_sets)
             return json_response(200, {"d": {"EntitySets": names}})
         entity_set, single, rows = resolve(self.ctx, path)
         if path.trailer == "$count":
             count = len(apply_filter(rows=rows, node=options.filter, entity=entity_set.entity_type))
             return ODataResponse(200, {"content-type": "text/plain"}, str(count).encode())
-        if not options.json:
-            raise MalformedRequestError(
-                "The sandbox answers in JSON only: send Accept: application/json or $format=json",
-                code="/IWBEP/CM_MGW_RT/006",
-            )
         if single is not None:
             return self._entity(entity_set, single, options)
         return self._collection(entity_set, rows, options)
 
     def _entity(self, entity_set: EntitySet, row: Row, options: QueryOptions) -> ODataResponse:
-        body = self.serializer.entity(entity_set, row, select=options.select, expand=options.expand)
         tag = etag(entity_set, row)
-        return json_response(200, {"d": body}, {"etag": tag} if tag else None)
+        headers = {"etag": tag} if tag else None
+        return self.entity_response(200, entity_set, row, options, headers)
+
+    def entity_response(
+        self,
+        status: int,
+        entity_set: EntitySet,
+        row: Row,
+        options: QueryOptions,
+        headers: dict[str, str] | None = None,
+    ) -> ODataResponse:
+        """One entity as verbose JSON or as an Atom entry, as the client asked."""
+        select, expand = options.select, options.expand
+        if not options.json:
+            entry = self.atom.entry(entity_set, row, select=select, expand=expand)
+            return xml_response(status, entry, ATOM_ENTRY, headers)
+        body = self.serializer.entity(entity_set, row, select=select, expand=expand)
+        return json_response(status, {"d": body}, headers)
 
     def _collection(
         self, entity_set: EntitySet, rows: list[Row], options: QueryOptions
@@ -119,6 +143,16 @@ class Reader:
         next_url = None
         if size < wanted and start + size < len(rows):
             next_url = self._next_url(start + size, wanted - size)
+        if not options.json:
+            feed = self.atom.feed(
+                entity_set,
+                page,
+                select=options.select,
+                expand=options.expand,
+                count=count,
+                next_url=next_url,
+            )
+            return xml_response(200, feed, ATOM_FEED)
         body = self.serializer.collection(
             entity_set,
             page,

@@ -9,6 +9,7 @@ from isthmus.sandbox_s4 import entities as ops
 from isthmus.sandbox_s4.edm import EntitySet
 from isthmus.sandbox_s4.entities import Context, Row
 from isthmus.sandbox_s4.errors import MalformedRequestError, MethodNotAllowedError, ODataError
+from isthmus.sandbox_s4.query import parse_options
 from isthmus.sandbox_s4.reads import Reader, json_response, resolve
 from isthmus.sandbox_s4.resource import ResourcePath
 from isthmus.sandbox_s4.serialize import etag
@@ -22,7 +23,19 @@ class NotImplementedInSandboxError(ODataError):
     default_code = "/IWBEP/CM_MGW_RT/016"
 
 
+class UnsupportedMediaTypeError(ODataError):
+    """A request body in a format the sandbox does not read (415)."""
+
+    status = 415
+    default_code = "/IWBEP/CM_MGW_RT/013"
+
+
 def _body(request: ODataRequest) -> dict[str, Any]:
+    content_type = request.header("content-type") or "application/json"
+    if "xml" in content_type:
+        raise UnsupportedMediaTypeError(
+            f"Content type {content_type} is not supported by the sandbox; send JSON"
+        )
     try:
         payload = json.loads(request.body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -94,12 +107,15 @@ class Writer:
         row = ops.creator_for(self.ctx, entity_set.name)(self.ctx, entity_set, props, navs)
         self._emit(entity_set, row, "Created")
         reader = Reader(ctx=self.ctx, request=self.request, page_size=self.options.page_size)
-        body = reader.serializer.entity(entity_set, row, expand=[[name] for name in navs])
         headers = {"location": reader.serializer.uri(entity_set, row)}
         tag = etag(entity_set, row)
         if tag:
             headers["etag"] = tag
-        return json_response(201, {"d": body}, headers)
+        options = parse_options(
+            params=self.request.params, accept=self.request.header("accept") or ""
+        )
+        options.expand = [[name] for name in navs]
+        return reader.entity_response(201, entity_set, row, options, headers)
 
     def update(self, path: ResourcePath, *, replace: bool) -> ODataResponse:
         """PUT (replace) or PATCH/MERGE (partial) of one entity.

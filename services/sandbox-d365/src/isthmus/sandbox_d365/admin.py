@@ -65,11 +65,18 @@ def _auth_value(spec: WebhookSpec) -> str:
     return f"<settings>{settings}</settings>"
 
 
-def admin_router(sandbox: Sandbox) -> APIRouter:  # noqa: C901 - one closure per admin route
+def admin_router(sandbox: Sandbox) -> APIRouter:
     """All admin routes."""
     router = APIRouter(prefix="/_sandbox")
     system_user = object_id_of(sandbox.settings.client_id)
+    _state_routes(router, sandbox, system_user)
+    _fault_routes(router, sandbox)
+    _identity_routes(router, sandbox)
+    _webhook_routes(router, sandbox, system_user)
+    return router
 
+
+def _state_routes(router: APIRouter, sandbox: Sandbox, system_user: str) -> None:
     @router.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -102,6 +109,8 @@ def admin_router(sandbox: Sandbox) -> APIRouter:  # noqa: C901 - one closure per
         sandbox.calls.clear()
         return {"status": "cleared"}
 
+
+def _fault_routes(router: APIRouter, sandbox: Sandbox) -> None:
     @router.get("/faults")
     def faults() -> list[dict[str, Any]]:
         return [r.describe() for r in sandbox.faults.rules]
@@ -121,6 +130,8 @@ def admin_router(sandbox: Sandbox) -> APIRouter:  # noqa: C901 - one closure per
             raise HTTPException(404, "no such fault rule")
         return {"status": "removed"}
 
+
+def _identity_routes(router: APIRouter, sandbox: Sandbox) -> None:
     @router.get("/throttling")
     def throttling() -> dict[str, Any]:
         return asdict(sandbox.throttle.limits)
@@ -149,6 +160,8 @@ def admin_router(sandbox: Sandbox) -> APIRouter:  # noqa: C901 - one closure per
         sandbox.apps.add(App(spec.client_id.lower(), spec.client_secret, spec.application_user))
         return {"client_id": spec.client_id.lower(), "application_user": spec.application_user}
 
+
+def _webhook_routes(router: APIRouter, sandbox: Sandbox, system_user: str) -> None:
     @router.post("/webhooks", status_code=201)
     def add_webhook(spec: WebhookSpec) -> dict[str, str]:
         return _register(sandbox, spec, system_user)
@@ -180,8 +193,6 @@ def admin_router(sandbox: Sandbox) -> APIRouter:  # noqa: C901 - one closure per
             for d in sandbox.webhooks.deliveries
             if failed is None or d.succeeded != failed
         ]
-
-    return router
 
 
 def _register(sandbox: Sandbox, spec: WebhookSpec, user: str) -> dict[str, str]:

@@ -105,6 +105,13 @@ def create_app(settings: SandboxSettings, *, ca_file: Path | None = None) -> Fas
     app.include_router(
         entra_router(entra=sandbox.entra, tokens=sandbox.tokens, tenant_id=settings.tenant_id)
     )
+    _install_error_handlers(app)
+    app.add_middleware(SandboxMiddleware, faults=sandbox.faults, calls=sandbox.calls)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error, even an unexpected one, is answered in Dataverse's JSON error shape."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -131,6 +138,3 @@ def create_app(settings: SandboxSettings, *, ca_file: Path | None = None) -> Fas
             500,
             headers={"OData-Version": "4.0"},
         )
-
-    app.add_middleware(SandboxMiddleware, faults=sandbox.faults, calls=sandbox.calls)
-    return app

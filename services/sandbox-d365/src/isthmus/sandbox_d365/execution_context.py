@@ -80,6 +80,22 @@ def entity(
     }
 
 
+def _images(event: WriteEvent, *, mode: int, images: str) -> tuple[list[Any], list[Any]]:
+    """Pre and post entity images: full ones when the step asks, else the async primary name."""
+    table, row_id = event.table, event.row_id
+    pre: list[Any] = []
+    post: list[Any] = []
+    if "post" in images and event.post:
+        post.append({"key": "PostImage", "value": entity(table, row_id, event.post, typed=False)})
+    elif mode == 1 and event.post:
+        primary = {table.primary_name: event.post.get(table.primary_name), table.key: row_id}
+        image = entity(table, row_id, primary, typed=False)
+        post.append({"key": "AsynchronousStepPrimaryName", "value": image})
+    if "pre" in images and event.pre:
+        pre.append({"key": "PreImage", "value": entity(table, row_id, event.pre, typed=False)})
+    return pre, post
+
+
 def build_context(
     event: WriteEvent, *, step_id: str, step_name: str, mode: int, org: dict[str, str], images: str
 ) -> dict[str, Any]:
@@ -90,23 +106,7 @@ def build_context(
     else:
         target = entity(table, event.row_id, event.target)
     output = [{"key": "id", "value": event.row_id}] if event.message == "Create" else []
-    post_images, pre_images = [], []
-    if "post" in images and event.post:
-        post_images.append(
-            {"key": "PostImage", "value": entity(table, event.row_id, event.post, typed=False)}
-        )
-    elif mode == 1 and event.post:
-        primary = {table.primary_name: event.post.get(table.primary_name), table.key: event.row_id}
-        post_images.append(
-            {
-                "key": "AsynchronousStepPrimaryName",
-                "value": entity(table, event.row_id, primary, typed=False),
-            }
-        )
-    if "pre" in images and event.pre:
-        pre_images.append(
-            {"key": "PreImage", "value": entity(table, event.row_id, event.pre, typed=False)}
-        )
+    pre_images, post_images = _images(event, mode=mode, images=images)
     correlation = str(uuid.uuid4())
     operation = str(uuid.uuid4())
     return {

@@ -79,10 +79,10 @@ class SandboxMiddleware:
         self.calls = calls
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
         status_box = [0]
@@ -97,49 +97,38 @@ class SandboxMiddleware:
             await send(message)
 
         try:
-            if path.startswith(ADMIN_PREFIX):
-                await self.app(scope, receive, send)
-                return
-            latency, rule = self.faults.match(scope["method"], path)
-            if latency and path.startswith(API_PREFIX) and rule is None:
-                # Web API latency is server work: it holds a concurrency slot and counts as
-                # execution time, so the route sleeps after admission (see dataverse_routes).
-                scope.setdefault("state", {})[LATENCY_KEY] = latency
-            elif latency:
-                await asyncio.sleep(latency / 1000)
-            if rule is None:
-                await self.app(scope, receive, tracking_send)
-            elif rule.spec.kind == "drop":
-                status_box[0] = 0
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [
-                            (b"content-length", b"1000"),
-                            (b"content-type", b"application/json"),
-                        ],
-                    }
-                )
-                await send(
-                    {"type": "http.response.body", "body": b'{"partial":', "more_body": True}
-                )
-                raise FaultInjectedDropError("connection dropped by fault injection")
-            else:
-                await self._answer(rule, path, tracking_send)
+            await self._dispatch(scope, receive, tracking_send)
+        except FaultInjectedDropError:
+            status_box[0] = 0  # the call log shows dropped connections as status 0
+            raise
         finally:
-            if not path.startswith(ADMIN_PREFIX):
-                self.calls.add(
-                    Call(
-                        request_id=request_id,
-                        time=dt.datetime.now(dt.UTC).isoformat(),
-                        method=scope["method"],
-                        path=path,
-                        query=scope.get("query_string", b"").decode("latin-1"),
-                        status=status_box[0],
-                        duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                    )
+            self.calls.add(
+                Call(
+                    request_id=request_id,
+                    time=dt.datetime.now(dt.UTC).isoformat(),
+                    method=scope["method"],
+                    path=path,
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    status=status_box[0],
+                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 )
+            )
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        latency, rule = self.faults.match(scope["method"], path)
+        if latency and path.startswith(API_PREFIX) and rule is None:
+            # Web API latency is server work: it holds a concurrency slot and counts as
+            # execution time, so the route sleeps after admission (see dataverse_routes).
+            scope.setdefault("state", {})[LATENCY_KEY] = latency
+        elif latency:
+            await asyncio.sleep(latency / 1000)
+        if rule is None:
+            await self.app(scope, receive, send)
+        elif rule.spec.kind == "drop":
+            await _drop(send)
+        else:
+            await self._answer(rule, path, send)
 
     async def _answer(self, rule: FaultRule, path: str, send: Send) -> None:
         status, body, headers = _fault_body(rule, path)
@@ -154,3 +143,11 @@ class SandboxMiddleware:
             pairs.append((b"www-authenticate", b"Bearer error=invalid_token"))
         await send({"type": "http.response.start", "status": status, "headers": pairs})
         await send({"type": "http.response.body", "body": raw})
+
+
+async def _drop(send: Send) -> None:
+    """Start a response, then fail: the server closes the connection mid-body."""
+    headers = [(b"content-length", b"1000"), (b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
+    raise FaultInjectedDropError("connection dropped by fault injection")

@@ -122,14 +122,7 @@ class WebhookDispatcher:
             "PostEntityImages": [],
             "PreEntityImages": [],
         }
-        headers = {
-            "Content-Type": "application/json",
-            "x-ms-dynamics-organization": self._org["host"],
-            "x-ms-dynamics-entity-name": event.table.logical,
-            "x-ms-dynamics-request-name": event.message,
-            "x-ms-correlation-request-id": context["CorrelationId"],
-            "x-request-id": str(uuid.uuid4()),
-        }
+        headers = self._headers(event, context)
         body, oversized = encode_context(context)
         if oversized:
             headers["x-ms-dynamics-msg-size-exceeded"] = "true"
@@ -152,6 +145,16 @@ class WebhookDispatcher:
         self.deliveries.append(delivery)
         if error is not None:
             self._record_failure(delivery)
+
+    def _headers(self, event: WriteEvent, context: dict[str, Any]) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "x-ms-dynamics-organization": self._org["host"],
+            "x-ms-dynamics-entity-name": event.table.logical,
+            "x-ms-dynamics-request-name": event.message,
+            "x-ms-correlation-request-id": context["CorrelationId"],
+            "x-request-id": str(uuid.uuid4()),
+        }
 
     def _url(self, endpoint: dict[str, Any], headers: dict[str, str]) -> str:
         url = str(endpoint.get("url") or "")

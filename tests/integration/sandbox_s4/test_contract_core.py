@@ -203,6 +203,16 @@ def test_item06_query_options_and_server_paging(s4) -> None:
     assert [r["TotalNetAmount"] for r in body["results"]] == ["132.000", "99.000"]
     assert set(body["results"][0]) == {"__metadata", "SalesOrder", "TotalNetAmount"}
     assert s4.http.get(f"{base}/$count", params={"$filter": "TotalNetAmount lt 100"}).text == "3"
+    for bad in (
+        {"$select": "Nope"},
+        {"$expand": "to_Item/to_Nope"},
+        {"$top": "x"},
+        {"$orderby": "Nope"},
+    ):
+        rejected = s4.http.get(base, params=bad)
+        assert rejected.status_code == 400 and rejected.json()["error"]["code"].startswith(
+            "/IWBEP/"
+        )
     expanded = s4.http.get(
         base, params={"$top": "1", "$expand": "to_Item/to_SalesOrder,to_Partner"}
     ).json()

@@ -247,6 +247,8 @@ def test_item14_delivery_goods_issue_and_billing(s4) -> None:
     assert document["to_Item"]["results"][0]["ReferenceSDDocument"] == number
     assert document["AccountingDocument"]
     assert s4.sandbox.admin.billing_run() == []
+    blocked = s4.http.delete(f"{ORDERS}('{order}')", headers={"If-Match": "*"})
+    assert blocked.status_code == 400 and blocked.json()["error"]["code"] == "V1/123"
     assert s4.post("API_BILLING_DOCUMENT_SRV/A_BillingDocument", {}).status_code == 405
 
 

@@ -71,6 +71,30 @@ def _pick(entity_set: EntitySet, rows: list[Row], key: dict[str, Any] | None) ->
     raise ResourceNotFoundError(f"Resource not found for segment '{entity_set.entity_type.name}'")
 
 
+def check_projection(ctx: Context, entity_set: EntitySet, options: QueryOptions) -> None:
+    """Reject `$select`/`$expand` names the entity type does not have.
+
+    Raises:
+        MalformedRequestError: unknown property or navigation property.
+    """
+    entity = entity_set.entity_type
+    for name in options.select:
+        if name != "*" and name not in entity.properties and name not in entity.navigations:
+            raise MalformedRequestError(
+                f"Property {name} not found in type {entity.name}", code="/IWBEP/CM_MGW_RT/022"
+            )
+    for path in options.expand:
+        current = entity_set
+        for name in path:
+            nav = current.entity_type.navigations.get(name)
+            if nav is None:
+                raise MalformedRequestError(
+                    f"Navigation property {name} not found in type {current.entity_type.name}",
+                    code="/IWBEP/CM_MGW_RT/022",
+                )
+            current = ctx.entity_set(nav.target_set)
+
+
 class Reader:
     """Answers the GET requests of one service."""
 
@@ -104,6 +128,7 @@ class Reader:
         if path.trailer == "$count":
             count = len(apply_filter(rows=rows, node=options.filter, entity=entity_set.entity_type))
             return ODataResponse(200, {"content-type": "text/plain"}, str(count).encode())
+        check_projection(self.ctx, entity_set, options)
         if single is not None:
             return self._entity(entity_set, single, options)
         return self._collection(entity_set, rows, options)

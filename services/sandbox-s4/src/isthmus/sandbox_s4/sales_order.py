@@ -35,6 +35,7 @@ class SalesOrders:
             component_id="SD-SLS-API",
             creators={"A_SalesOrder": self.create_order, "A_SalesOrderItem": self.create_item},
             after_update={"A_SalesOrderItem": self._item_updated},
+            before_delete={"A_SalesOrder": self._deletable},
             events={"A_SalesOrder": EventSpec("SalesOrder", ("SalesOrder",))},
         )
 
@@ -188,6 +189,13 @@ class SalesOrders:
         ops.insert(ctx, es, item)
         self._refresh_total(ctx, header)
         return item
+
+    def _deletable(self, ctx: Context, header: Row) -> None:
+        """An order with deliveries has subsequent documents and cannot be deleted."""
+        if header.get("OverallTotalDeliveryStatus") in {"B", "C"}:
+            number = header["SalesOrder"]
+            text = f"Sales document {number} has subsequent documents; deletion is not possible"
+            raise BusinessError(text, code="V1/123", details=(MessageDetail("V1/123", text),))
 
     def _item_updated(self, ctx: Context, item: Row) -> None:
         header = ctx.store.get(

@@ -26,6 +26,7 @@ class ServiceBehaviour:
     component_id: str
     creators: dict[str, Creator] = field(default_factory=dict)
     after_update: dict[str, Callable[[Context, Row], None]] = field(default_factory=dict)
+    before_delete: dict[str, Callable[[Context, Row], None]] = field(default_factory=dict)
     functions: dict[str, FunctionHandler] = field(default_factory=dict)
     events: dict[str, EventSpec] = field(default_factory=dict)
 

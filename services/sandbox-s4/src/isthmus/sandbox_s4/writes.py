@@ -160,6 +160,9 @@ class Writer:
         ops.check_if_match(
             entity_set, row, self.request.header("if-match"), required=self.options.require_if_match
         )
+        guard = self.behaviour.before_delete.get(entity_set.name)
+        if guard is not None:
+            guard(self.ctx, row)
         self._delete_tree(entity_set, row)
         self._emit(entity_set, row, "Deleted")
         return ODataResponse(204)

@@ -60,7 +60,7 @@ def _read_to_end(
     while remaining:
         if time.monotonic() > deadline:
             raise FatalError(f"parked keys not loaded within {timeout_s}s")
-        for message in consumer.consume(num_messages=1_000, timeout=0.5):
+        for message in consumer.consume(num_messages=1_000, timeout=0.2):
             error = message.error()
             if error is not None and error.code() == KafkaError._PARTITION_EOF:
                 remaining.discard(message.partition() or 0)

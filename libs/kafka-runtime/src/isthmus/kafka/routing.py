@@ -105,8 +105,9 @@ def classify(exc: BaseException, *, stage: Stage) -> ErrorClass:
     """Decide the route of an exception raised while processing one record.
 
     Isthmus errors say their class. Foreign errors that declare one in ``error_class`` or
-    ``kind`` (as ``isthmus.schemas`` errors do) or carry a ``retryable`` boolean follow it. Anything else raised while decoding or encoding is the record's
-    fault (invalid); anything else raised by the handler is a bug (fatal).
+    ``kind`` (as ``isthmus.schemas`` errors do) or carry a ``retryable`` boolean follow it.
+    Anything else raised while decoding or encoding is the record's fault (invalid); anything
+    else raised by the handler is a bug (fatal).
     """
     if isinstance(exc, ProcessingError):
         return exc.error_class

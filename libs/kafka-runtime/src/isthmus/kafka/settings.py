@@ -85,7 +85,9 @@ class ProcessorSettings(BaseModel):
         default=False, description="Kafka transactions: outputs and offsets commit atomically."
     )
     batch_size: int = Field(default=500, ge=1, le=100_000)
-    poll_timeout_s: float = Field(default=0.5, gt=0, le=30)
+    poll_timeout_s: float = Field(
+        default=0.2, gt=0, le=30, description="Longest wait for a batch to fill (idle latency)."
+    )
     in_place_attempts: int = Field(
         default=3, ge=1, le=20, description="Handler calls per record before the retry topics."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,19 +83,27 @@ class RecordSteps:
         headers = h.of(message)
         info = h.read_error_info(headers) if h.get(headers, h.ERROR_CLASS) else None
         from_retry = self._routes.tier_index(topic) is not None
-        origin = info.origin if (info and from_retry) else _coordinates(message)
+        if info is not None and not from_retry:
+            # A replayed record is back on its source topic: it is its own origin now.
+            info = replace(
+                info,
+                source_topic=topic,
+                source_partition=message.partition() or 0,
+                source_offset=message.offset() or 0,
+            )
+        origin = info.origin if info else _coordinates(message)
         key = message.key()
         if key is not None and not self._parked.may_process(key, origin):
             self._park(
                 message,
                 key,
                 origin=origin,
-                info=info if from_retry else None,
+                info=info,
                 delivery=delivery,
                 now=now,
             )
             return
-        source = info.source_topic if (info and from_retry) else topic
+        source = info.source_topic if info else topic
         with correlation(h.get_str(headers, h.CORRELATION_ID) or h.get_str(headers, h.CE_ID)):
             span = process_span(
                 self._tracer,

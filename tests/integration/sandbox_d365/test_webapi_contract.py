@@ -348,3 +348,34 @@ def test_fulfill_sales_order_and_invoice_paid(api: httpx.Client) -> None:
     assert paid.status_code == 204
     bad = api.patch(f"invoices({invoice['invoiceid']})", json={"statecode": 2, "statuscode": 1})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "accounts", b"{not json"),
+        ("POST", "accounts", b"[1, 2]"),
+        ("GET", "accounts(", None),
+        ("GET", "accounts(abc)", None),
+        ("PATCH", "accounts", b"{}"),
+        ("GET", "accounts?$top=-1", None),
+        ("GET", "accounts?$filter=((((", None),
+        ("GET", "accounts?$filter=createdon gt 2024-13-45T00:00:00Z", None),
+        ("POST", "accounts", b'{"name": "x", "creditlimit": 1e999}'),
+        ("POST", "accounts", b'{"name": "x", "accountid": "not-a-guid"}'),
+        ("POST", "salesorders", b'{"name": "x", "order_details": [1]}'),
+        ("POST", "salesorders", b'{"name": "x", "pricelevelid@odata.bind": "garbage"}'),
+        ("POST", "$batch", b"garbage"),
+        ("POST", "FulfillSalesOrder", b"[]"),
+        ("GET", "accounts?$skiptoken=garbage", None),
+        ("GET", "accounts?$deltatoken=garbage", None),
+    ],
+)
+def test_bad_requests_get_dataverse_error_shapes(
+    api: httpx.Client, method: str, url: str, body: bytes | None
+) -> None:
+    response = api.request(method, url, content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500
+    error = response.json()["error"]
+    assert set(error) == {"code", "message"}
+    assert error["message"]

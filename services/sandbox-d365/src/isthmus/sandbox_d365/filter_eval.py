@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -143,6 +144,8 @@ class FilterCompiler:
             value = node.value
             if node.kind == "datetime":
                 value = _iso(value)
+            elif node.kind == "date":
+                value = _date(value)
             return lambda row: value
         if isinstance(node, Prop):
             return self._getter(node)
@@ -181,12 +184,25 @@ class FilterCompiler:
 
 
 def _iso(value: str) -> str:
-    """Normalise an OData datetime literal to the ``YYYY-MM-DDTHH:MM:SSZ`` form rows use."""
-    if value.endswith("Z") and len(value) == 20:  # noqa: PLR2004
-        return value
-    if len(value) == 16:  # noqa: PLR2004 - minutes only
-        return value + ":00Z"
-    return value[:19] + "Z"
+    """Normalise an OData datetime literal to the UTC ``YYYY-MM-DDTHH:MM:SSZ`` form rows use.
+
+    Raises:
+        QueryError: not a valid date and time.
+    """
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise QueryError(f"The DateTimeOffset literal '{value}' is not valid.") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _date(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise QueryError(f"The Date literal '{value}' is not valid.") from exc
 
 
 def _unknown(table: Table, name: str) -> QueryError:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from isthmus.sandbox_d365.errors import INVALID_ARGUMENT, VALIDATION, DataverseError, QueryError
-from isthmus.sandbox_d365.refs import KeyRef, parse_reference
+from isthmus.sandbox_d365.refs import GUID, KeyRef, parse_reference
 from isthmus.sandbox_d365.schema import Catalogue, Column, Kind, Table
 
 _IGNORED = ("@odata.type", "@odata.context", "@odata.etag", "@odata.id")
@@ -62,7 +63,7 @@ def parse_payload(body: Any, table: Table, catalogue: Catalogue, *, creating: bo
 
 def _column(payload: Payload, table: Table, name: str, value: Any, *, creating: bool) -> None:
     if name == table.key:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not GUID.match(value):
             raise QueryError(
                 f"Cannot convert the literal '{value}' to the expected type 'Edm.Guid'."
             )
@@ -109,7 +110,7 @@ def convert(column: Column, value: Any, table: Table) -> Any:
     if kind in (Kind.INT, Kind.CHOICE) and is_number and isinstance(value, int):
         _check_choice(column, value, table)
         return value
-    if kind in (Kind.DECIMAL, Kind.MONEY) and is_number:
+    if kind in (Kind.DECIMAL, Kind.MONEY) and is_number and math.isfinite(value):
         return float(value)
     if kind is Kind.BOOL and isinstance(value, bool):
         return value

@@ -99,6 +99,8 @@ def check_unique_keys(store: Store, table: Table, row: Row) -> None:
 
 def bad_status(table: Table, row: Row, status: Any, state: Any) -> DataverseError:
     model = table.states
+    if state is None:
+        state = row.get("statecode") or 0
     label = model.states.get(state, state) if model is not None else state
     return DataverseError(
         status=400,

@@ -45,7 +45,7 @@ class WebApi:
     def _route(self, request: ApiRequest) -> ApiResponse:
         path = split_path(request.path)
         action = self.actions.get((request.method, path.entity_set.removesuffix("()")))
-        if action is not None and path.key is None:
+        if action is not None and not path.key:
             return action(request)
         if path.entity_set == "" and request.method == "GET":
             return self._service_document(request)

@@ -184,6 +184,9 @@ def test_item05_keys_and_not_found(s4) -> None:
         assert error["code"] == "/IWBEP/CM_MGW_RT/020"
         assert error["innererror"]["application"]["service_id"] == "API_SALES_ORDER_SRV"
         assert error["innererror"]["errordetails"][0]["severity"] == "error"
+    outside = s4.http.get(f"{s4.sandbox.base_url}/sap/opu/odata/")
+    assert outside.status_code == 404
+    assert outside.json()["error"]["code"] == "/IWBEP/CM_MGW_RT/020"
 
 
 def test_item06_query_options_and_server_paging(s4) -> None:

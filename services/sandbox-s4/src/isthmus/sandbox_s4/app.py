@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from isthmus.sandbox_s4 import admin, api_routes, messaging
 from isthmus.sandbox_s4.auth import Authenticator
@@ -23,7 +25,12 @@ from isthmus.sandbox_s4.csrf import CsrfGuard
 from isthmus.sandbox_s4.delivery import Deliveries
 from isthmus.sandbox_s4.edm import ServiceModel, load_service
 from isthmus.sandbox_s4.engine import ODataEngine
-from isthmus.sandbox_s4.errors import InternalError
+from isthmus.sandbox_s4.errors import (
+    InternalError,
+    MethodNotAllowedError,
+    ODataError,
+    ResourceNotFoundError,
+)
 from isthmus.sandbox_s4.events import EventBus
 from isthmus.sandbox_s4.faults import FaultInjector, FaultMiddleware
 from isthmus.sandbox_s4.journal import Journal
@@ -174,6 +181,20 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=500)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unmatched paths under /sap/ answer like Gateway; other paths keep FastAPI's shape."""
+    if not isinstance(exc, StarletteHTTPException):
+        return await _internal_error(request, exc)
+    if not request.url.path.startswith("/sap/"):
+        return await http_exception_handler(request, exc)
+    error: ODataError = ResourceNotFoundError(
+        f"Resource not found for segment '{request.url.path}'"
+    )
+    if exc.status_code != error.status:
+        error = MethodNotAllowedError(f"Method {request.method} is not allowed")
+    return JSONResponse(error_body(error, service="", component=""), status_code=exc.status_code)
+
+
 def create_app(*, sandbox: Sandbox) -> FastAPI:
     """The ASGI app: OData, token, SOAP, Event Mesh REST, admin API; faults and call log."""
 
@@ -202,6 +223,7 @@ def create_app(*, sandbox: Sandbox) -> FastAPI:
         redoc_url=None,
     )
     app.add_exception_handler(Exception, _internal_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(admin.router(sandbox), prefix=ADMIN_PREFIX)
     app.include_router(messaging.router(sandbox))
     app.include_router(api_routes.router(sandbox))

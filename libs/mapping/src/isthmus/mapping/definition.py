@@ -119,6 +119,7 @@ class _FlowCompiler:
                 path,
                 compile_path(parse_path(path)),
                 tuple((rule, self.check(rule, argument, path)) for rule, argument in rules.items()),
+                dict(rules),
             )
             for path, rules in spec.items()
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from isthmus.sandbox_d365.app import build_sandbox, create_app
 from isthmus.sandbox_d365.seed import seed
 from isthmus.sandbox_d365.settings import SandboxSettings
 from isthmus.sandbox_d365.tokens import object_id_of
+from isthmus.telemetry.logs import configure_logging
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -34,7 +34,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     """Start the sandbox (or only seed its database with ``seed``)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(service="sandbox-d365")
     args = _arguments(argv)
     overrides: dict[str, Any] = {
         "host": args.host,

@@ -87,9 +87,9 @@ def build_sandbox(
 
 def create_app(settings: SandboxSettings, *, ca_file: Path | None = None) -> FastAPI:
     """The ASGI application of one sandbox."""
-    verify: ssl.SSLContext | bool = True
+    verify = ssl.create_default_context()  # public receivers, plus the local CA when known
     if ca_file is not None:
-        verify = ssl.create_default_context(cafile=str(ca_file))
+        verify.load_verify_locations(cafile=str(ca_file))
     sandbox = build_sandbox(settings, webhook_verify=verify)
     if settings.seed and not sandbox.records.store.all("transactioncurrency"):
         seed(sandbox.records, user_id=object_id_of(settings.client_id.lower()))

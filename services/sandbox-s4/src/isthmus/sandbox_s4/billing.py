@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from isthmus.sandbox_s4 import entities as ops
-from isthmus.sandbox_s4.edm import ServiceModel
+from isthmus.sandbox_s4.edm import EntitySet, ServiceModel
 from isthmus.sandbox_s4.entities import Context, Row
 from isthmus.sandbox_s4.errors import BusinessError, MessageDetail, ResourceNotFoundError
 from isthmus.sandbox_s4.journal import (
@@ -20,7 +20,7 @@ from isthmus.sandbox_s4.journal import (
 )
 from isthmus.sandbox_s4.masterdata import MasterData
 from isthmus.sandbox_s4.store import Store
-from isthmus.sandbox_s4.values import date_wire, today_ms
+from isthmus.sandbox_s4.values import date_wire, to_wire, today_ms
 from isthmus.sandbox_s4.wire import ServiceBehaviour
 
 SERVICE = "API_BILLING_DOCUMENT_SRV"
@@ -76,19 +76,11 @@ class BillingRun:
     def _bill(self, ctx: Context, delivery: str) -> str:
         header_es = self.models[SERVICE].entity_sets["A_BillingDocument"]
         item_es = self.models[SERVICE].entity_sets["A_BillingDocumentItem"]
-        d_header = (
-            self.store.get(service=DELIVERIES, entity_set="A_OutbDeliveryHeader", key=(delivery,))
-            or {}
-        )
         d_items = self.store.rows(
             service=DELIVERIES, entity_set="A_OutbDeliveryItem", first_key=delivery
         )
-        order = (
-            self.store.get(
-                service=ORDERS, entity_set="A_SalesOrder", key=(d_items[0]["ReferenceSDDocument"],)
-            )
-            or {}
-        )
+        order_key = (d_items[0]["ReferenceSDDocument"],)
+        order = self.store.get(service=ORDERS, entity_set="A_SalesOrder", key=order_key) or {}
         org = self.master.sales_org(order.get("SalesOrganization", ""))
         company = self.master.company(org.company_code if org else "")
         rate = company.tax_rate if company else Decimal(0)
@@ -99,67 +91,79 @@ class BillingRun:
         ]
         net = sum((Decimal(i["NetAmount"]) for i in items), Decimal(0))
         tax = sum((Decimal(i["TaxAmount"]) for i in items), Decimal(0))
-        currency = order.get("TransactionCurrency", "")
-        document, year = self.journal.post(
-            header=JournalHeader(
-                company_code=company.name if company else "",
-                document_type="RV",
-                reference=number,
-                original_reference=number,
-                transaction_type="SD00",
-            ),
-            lines=[
-                JournalLine(
-                    RECEIVABLES_ACCOUNT,
-                    net + tax,
-                    currency,
-                    f"Invoice {number}",
-                    customer=order.get("SoldToParty", ""),
-                ),
-                JournalLine(REVENUE_ACCOUNT, -net, currency, f"Invoice {number}"),
-                *([JournalLine(OUTPUT_TAX_ACCOUNT, -tax, currency, "Output tax")] if tax else []),
-            ],
-            user=ctx.user,
+        company_code = company.name if company else ""
+        document, year = self._post(
+            ctx, number=number, order=order, company_code=company_code, net=net, tax=tax
         )
-        header = ops.new_row(header_es, {})
-        today = date_wire(today_ms(), offset=False)
-        header.update(
-            BillingDocument=number,
-            BillingDocumentType="F2",
-            SDDocumentCategory="M",
-            BillingDocumentCategory="L",
-            BillingDocumentDate=today,
-            SalesOrganization=order.get("SalesOrganization", ""),
-            DistributionChannel=order.get("DistributionChannel", ""),
-            Division=order.get("OrganizationDivision", ""),
-            SoldToParty=order.get("SoldToParty", ""),
-            PayerParty=order.get("SoldToParty", ""),
-            PurchaseOrderByCustomer=order.get("PurchaseOrderByCustomer", ""),
-            TotalNetAmount=f"{net:.3f}",
-            TaxAmount=f"{tax:.3f}",
-            TotalGrossAmount=f"{net + tax:.3f}",
-            TransactionCurrency=currency,
-            CustomerPaymentTerms=order.get("CustomerPaymentTerms", ""),
-            CompanyCode=company.name if company else "",
-            FiscalYear=year,
-            AccountingDocument=document,
-            AccountingPostingStatus="C",
-            AccountingTransferStatus="C",
-            OverallBillingStatus="C",
-            DocumentReferenceID=number,
-        )
-        header = {k: v for k, v in header.items() if k in header_es.entity_type.properties}
+        header = self._header(header_es, number, order, net=net, tax=tax)
+        header.update(CompanyCode=company_code, FiscalYear=year, AccountingDocument=document)
         ops.stamp_created(header_es, header, ctx.user)
         self.store.put(service=SERVICE, entity_set=header_es.name, key=(number,), row=header)
         for item in items:
-            self.store.put(
-                service=SERVICE, entity_set=item_es.name, key=ops.key_of(item_es, item), row=item
-            )
-        self._mark_billed(ctx, d_header)
+            key = ops.key_of(item_es, item)
+            self.store.put(service=SERVICE, entity_set=item_es.name, key=key, row=item)
+        self._mark_billed(ctx, delivery)
         ctx.events.emit(
             object_type="BillingDocument", operation="Created", data={"BillingDocument": number}
         )
         return number
+
+    def _post(
+        self,
+        ctx: Context,
+        *,
+        number: str,
+        order: Row,
+        company_code: str,
+        net: Decimal,
+        tax: Decimal,
+    ) -> tuple[str, str]:
+        """Receivable against revenue and output tax, the FI side of the invoice."""
+        currency = order.get("TransactionCurrency", "")
+        text = f"Invoice {number}"
+        customer = order.get("SoldToParty", "")
+        lines = [
+            JournalLine(RECEIVABLES_ACCOUNT, net + tax, currency, text, customer=customer),
+            JournalLine(REVENUE_ACCOUNT, -net, currency, text),
+        ]
+        if tax:
+            lines.append(JournalLine(OUTPUT_TAX_ACCOUNT, -tax, currency, "Output tax"))
+        header = JournalHeader(
+            company_code=company_code,
+            document_type="RV",
+            reference=number,
+            original_reference=number,
+            transaction_type="SD00",
+        )
+        return self.journal.post(header=header, lines=lines, user=ctx.user)
+
+    def _header(self, es: EntitySet, number: str, order: Row, *, net: Decimal, tax: Decimal) -> Row:
+        row = ops.new_row(es, {})
+        values = {
+            "BillingDocument": number,
+            "BillingDocumentType": "F2",
+            "SDDocumentCategory": "M",
+            "BillingDocumentCategory": "L",
+            "BillingDocumentDate": date_wire(today_ms(), offset=False),
+            "SalesOrganization": order.get("SalesOrganization", ""),
+            "DistributionChannel": order.get("DistributionChannel", ""),
+            "Division": order.get("OrganizationDivision", ""),
+            "SoldToParty": order.get("SoldToParty", ""),
+            "PayerParty": order.get("SoldToParty", ""),
+            "PurchaseOrderByCustomer": order.get("PurchaseOrderByCustomer", ""),
+            "TotalNetAmount": net,
+            "TaxAmount": tax,
+            "TotalGrossAmount": net + tax,
+            "TransactionCurrency": order.get("TransactionCurrency", ""),
+            "CustomerPaymentTerms": order.get("CustomerPaymentTerms", ""),
+            "AccountingPostingStatus": "C",
+            "AccountingTransferStatus": "C",
+            "OverallBillingStatus": "C",
+            "DocumentReferenceID": number,
+        }
+        props = es.entity_type.properties
+        row.update({k: to_wire(props[k], v) for k, v in values.items() if k in props})
+        return row
 
     def _item(self, es: Any, number: str, position: int, d_item: Row, rate: Decimal) -> Row:
         order_item = (
@@ -197,8 +201,10 @@ class BillingRun:
         )
         return {k: v for k, v in row.items() if k in es.entity_type.properties}
 
-    def _mark_billed(self, ctx: Context, d_header: Row) -> None:
+    def _mark_billed(self, ctx: Context, delivery: str) -> None:
         es = self.models[DELIVERIES].entity_sets["A_OutbDeliveryHeader"]
+        key = (delivery,)
+        d_header = self.store.get(service=DELIVERIES, entity_set=es.name, key=key) or {}
         d_header.update(OverallDelivReltdBillgStatus="C")
         ops.touch(es, d_header, ctx.user)
         self.store.put(

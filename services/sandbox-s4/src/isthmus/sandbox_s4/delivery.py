@@ -22,6 +22,32 @@ def _fail(code: str, text: str) -> BusinessError:
     return BusinessError(text, code=code, details=(MessageDetail(code, text),))
 
 
+def _picking_report(item: Row) -> dict[str, Any]:
+    """One `PickingReport` entry (the function import's complex return type)."""
+    report: dict[str, Any] = {"__metadata": {"type": f"{SERVICE}.PickingReport"}}
+    for name in (
+        "DeliveryDocument",
+        "DeliveryDocumentItem",
+        "Material",
+        "ActualDeliveryQuantity",
+        "DeliveryQuantityUnit",
+        "Batch",
+        "DeliveryDocumentItemText",
+    ):
+        report[name] = item.get(name, "")
+    for name in (
+        "Identification",
+        "Number",
+        "Type",
+        "Variable1",
+        "Variable2",
+        "Variable3",
+        "Variable4",
+    ):
+        report[f"SystemMessage{name}"] = ""
+    return report
+
+
 class Deliveries:
     """Creates outbound deliveries for sales order items and posts their goods issue."""
 
@@ -199,27 +225,7 @@ class Deliveries:
         ctx.events.emit(
             object_type="OutboundDelivery", operation="Changed", data={"DeliveryDocument": number}
         )
-        report = [
-            {
-                "__metadata": {"type": f"{SERVICE}.PickingReport"},
-                "DeliveryDocument": number,
-                "DeliveryDocumentItem": i["DeliveryDocumentItem"],
-                "Material": i["Material"],
-                "ActualDeliveryQuantity": i["ActualDeliveryQuantity"],
-                "DeliveryQuantityUnit": i["DeliveryQuantityUnit"],
-                "Batch": "",
-                "DeliveryDocumentItemText": i["DeliveryDocumentItemText"],
-                "SystemMessageIdentification": "",
-                "SystemMessageNumber": "",
-                "SystemMessageType": "",
-                "SystemMessageVariable1": "",
-                "SystemMessageVariable2": "",
-                "SystemMessageVariable3": "",
-                "SystemMessageVariable4": "",
-            }
-            for i in items
-        ]
-        return None, {"results": report}
+        return None, {"results": [_picking_report(item) for item in items]}
 
     def _issue_stock(self, ctx: Context, item: Row) -> None:
         stock_rows = [

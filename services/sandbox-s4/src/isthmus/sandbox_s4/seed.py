@@ -97,31 +97,35 @@ class Seeder:
             },
         )
         for org in customer["sales_orgs"]:
-            self.put(
-                bp,
-                "A_CustomerSalesArea",
-                {
-                    "Customer": number,
-                    "SalesOrganization": org,
-                    "DistributionChannel": cat.DISTRIBUTION_CHANNEL,
-                    "Division": cat.DIVISION,
-                    "Currency": cat.SALES_ORGS[org]["currency"],
-                    "CustomerPaymentTerms": "0001",
-                    "IncotermsClassification": "EXW",
-                    "ShippingCondition": "01",
-                    "SupplyingPlant": cat.SALES_ORGS[org]["plant"],
-                },
-            )
-            self.put(
-                bp,
-                "A_CustomerCompany",
-                {
-                    "Customer": number,
-                    "CompanyCode": cat.SALES_ORGS[org]["company_code"],
-                    "PaymentTerms": "0001",
-                    "ReconciliationAccount": "12100000",
-                },
-            )
+            self._sales_area(number, org)
+
+    def _sales_area(self, number: str, org: str) -> None:
+        bp = "API_BUSINESS_PARTNER"
+        self.put(
+            bp,
+            "A_CustomerSalesArea",
+            {
+                "Customer": number,
+                "SalesOrganization": org,
+                "DistributionChannel": cat.DISTRIBUTION_CHANNEL,
+                "Division": cat.DIVISION,
+                "Currency": cat.SALES_ORGS[org]["currency"],
+                "CustomerPaymentTerms": "0001",
+                "IncotermsClassification": "EXW",
+                "ShippingCondition": "01",
+                "SupplyingPlant": cat.SALES_ORGS[org]["plant"],
+            },
+        )
+        self.put(
+            bp,
+            "A_CustomerCompany",
+            {
+                "Customer": number,
+                "CompanyCode": cat.SALES_ORGS[org]["company_code"],
+                "PaymentTerms": "0001",
+                "ReconciliationAccount": "12100000",
+            },
+        )
 
     def _product(
         self, material: str, *, text: str, unit: str, kind: str, prices: dict[str, str], stock: str

@@ -8,8 +8,8 @@ MappingEngineError                 root of isthmus.mapping
 └── MappingError                   one record cannot be mapped (invalid: DLQ and continue)
     ├── EvaluationError            an operator or function got a value it cannot use
     │   └── ConversionError        a value cannot be converted (names the value and the type)
-    ├── LookupMissError                 a static table or xref has no entry and no declared default
-    └── ValidationFailedError           the mapped target breaks rules; carries every violation
+    ├── LookupMissError            a static table or xref has no entry and no declared default
+    └── ValidationFailedError      the mapped target breaks rules; carries every violation
 ```
 
 `Flow.apply` never raises the MappingError branch: it turns each into a violation of the Result.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ BIKE = sid("product:TG11")
 NOTEBOOK = sid("product:HT-1000")
 PRIMARY_UNIT = sid("uom:primary")
 REPRESENTATION = {"Prefer": "return=representation"}
+SAMPLES = Path(__file__).resolve().parents[3] / "services/sandbox-d365/samples"
 
 
 @pytest.fixture
@@ -379,3 +382,38 @@ def test_bad_requests_get_dataverse_error_shapes(
     error = response.json()["error"]
     assert set(error) == {"code", "message"}
     assert error["message"]
+
+
+def test_paged_collection_has_the_shape_of_the_documented_sample(api: httpx.Client) -> None:
+    sample = json.loads((SAMPLES / "d365-response-1.json").read_text())
+    response = api.get(
+        "contacts?$select=fullname,jobtitle,annualincome&$count=true",
+        headers={
+            "Prefer": 'odata.include-annotations="OData.Community.Display.V1.FormattedValue",'
+            "odata.maxpagesize=2"
+        },
+    )
+    body = response.json()
+    assert set(sample) <= set(body)
+    assert body["@odata.context"].endswith("$metadata#contacts(fullname,jobtitle,annualincome)")
+    assert set(body["value"][0]) == set(sample["value"][0])
+    assert (
+        body["value"][0]["annualincome@OData.Community.Display.V1.FormattedValue"] == "$52,000.00"
+    )
+    assert body["value"][0][
+        "_transactioncurrencyid_value@OData.Community.Display.V1.FormattedValue"
+    ] == ("US Dollar")
+    assert "%3Ccookie%20pagenumber=%222%22" in body["@odata.nextLink"]
+
+
+def test_throttling_error_has_the_shape_of_the_captured_sample(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
+    sample = json.loads((SAMPLES / "d365-error-3.json").read_text())
+    sandbox_d365_clean.admin.set_throttling(
+        requests=1, execution_ms=10_000_000, window_s=300, concurrency=52
+    )
+    api.get("WhoAmI")
+    throttled = api.get("WhoAmI").json()
+    assert throttled["error"]["code"] == sample["error"]["code"]
+    assert throttled["error"]["message"].replace(" 1 ", " 8000 ") == sample["error"]["message"]

@@ -19,7 +19,7 @@ from isthmus.testing.sandbox_d365 import SandboxD365
 
 pytestmark = pytest.mark.integration
 ACCOUNT = sid("account:C-10001")
-SAMPLES = Path("/work/shared/reference/samples")
+SAMPLES = Path(__file__).resolve().parents[3] / "services/sandbox-d365/samples"
 
 
 @dataclass

@@ -15,7 +15,7 @@ from isthmus.sandbox_d365.webhooks import MAX_PAYLOAD, auth_pairs, encode_contex
 pytestmark = pytest.mark.unit
 ORDERS = build_catalogue().by_logical["salesorder"]
 ORG = {"business_unit_id": "b", "organization_id": "o", "organization_name": "isthmus"}
-SAMPLE = Path("/work/shared/reference/samples/d365-webhook-1.json")
+SAMPLE = Path(__file__).resolve().parents[3] / "services/sandbox-d365/samples/d365-webhook-1.json"
 ORDER_ID = "6d81597f-0f9f-e711-8122-000d3aa2331c"
 ROW: dict[str, object] = {
     "salesorderid": ORDER_ID,

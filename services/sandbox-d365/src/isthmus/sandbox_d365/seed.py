@@ -216,6 +216,7 @@ def _customers(records: Records, user: str) -> None:
                 "firstname": first,
                 "lastname": last,
                 "jobtitle": "Purchasing Manager",
+                "annualincome": 52000.0,
                 "emailaddress1": f"{first}.{last}@{name.split()[0]}.example".lower(),
                 "parentcustomerid_account@odata.bind": f"/accounts({sid(f'account:{number}')})",
             },

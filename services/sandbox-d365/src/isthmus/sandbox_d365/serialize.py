@@ -63,6 +63,9 @@ class Serializer:
     def entity(self, table: Table, row: Row, query: Query) -> dict[str, Any]:
         """One row with the columns ``$select`` asked for (all readable ones by default)."""
         names = list(query.select) if query.select else table.readable()
+        if query.select and table.money and any(table.kind_of(n) is Kind.MONEY for n in names):
+            # Dataverse adds the currency lookup whenever a money column is selected.
+            names.append("_transactioncurrencyid_value")
         out: dict[str, Any] = {"@odata.etag": etag_of(row)}
         for name in names:
             if not table.is_readable(name):

@@ -176,6 +176,7 @@ class Deliveries:
             or order
         )
         fresh.update(
+            OverallDeliveryStatus="C" if done else "B",
             OverallTotalDeliveryStatus="C" if done else "B",
             OverallSDProcessStatus="C" if done else "B",
         )

@@ -101,6 +101,7 @@ class SalesOrders:
             header[name] = header[name] or today
         header["OverallSDProcessStatus"] = "A"
         header["OverallTotalDeliveryStatus"] = "A"
+        header["OverallDeliveryStatus"] = "A"
         header["OverallSDDocumentRejectionSts"] = "A"
         header["TotalCreditCheckStatus"] = ""
 

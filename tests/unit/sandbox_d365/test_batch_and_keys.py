@@ -93,3 +93,39 @@ def test_throttle_counts_requests_and_concurrency() -> None:
     assert (counted.value.status, counted.value.code) == (429, "0x80072322")
     assert int(counted.value.headers["Retry-After"]) >= 299
     throttle.enter("other-user")
+
+
+def test_hammering_while_throttled_lengthens_retry_after() -> None:
+    now = [0.0]
+    throttle = Throttle(
+        Limits(requests=2, execution_ms=10_000, window_s=10, concurrency=5), clock=lambda: now[0]
+    )
+    for _ in range(2):
+        throttle.enter("u")
+        throttle.leave("u", elapsed_ms=1)
+    now[0] = 5.0
+    with pytest.raises(DataverseError) as first:
+        throttle.enter("u")
+    assert first.value.headers["Retry-After"] == "5"
+    now[0] = 6.0
+    with pytest.raises(DataverseError) as second:
+        throttle.enter("u")
+    assert second.value.headers["Retry-After"] == "9"
+    now[0] = 16.5
+    throttle.enter("u")
+
+
+def test_execution_time_limit_frees_up_as_the_window_slides() -> None:
+    now = [0.0]
+    throttle = Throttle(
+        Limits(requests=100, execution_ms=100, window_s=10, concurrency=5), clock=lambda: now[0]
+    )
+    throttle.enter("u")
+    throttle.leave("u", elapsed_ms=150)
+    now[0] = 3.0
+    with pytest.raises(DataverseError) as refused:
+        throttle.enter("u")
+    assert refused.value.code == "0x80072321"
+    assert refused.value.headers["Retry-After"] == "7"
+    now[0] = 10.5
+    throttle.enter("u")

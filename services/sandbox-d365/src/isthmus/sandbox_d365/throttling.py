@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from isthmus.sandbox_d365.errors import DataverseError
@@ -25,10 +26,16 @@ class Limits:
 
 
 class Throttle:
-    """Tracks each user's requests in the window and its requests in flight."""
+    """Tracks each user's requests in the window and its requests in flight.
 
-    def __init__(self, limits: Limits) -> None:
+    A refused request still counts in the request window (with no execution time), so a client
+    that keeps calling while throttled pushes its own ``Retry-After`` further out, as Dataverse
+    does.
+    """
+
+    def __init__(self, limits: Limits, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
+        self._clock = clock
         self._window: dict[str, deque[tuple[float, float]]] = defaultdict(deque)
         self._used_ms: dict[str, float] = defaultdict(float)  # running sum of the window
         self._active: dict[str, int] = defaultdict(int)
@@ -55,7 +62,7 @@ class Throttle:
         Raises:
             DataverseError: 429 with ``Retry-After`` and the Dataverse code of the exceeded limit.
         """
-        now = time.monotonic()
+        now = self._clock()
         window = self._prune(user, now)
         limits = self.limits
         if self._active[user] >= limits.concurrency:
@@ -65,32 +72,34 @@ class Throttle:
                 1,
             )
         if len(window) >= limits.requests:
+            window.append((now, 0.0))
             raise _throttled(
                 REQUESTS_CODE,
                 f"Number of requests exceeded the limit of {limits.requests} over time window of "
                 f"{_seconds(limits.window_s)} seconds.",
-                self._retry_after(window, now),
+                self._until(window[len(window) - limits.requests][0], now),
             )
         if self._used_ms[user] >= limits.execution_ms:
+            window.append((now, 0.0))
             raise _throttled(
                 EXECUTION_CODE,
                 f"Combined execution time of incoming requests exceeded limit of "
                 f"{limits.execution_ms:,} milliseconds over time window of "
                 f"{_seconds(limits.window_s)} seconds. Decrease number of concurrent requests or "
                 "reduce the duration of requests and try again later.",
-                self._retry_after(window, now),
+                self._until(self._time_frees_up(user, window), now),
             )
         self._active[user] += 1
 
     def leave(self, user: str, *, elapsed_ms: float) -> None:
         """Record a finished request."""
         self._active[user] = max(0, self._active[user] - 1)
-        self._window[user].append((time.monotonic(), elapsed_ms))
+        self._window[user].append((self._clock(), elapsed_ms))
         self._used_ms[user] += elapsed_ms
 
     def remaining(self, user: str) -> dict[str, str]:
         """The ``x-ms-ratelimit-*`` headers for ``user``."""
-        window = self._prune(user, time.monotonic())
+        window = self._prune(user, self._clock())
         used_ms = self._used_ms[user]
         return {
             "x-ms-ratelimit-burst-remaining-xrm-requests": str(
@@ -101,9 +110,18 @@ class Throttle:
             ),
         }
 
-    def _retry_after(self, window: deque[tuple[float, float]], now: float) -> int:
-        oldest = window[0][0] if window else now
-        return max(1, math.ceil(oldest + self.limits.window_s - now))
+    def _time_frees_up(self, user: str, window: deque[tuple[float, float]]) -> float:
+        """When enough execution time has left the window to go below the limit."""
+        left = self._used_ms[user]
+        for moment, ms in window:
+            left -= ms
+            if left < self.limits.execution_ms:
+                return moment
+        return window[-1][0]
+
+    def _until(self, moment: float, now: float) -> int:
+        """Whole seconds until an entry recorded at ``moment`` leaves the window."""
+        return max(1, math.ceil(moment + self.limits.window_s - now))
 
 
 def _seconds(value: float) -> str:

@@ -120,6 +120,7 @@ def test_item16_webhook_handshake_basic_auth_and_retry(s4, receiver: Receiver) -
     statuses = [status for status, _, _ in receiver.posts]
     assert statuses == [503, 503, 200]
     assert all(headers["authorization"] == BASIC for _, headers, _ in receiver.posts)
+    assert all(h["content-type"] == "application/json" for _, h, _ in receiver.posts)
     attempts = wait_for(lambda: s4.sandbox.admin.deliveries(subscription="orders")[2:])
     assert attempts[0]["attempt"] == 3 and attempts[0]["status"] == 200
 

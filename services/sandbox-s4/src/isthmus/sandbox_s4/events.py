@@ -80,7 +80,7 @@ class EventBus:
             self.publish_raw(
                 topic=topic_of(namespace=self.namespace, type_=type_),
                 data=json.dumps(body),
-                content_type="application/cloudevents+json",
+                content_type="application/json",
             )
 
     def publish_raw(self, *, topic: str, data: str, content_type: str) -> int:

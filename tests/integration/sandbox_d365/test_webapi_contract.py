@@ -417,3 +417,16 @@ def test_throttling_error_has_the_shape_of_the_captured_sample(
     throttled = api.get("WhoAmI").json()
     assert throttled["error"]["code"] == sample["error"]["code"]
     assert throttled["error"]["message"].replace(" 1 ", " 8000 ") == sample["error"]["message"]
+
+
+def test_composite_alternate_key(api: httpx.Client) -> None:
+    url = "contacts(firstname='Anna',emailaddress1='anna.schmidt@contoso.example')"
+    assert api.get(url).json()["lastname"] == "Schmidt"
+    assert api.get("contacts(emailaddress1='anna.schmidt@contoso.example')").status_code == 400
+    created = api.patch(
+        "contacts(firstname='O''Brien',emailaddress1='ob@example.com')",
+        json={"lastname": "Kelly"},
+        headers=REPRESENTATION,
+    )
+    assert created.status_code == 201
+    assert created.json()["firstname"] == "O'Brien"

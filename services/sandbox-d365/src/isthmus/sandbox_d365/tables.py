@@ -191,7 +191,7 @@ def contact() -> Table:
             "parentcustomerid": customer_lookup("parentcustomerid"),
             "transactioncurrencyid": lookup("transactioncurrencyid", "transactioncurrency"),
         },
-        alternate_keys=(("emailaddress1",),),
+        alternate_keys=(("firstname", "emailaddress1"),),
         states=ACTIVE_INACTIVE,
         money=True,
     )

@@ -11,7 +11,14 @@ import pytest
 from isthmus.mapping import load_flows
 from isthmus.mapping.suggest.naming import concepts, words
 from isthmus.mapping.suggest.ranking import name_similarity, type_compatibility, values_at
-from isthmus.mapping.suggestions import FieldInfo, fields_from_avro, mapped_fields, suggest_mappings
+from isthmus.mapping.suggestions import (
+    FieldInfo,
+    fields_from_avro,
+    mapped_fields,
+    suggest_for_flow,
+    suggest_mappings,
+)
+from isthmus.schemas import SchemaCatalogue
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -147,3 +154,19 @@ def test_mapped_targets_are_skipped() -> None:
     result = suggest_mappings(source_fields=sources, target_fields=targets, mapped=mapped)
     assert list(result) == ["ShippingCondition"]
     assert result["ShippingCondition"][0].source == "shippingmethodcode"
+
+
+def test_suggestions_for_the_unmapped_fields_of_a_shipped_flow(repo_root: Path) -> None:
+    catalogue = SchemaCatalogue.load(repo_root / "schemas")
+    flow = load_flows(REPO / "flows")["d365-salesorder-to-s4"]
+    sample = json.loads((REPO / "flows" / "samples" / "d365-salesorder-created.json").read_text())
+    result = suggest_for_flow(
+        flow=flow,
+        source_schema=json.loads(catalogue.get("io.isthmus.d365.SalesOrderEvent").text),
+        target_schema=json.loads(catalogue.get("io.isthmus.s4.SalesOrderCommand").text),
+        samples=[sample],
+    )
+    assert "SoldToParty" not in result
+    assert not any(target.startswith("header.") for target in result)
+    assert result["ShippingCondition"][0].source == "shippingmethodcode"
+    assert {"SalesOrder", "ShippingCondition", "to_Item[*].ProductionPlant"} <= set(result)

@@ -51,6 +51,7 @@ def compile_flow(
         loop_prevention=compiler.loop_prevention(document.get("loop_prevention", {})),
         enabled=bool(document.get("enabled", True)),
         context=compiler.maybe(document.get("context"), "context"),
+        context_text=document.get("context"),
     )
 
 

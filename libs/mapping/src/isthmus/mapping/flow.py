@@ -86,6 +86,7 @@ class Flow:
     loop_prevention: LoopPrevention = field(default_factory=LoopPrevention)
     enabled: bool = True
     context: Evaluator | None = None
+    context_text: str | None = None
 
     def matches(
         self, event_type: str, record: Mapping[str, Any], *, ignore_origins: Iterable[str] = ()

@@ -31,7 +31,7 @@ WORDS = words_of(
 )
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOP = frozenset(
-    {"to", "of", "the", "per", "and", "or", "a", "by", "on", "in", "isthmus", "value"}
+    {"to", "of", "the", "per", "and", "or", "a", "by", "on", "in", "isthmus", "value", "code"}
 )
 # Phrases first (longest match), then single words; each becomes one concept.
 _PHRASES: dict[tuple[str, ...], str] = {
@@ -48,6 +48,8 @@ _PHRASES: dict[tuple[str, ...], str] = {
     ("sales", "order"): "order",
     ("email", "address"): "email",
     ("phone", "number"): "phone",
+    ("shipping", "method"): "shipcondition",
+    ("shipping", "condition"): "shipcondition",
     ("telephone", "number"): "phone",
 }
 _SYNONYMS: dict[str, str] = {

@@ -1,14 +1,4 @@
-"""pytest fixtures for the Dataverse sandbox: a real HTTPS server process per test session.
-
-Use ``sandbox_d365`` (session scope) for its URLs and credentials, and ``sandbox_d365_clean``
-(function scope) when a test needs the seeded catalogue and no faults, webhooks or call log
-from earlier tests::
-
-    def test_order(sandbox_d365_clean):
-        with sandbox_d365_clean.api_client() as client:
-            client.get("accounts").raise_for_status()
-        assert sandbox_d365_clean.admin.calls(method="GET", path="/api/data/v9.2/accounts")
-"""
+"""pytest fixtures for the Dataverse sandbox: a real HTTPS server process per test session."""
 
 from __future__ import annotations
 
@@ -120,7 +110,21 @@ class SandboxAdmin:
 
 @dataclass(frozen=True)
 class SandboxD365:
-    """A running sandbox: URLs, credentials, CA and the admin helper."""
+    """A running sandbox: URLs, credentials, CA and the admin helper.
+
+    Use ``sandbox_d365`` (session scope) for URLs and credentials, and ``sandbox_d365_clean``
+    (function scope) when a test needs the seeded catalogue without the faults, webhooks, call
+    log or throttling changes of earlier tests::
+
+        def test_order(sandbox_d365_clean):
+            with sandbox_d365_clean.api_client() as client:
+                client.get("accounts").raise_for_status()
+            assert sandbox_d365_clean.admin.calls(method="GET", path="/api/data/v9.2/accounts")
+
+    MSAL: ``authority=sandbox.authority``, ``scopes=[sandbox.scope]``, and an
+    ``http_client=requests.Session()`` with ``trust_env = False`` and ``verify=str(sandbox.ca_file)``
+    (the machine's REQUESTS_CA_BUNDLE would otherwise win over ``verify=``).
+    """
 
     base_url: str
     tenant_id: str

@@ -122,8 +122,8 @@ class SandboxD365:
             assert sandbox_d365_clean.admin.calls(method="GET", path="/api/data/v9.2/accounts")
 
     MSAL: ``authority=sandbox.authority``, ``scopes=[sandbox.scope]``, and an
-    ``http_client=requests.Session()`` with ``trust_env = False`` and ``verify=str(sandbox.ca_file)``
-    (the machine's REQUESTS_CA_BUNDLE would otherwise win over ``verify=``).
+    ``http_client=requests.Session()`` with ``trust_env = False`` and
+    ``verify=str(sandbox.ca_file)`` (the machine's REQUESTS_CA_BUNDLE would otherwise win).
     """
 
     base_url: str

@@ -192,6 +192,24 @@ def test_item13_product_and_stock(s4) -> None:
         == 405
     )
     assert stock_of(s4, "TG11", "1710") == Decimal(500)
+    counted = s4.sandbox.admin.request(
+        "PUT", "/stock", {"material": "TG11", "plant": "1710", "quantity": "20"}
+    )
+    assert counted["unrestricted"] == "20.00000000000000"
+    assert stock_of(s4, "TG11", "1710") == Decimal(20)
+    order = s4.create_order(to_Item=[{"Material": "TG11", "RequestedQuantity": "25"}])["SalesOrder"]
+    delivery = s4.post(
+        "API_OUTBOUND_DELIVERY_SRV/A_OutbDeliveryHeader",
+        {"to_DeliveryDocumentItem": {"results": [{"ReferenceSDDocument": order}]}},
+    )
+    number = delivery.json()["d"]["DeliveryDocument"]
+    deficit = s4.http.post(
+        "API_OUTBOUND_DELIVERY_SRV/PostGoodsIssue",
+        params={"DeliveryDocument": f"'{number}'"},
+        headers={"If-Match": delivery.headers["etag"]},
+    )
+    assert deficit.status_code == 400 and deficit.json()["error"]["code"] == "M7/021"
+    assert stock_of(s4, "TG11", "1710") == Decimal(20)
 
 
 def deliver_and_issue(s4, order: str) -> str:

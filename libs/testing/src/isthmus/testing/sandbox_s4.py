@@ -109,6 +109,18 @@ class SandboxS4Admin:
         )
         return result["billing_documents"]
 
+    def set_stock(
+        self, *, material: str, plant: str, quantity: str, storage_location: str | None = None
+    ) -> None:
+        """Set unrestricted stock (the sandbox's stand-in for goods receipts)."""
+        body = {
+            "material": material,
+            "plant": plant,
+            "quantity": quantity,
+            "storage_location": storage_location,
+        }
+        self.request("PUT", "/stock", body)
+
     def subscribe_events(
         self,
         *,

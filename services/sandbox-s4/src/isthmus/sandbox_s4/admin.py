@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Response
@@ -12,6 +13,8 @@ from isthmus.sandbox_s4.entities import Context
 from isthmus.sandbox_s4.errors import ODataError
 from isthmus.sandbox_s4.events import QUEUE, PendingEvents, topic_of
 from isthmus.sandbox_s4.faults import FaultRule
+from isthmus.sandbox_s4.masterdata import MasterData
+from isthmus.sandbox_s4.stock import StockLedger
 from isthmus.sandbox_s4.webhooks import SUBSCRIPTION
 
 if TYPE_CHECKING:
@@ -38,6 +41,16 @@ class BillingRunRequest(BaseModel):
     """Body of POST /billing-run: deliveries to bill (all due ones when omitted)."""
 
     deliveries: list[str] | None = None
+
+
+class StockCount(BaseModel):
+    """Body of PUT /stock: set unrestricted stock (stands in for goods receipts and counts)."""
+
+    material: str
+    plant: str
+    quantity: Decimal = Field(ge=0)
+    storage_location: str | None = None
+    unit: str | None = None
 
 
 class EventSubscription(BaseModel):
@@ -129,10 +142,11 @@ def router(sandbox: Sandbox) -> APIRouter:  # noqa: C901 - one closure per endpo
         return Response(status_code=204)
 
     _state_routes(routes, sandbox)
+    _document_routes(routes, sandbox)
     return routes
 
 
-def _state_routes(routes: APIRouter, sandbox: Sandbox) -> None:  # noqa: C901 - one closure per route
+def _state_routes(routes: APIRouter, sandbox: Sandbox) -> None:
     @routes.post("/csrf/expire")
     async def expire_csrf() -> dict[str, str]:
         sandbox.csrf.expire_all()
@@ -161,6 +175,8 @@ def _state_routes(routes: APIRouter, sandbox: Sandbox) -> None:  # noqa: C901 - 
             sandbox.bus.enabled = body.events_enabled
         return _settings_view(sandbox)
 
+
+def _document_routes(routes: APIRouter, sandbox: Sandbox) -> None:  # noqa: C901 - closures
     @routes.post("/billing-run")
     async def billing_run(body: BillingRunRequest | None = None) -> dict[str, Any]:
         pending = PendingEvents()
@@ -205,6 +221,30 @@ def _state_routes(routes: APIRouter, sandbox: Sandbox) -> None:  # noqa: C901 - 
         if not body.exempt_handshake and sandbox.pusher is not None:
             subscription = await sandbox.pusher.handshake(name=body.name)
         return {k: v for k, v in subscription.items() if k != "pushConfig"} | {"queue": queue}
+
+    @routes.put("/stock")
+    async def put_stock(body: StockCount) -> dict[str, Any]:
+        master = MasterData(store=sandbox.store)
+        plant = master.plant(body.plant)
+        if plant is None:
+            raise HTTPException(400, f"plant {body.plant} does not exist")
+        product = sandbox.store.get(
+            service="API_PRODUCT_SRV", entity_set="A_Product", key=(body.material,)
+        )
+        if product is None:
+            raise HTTPException(400, f"material {body.material} does not exist")
+        location = body.storage_location or plant["storage_location"]
+        ledger = StockLedger(store=sandbox.store, model=sandbox.models["API_MATERIAL_STOCK_SRV"])
+        with sandbox.store.transaction():
+            ledger.set(
+                material=body.material,
+                plant=body.plant,
+                storage_location=location,
+                quantity=body.quantity,
+                unit=body.unit or product["BaseUnit"],
+            )
+        available = ledger.available(material=body.material, plant=body.plant)
+        return {"material": body.material, "plant": body.plant, "unrestricted": str(available)}
 
     @routes.get("/deliveries")
     async def deliveries(subscription: str | None = None) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from isthmus.sandbox_s4.edm import EntitySet
 from isthmus.sandbox_s4.entities import Context, Row
 from isthmus.sandbox_s4.errors import BusinessError, MessageDetail, ResourceNotFoundError
 from isthmus.sandbox_s4.masterdata import MasterData
+from isthmus.sandbox_s4.stock import StockLedger
 from isthmus.sandbox_s4.values import date_wire, today_ms
 from isthmus.sandbox_s4.wire import EventSpec, ServiceBehaviour
 
@@ -229,30 +230,13 @@ class Deliveries:
         return None, {"results": [_picking_report(item) for item in items]}
 
     def _issue_stock(self, ctx: Context, item: Row) -> None:
-        stock_rows = [
-            r
-            for r in ctx.store.rows(
-                service=STOCK, entity_set="A_MatlStkInAcctMod", first_key=item["Material"]
-            )
-            if r["Plant"] == item["Plant"]
-            and r["InventoryStockType"] == "01"
-            and (not item["StorageLocation"] or r["StorageLocation"] == item["StorageLocation"])
-        ]
-        needed = Decimal(item["ActualDeliveredQtyInBaseUnit"] or item["ActualDeliveryQuantity"])
-        available = sum(
-            (Decimal(r["MatlWrhsStkQtyInMatlBaseUnit"]) for r in stock_rows), Decimal(0)
+        ledger = StockLedger(store=ctx.store, model=ctx.model_of(STOCK))
+        ledger.issue(
+            material=item["Material"],
+            plant=item["Plant"],
+            storage_location=item["StorageLocation"],
+            quantity=Decimal(
+                item["ActualDeliveredQtyInBaseUnit"] or item["ActualDeliveryQuantity"]
+            ),
+            unit=item["BaseUnit"],
         )
-        if available < needed:
-            raise _fail(
-                "M7/021",
-                f"Deficit of SL Unrestricted-use {needed - available:.3f} {item['BaseUnit']} : "
-                f"{item['Material']} {item['Plant']} {item['StorageLocation']}",
-            )
-        es = ctx.model_of(STOCK).entity_sets["A_MatlStkInAcctMod"]
-        for row in stock_rows:
-            take = min(needed, Decimal(row["MatlWrhsStkQtyInMatlBaseUnit"]))
-            row["MatlWrhsStkQtyInMatlBaseUnit"] = (
-                f"{Decimal(row['MatlWrhsStkQtyInMatlBaseUnit']) - take:.14f}"
-            )
-            ctx.store.put(service=STOCK, entity_set=es.name, key=ops.key_of(es, row), row=row)
-            needed -= take

@@ -12,7 +12,9 @@ from isthmus.connectors.d365 import D365Settings, DataverseClient
 from isthmus.connectors.d365.auth import TokenProvider
 from isthmus.connectors.governor import ApiGovernor
 from isthmus.connectors.retry import RetryPolicy
+from isthmus.connectors.s4 import S4Client, S4Settings
 from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
+from isthmus.testing.sandbox_s4 import SandboxS4
 
 
 def d365_settings(sandbox: SandboxD365, **overrides: object) -> D365Settings:
@@ -47,3 +49,45 @@ async def dataverse(sandbox_d365_clean: SandboxD365) -> AsyncIterator[DataverseC
     )
     async with client:
         yield client
+
+
+def s4_settings(sandbox: SandboxS4, **overrides: object) -> S4Settings:
+    """Settings pointing the S/4 client at the sandbox (Basic auth unless overridden)."""
+    base: dict[str, object] = {
+        "base_url": sandbox.base_url,
+        "sap_client": "100",
+        "user": sandbox.user,
+        "password": sandbox.password,
+        "ca_bundle": sandbox.ca_file,
+        "retry": RetryPolicy(deadline_seconds=30, initial_backoff_seconds=0.05),
+    }
+    base.update(overrides)
+    return S4Settings.model_validate(base)
+
+
+@pytest.fixture
+async def s4(sandbox_s4_clean: SandboxS4) -> AsyncIterator[S4Client]:
+    """An S/4 client on a clean sandbox with its own governor."""
+    settings = s4_settings(sandbox_s4_clean)
+    governor = ApiGovernor(credential=f"test-{uuid.uuid4()}", limits=settings.limits)
+    async with S4Client.connect(settings=settings, governor=governor) as client:
+        yield client
+
+
+def sales_order(
+    reference: str, *, sold_to: str = "17100001", material: str = "TG11"
+) -> dict[str, object]:
+    """A deep-insert sales order body for the seeded US sales area."""
+    return {
+        "SalesOrderType": "OR",
+        "SalesOrganization": "1710",
+        "DistributionChannel": "10",
+        "OrganizationDivision": "00",
+        "SoldToParty": sold_to,
+        "PurchaseOrderByCustomer": reference,
+        "to_Item": {
+            "results": [
+                {"Material": material, "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}
+            ]
+        },
+    }

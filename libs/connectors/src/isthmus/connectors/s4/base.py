@@ -169,13 +169,10 @@ class S4Base:
         if session is not None and session.token is not None:
             headers["X-CSRF-Token"] = session.token
             headers["Cookie"] = session.cookie_header()
+        # Merge, never replace: a __next link already carries $filter and $skiptoken.
+        url = httpx.URL(call.url).copy_merge_params(self._params(call.params))
         request = self.http.build_request(
-            call.method,
-            call.url,
-            json=call.json,
-            content=call.content,
-            headers=headers,
-            params=self._params(call.params),
+            call.method, url, json=call.json, content=call.content, headers=headers
         )
         return await self._exchanger.exchange(
             request, template=call.template, retry_count=retry_count

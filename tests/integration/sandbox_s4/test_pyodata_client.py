@@ -105,3 +105,30 @@ def test_pyodata_deep_insert_sales_order(
     assert read.PurchaseOrderByCustomer == "PYODATA-1"
     posts = sandbox_s4_clean.admin.calls(method="POST", path_contains="A_SalesOrder")
     assert [c["status"] for c in posts] == [201]
+
+
+def test_pyodata_batch_with_changeset(
+    sandbox_s4_clean: SandboxS4, session: requests.Session
+) -> None:
+    odata = client(sandbox_s4_clean, session, "API_SALES_ORDER_SRV")
+    orders = odata.entity_sets.A_SalesOrder
+    batch = odata.create_batch()
+    batch.add_request(orders.get_entities().top(1))
+    changeset = odata.create_changeset()
+    for po in ("BATCH-1", "BATCH-2"):
+        changeset.add_request(
+            orders.create_entity().set(
+                SalesOrderType="OR",
+                SalesOrganization="1010",
+                DistributionChannel="10",
+                OrganizationDivision="00",
+                SoldToParty="10100002",
+                PurchaseOrderByCustomer=po,
+                to_Item=[{"Material": "TG12", "RequestedQuantity": "2"}],
+            )
+        )
+    batch.add_request(changeset)
+    listed, created = batch.execute()
+    assert list(listed) == []
+    assert [o.PurchaseOrderByCustomer for o in created] == ["BATCH-1", "BATCH-2"]
+    assert orders.get_entities().count().execute() == 2

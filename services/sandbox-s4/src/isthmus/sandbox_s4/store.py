@@ -61,7 +61,11 @@ class Store:
                 yield
             except BaseException:
                 self._depth -= 1
-                self._db.execute("ROLLBACK" if self._depth == 0 else f"ROLLBACK TO {name}")
+                if self._depth == 0:
+                    self._db.execute("ROLLBACK")
+                else:
+                    self._db.execute(f"ROLLBACK TO {name}")
+                    self._db.execute(f"RELEASE {name}")
                 raise
             self._depth -= 1
             self._db.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")

@@ -263,6 +263,11 @@ def test_item_13_query_options_and_paging(
         f"&$filter=_parentcustomerid_value eq {ACCOUNT}"
     ).json()
     assert expanded["value"][0]["parentcustomerid_account"]["name"] == "Contoso Retail GmbH"
+    nested = api.get(
+        f"accounts({ACCOUNT})?$select=name&$expand=contact_customer_accounts("
+        "$select=fullname;$filter=startswith(lastname,'S');$orderby=fullname desc)"
+    ).json()
+    assert [c["fullname"] for c in nested["contact_customer_accounts"]] == ["Anna Schmidt"]
     assert api.get("accounts?$skip=1").status_code == 400
     assert api.get("accounts?$filter=name eq 5").status_code == 400
     assert (

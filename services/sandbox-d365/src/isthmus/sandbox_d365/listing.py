@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 from isthmus.sandbox_d365.errors import QueryError
-from isthmus.sandbox_d365.filter_eval import FilterCompiler
 from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
 from isthmus.sandbox_d365.query import Query
 from isthmus.sandbox_d365.schema import Table
+from isthmus.sandbox_d365.selection import select_rows
 from isthmus.sandbox_d365.serialize import Serializer
 from isthmus.sandbox_d365.store import Row
 
@@ -50,27 +49,11 @@ class Listing:
         return self._page(query, rows, tracking=tracking)
 
     def _matching(self, query: Query) -> list[Row]:
-        rows = self._ser.store.all(self._table.logical)
-        if query.filter is not None:
-            compiler = FilterCompiler(table=self._table, resolver=self._resolve)
-            predicate = compiler.compile(query.filter)
-            rows = [r for r in rows if predicate(r)]
-        for name, descending in reversed(query.orderby):
-            if not self._table.is_readable(name):
-                raise QueryError(
-                    f"Could not find a property named '{name}' on type "
-                    f"'Microsoft.Dynamics.CRM.{self._table.logical}'."
-                )
-            rows = sorted(rows, key=_column_key(name), reverse=descending)
-        return rows
-
-    def _resolve(self, table: Table, lookup: str, row: Row) -> tuple[Table, Row] | None:
-        logical = row.get(f"~{lookup}") or next(iter(table.lookups[lookup].targets.values()), None)
-        related_id = row.get(f"_{lookup}_value")
-        if not logical or not related_id:
-            return None
-        related = self._ser.store.peek(logical, related_id)
-        return None if related is None else (self._ser.catalogue.table(logical), related)
+        ser = self._ser
+        rows = ser.store.all(self._table.logical)
+        return select_rows(
+            rows, table=self._table, query=query, store=ser.store, catalogue=ser.catalogue
+        )
 
     def _page_size(self) -> int | None:
         raw = self._prefer.get("odata.maxpagesize")
@@ -170,16 +153,3 @@ class Listing:
             "@odata.deltaLink": self._delta_link(query),
         }
         return ApiResponse.of_json(200, body, {"Preference-Applied": "odata.track-changes"})
-
-
-def _column_key(name: str) -> Callable[[Row], tuple[int, Any]]:
-    return lambda row: _sort_key(row.get(name))
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    # nulls first, as SQL Server sorts them ascending
-    if value is None:
-        return (0, "")
-    if isinstance(value, str):
-        return (1, value.casefold())
-    return (1, value)

@@ -10,6 +10,7 @@ from isthmus.sandbox_d365.errors import QueryError
 from isthmus.sandbox_d365.query import Query
 from isthmus.sandbox_d365.records import etag_of
 from isthmus.sandbox_d365.schema import Catalogue, Kind, Table
+from isthmus.sandbox_d365.selection import select_rows
 from isthmus.sandbox_d365.store import Row, Store
 
 FORMATTED = "OData.Community.Display.V1.FormattedValue"
@@ -143,6 +144,9 @@ class Serializer:
         child_table = self.catalogue.table(collection.table)
         column = f"_{collection.lookup}_value"
         rows = self.store.related(child_table.logical, column, row[table.key])
+        rows = select_rows(
+            rows, table=child_table, query=sub, store=self.store, catalogue=self.catalogue
+        )
         if sub.top is not None:
             rows = rows[: sub.top]
         return [self.entity(child_table, r, sub) for r in rows]

@@ -45,6 +45,19 @@ def test_item09_deep_insert_numbering_pricing_atomicity(s4) -> None:
     assert plain["OverallSDProcessStatus"] == "A"
     assert items[0]["RequestedQuantityUnit"] == "PC"
     partners = s4.http.get(f"{ORDERS}('{verbose['SalesOrder']}')/to_Partner").json()["d"]["results"]
+    lines = s4.http.get(
+        f"API_SALES_ORDER_SRV/A_SalesOrderItem(SalesOrder='{plain['SalesOrder']}',SalesOrderItem='20')"
+        "/to_ScheduleLine"
+    ).json()["d"]["results"]
+    assert [
+        (x["ScheduleLineOrderQuantity"], x["ConfdOrderQtyByMatlAvailCheck"]) for x in lines
+    ] == [("3.000", "3.000")]
+    short = s4.create_order(to_Item=[{"Material": "MZ-FG-C990", "RequestedQuantity": "50"}])
+    (line,) = s4.http.get(
+        f"API_SALES_ORDER_SRV/A_SalesOrderItem(SalesOrder='{short['SalesOrder']}',SalesOrderItem='10')"
+        "/to_ScheduleLine"
+    ).json()["d"]["results"]
+    assert line["ConfdOrderQtyByMatlAvailCheck"] == "40.000"  # seeded stock of MZ-FG-C990 in 1710
     assert {p["PartnerFunction"]: p["Customer"] for p in partners}["WE"] == "17100002"
     before = order_count(s4)
     broken = s4.post(
@@ -59,7 +72,7 @@ def test_item09_deep_insert_numbering_pricing_atomicity(s4) -> None:
     )
     assert broken.status_code == 400
     assert order_count(s4) == before
-    assert s4.http.get("API_SALES_ORDER_SRV/A_SalesOrderItem/$count").text == str(3)
+    assert s4.http.get("API_SALES_ORDER_SRV/A_SalesOrderItem/$count").text == str(4)
 
 
 def test_item10_business_errors_are_sap_shaped(s4) -> None:

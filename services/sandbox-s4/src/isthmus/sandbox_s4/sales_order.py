@@ -11,7 +11,8 @@ from isthmus.sandbox_s4.entities import Context, Row
 from isthmus.sandbox_s4.errors import BusinessError, MessageDetail
 from isthmus.sandbox_s4.masterdata import MasterData
 from isthmus.sandbox_s4.order_checks import OrderChecks, raise_if_errors
-from isthmus.sandbox_s4.values import date_wire, today_ms
+from isthmus.sandbox_s4.stock import StockLedger
+from isthmus.sandbox_s4.values import date_wire, to_wire, today_ms
 from isthmus.sandbox_s4.wire import EventSpec, ServiceBehaviour
 
 SERVICE = "API_SALES_ORDER_SRV"
@@ -77,6 +78,7 @@ class SalesOrders:
         for item in items:
             ops.stamp_created(items_es, item, ctx.user)
             ops.insert(ctx, items_es, item)
+            self._schedule_line(ctx, header, item)
         self._partners(ctx, header, navs.get("to_Partner", []))
         extra = {k: v for k, v in navs.items() if k not in {"to_Item", "to_Partner"}}
         ops.create_children(ctx, es, header, extra)
@@ -138,6 +140,26 @@ class SalesOrders:
             ctx.messages.append(MessageDetail("V1/801", text, "warning"))
         unit_price = price[0] if price else Decimal(0)
         item["NetAmount"] = f"{(quantity * unit_price):.3f}"
+
+    def _schedule_line(self, ctx: Context, header: Row, item: Row) -> None:
+        """One schedule line per item, confirmed up to the unrestricted stock of the plant."""
+        es = ctx.entity_set("A_SalesOrderScheduleLine")
+        ledger = StockLedger(store=ctx.store, model=ctx.model_of("API_MATERIAL_STOCK_SRV"))
+        quantity = Decimal(item["RequestedQuantity"])
+        stock = ledger.available(material=item["Material"], plant=item["ProductionPlant"])
+        confirmed = max(min(quantity, stock), Decimal(0))
+        line = ops.new_row(es, {"SalesOrder": item["SalesOrder"], "ScheduleLine": "1"})
+        line.update(
+            SalesOrderItem=item["SalesOrderItem"],
+            RequestedDeliveryDate=header["RequestedDeliveryDate"],
+            ConfirmedDeliveryDate=header["RequestedDeliveryDate"] if confirmed else None,
+            OrderQuantityUnit=item["RequestedQuantityUnit"],
+            ScheduleLineOrderQuantity=item["RequestedQuantity"],
+            ConfdOrderQtyByMatlAvailCheck=to_wire(
+                es.entity_type.properties["ConfdOrderQtyByMatlAvailCheck"], confirmed
+            ),
+        )
+        ops.insert(ctx, es, line)
 
     def _total(self, items: list[Row], es: EntitySet) -> str:
         total = sum((Decimal(i["NetAmount"]) for i in items), Decimal(0))

@@ -46,3 +46,20 @@ def test_rows_and_tombstones_survive_reopening(tmp_path: Path) -> None:
     assert [row_id for row_id, _ in reopened.tombstones("account", 0)] == ["b"]
     assert reopened.version == version
     reopened.close()
+
+
+def test_nested_transaction_failure_undoes_only_its_own_writes(tmp_path: Path) -> None:
+    store = Store(path=tmp_path / "db.sqlite", keys=KEYS)
+    with store.transaction():
+        store.put("account", "a", {"accountid": "a", "accountnumber": "A-1"})
+        with pytest.raises(RuntimeError), store.transaction():
+            store.put("account", "b", {"accountid": "b", "accountnumber": "B-1"})
+            raise RuntimeError("part fails")
+        store.put("account", "c", {"accountid": "c"})
+    assert store.get("account", "b") is None
+    assert store.find_key("account", ("accountnumber",), ("B-1",)) is None
+    assert [row["accountid"] for row in store.all("account")] == ["a", "c"]
+    store.close()
+    reopened = Store(path=tmp_path / "db.sqlite", keys=KEYS)
+    assert [row["accountid"] for row in reopened.all("account")] == ["a", "c"]
+    reopened.close()

@@ -62,15 +62,19 @@ class Records:
         self.store = store
         self.catalogue = catalogue
         self.events: list[WriteEvent] = []
-        self._mark = 0
+        self._marks: list[int] = []
         store.on_begin.append(self._begin)
+        store.on_commit.append(self._commit)
         store.on_rollback.append(self._rollback)
 
     def _begin(self) -> None:
-        self._mark = len(self.events)
+        self._marks.append(len(self.events))
+
+    def _commit(self) -> None:
+        self._marks.pop()
 
     def _rollback(self) -> None:
-        del self.events[self._mark :]
+        del self.events[self._marks.pop() :]
 
     def drain(self) -> list[WriteEvent]:
         """The committed write events since the last drain."""

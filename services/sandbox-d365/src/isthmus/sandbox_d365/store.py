@@ -42,7 +42,10 @@ class Store:
         self._keys = keys
         self._related_columns = related or {}
         self._undo: list[tuple[str, str, Row | None]] | None = None
+        self._depth = 0
+        # Called at every (nested) transaction start, commit and rollback, innermost first.
         self.on_begin: list[Callable[[], None]] = []
+        self.on_commit: list[Callable[[], None]] = []
         self.on_rollback: list[Callable[[], None]] = []
         self._load()
 
@@ -145,28 +148,46 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all (nested calls join the outer one)."""
-        if self._undo is not None:
-            yield
-            return
-        self._undo = []
+        """All writes inside commit together or not at all.
+
+        A nested call is a savepoint: if it fails, only its own writes are undone and the outer
+        transaction goes on (a failed ``$batch`` part or change set inside a larger request).
+        """
+        outer = self._undo is None
+        undo = self._undo if self._undo is not None else []
+        mark, version = len(undo), self._version
+        savepoint = f"sp{self._depth}"
+        self._undo, self._depth = undo, self._depth + 1
+        self._db.execute("BEGIN" if outer else f"SAVEPOINT {savepoint}")
         for hook in self.on_begin:
             hook()
-        self._db.execute("BEGIN")
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
-            for entity, row_id, old in reversed(self._undo):
-                self._set(entity, row_id, old)
-            self._version = int(self.meta("version") or 1000)
-            for hook in self.on_rollback:
-                hook()
+            self._undo_to(mark, version, outer=outer, savepoint=savepoint)
             raise
         else:
-            self._db.execute("COMMIT")
+            self._db.execute("COMMIT" if outer else f"RELEASE {savepoint}")
+            for hook in self.on_commit:
+                hook()
         finally:
-            self._undo = None
+            self._depth -= 1
+            if outer:
+                self._undo = None
+
+    def _undo_to(self, mark: int, version: int, *, outer: bool, savepoint: str) -> None:
+        if outer:
+            self._db.execute("ROLLBACK")
+        else:
+            self._db.execute(f"ROLLBACK TO {savepoint}")
+            self._db.execute(f"RELEASE {savepoint}")
+        undo = self._undo or []
+        for entity, row_id, old in reversed(undo[mark:]):
+            self._set(entity, row_id, old)
+        del undo[mark:]
+        self._version = version
+        for hook in self.on_rollback:
+            hook()
 
     # internals -----------------------------------------------------------------------------
     def _remember(self, entity: str, row_id: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -110,7 +110,7 @@ class DataverseBase:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
-        ok: Collection[int] = (200, 201, 204),
+        ok: Collection[int] | Callable[[httpx.Response], bool] = (200, 201, 204),
         idempotent: bool = True,
     ) -> httpx.Response:
         """Send one logical call, retrying per the settings' policy; return the response.
@@ -126,7 +126,8 @@ class DataverseBase:
             response = await self._exchanger.exchange(
                 request, template=template, retry_count=retry_count
             )
-            if response.status_code not in ok:
+            accepted = ok(response) if callable(ok) else response.status_code in ok
+            if not accepted:
                 raise map_error(response)
             return response
 

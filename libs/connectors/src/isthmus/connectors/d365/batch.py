@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import httpx
+
 from isthmus.connectors.d365.base import DataverseBase
 from isthmus.connectors.d365.errors import DataverseError, classify, error_body
 from isthmus.connectors.multipart import (
@@ -92,6 +94,18 @@ def part_error(response: PartResponse) -> DataverseError:
     )
 
 
+def batch_answered(response: httpx.Response) -> bool:
+    """Whether the batch was processed: 200, or a 4xx whose multipart body holds the failed part.
+
+    Without ``odata.continue-on-error`` Dataverse stops at the first failure and answers with
+    that failure's status; the body still carries the part responses.
+    """
+    if response.status_code == 200:  # noqa: PLR2004 - OK
+        return True
+    multipart = response.headers.get("content-type", "").startswith("multipart/mixed")
+    return multipart and 400 <= response.status_code < 500 and response.status_code != 429  # noqa: PLR2004
+
+
 class BatchOperations(DataverseBase):
     """``$batch`` execution, split to the request limit."""
 
@@ -129,6 +143,7 @@ class BatchOperations(DataverseBase):
             template="$batch",
             content=body,
             headers=headers,
+            ok=batch_answered,
             idempotent=is_idempotent(parts),
         )
         return parse_batch(response.text, content_type=response.headers["content-type"])

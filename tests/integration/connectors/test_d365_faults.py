@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -56,7 +57,7 @@ async def test_token_expiry_mid_run_costs_one_token_request_per_expiry(
     assert provider.token_requests >= 4
     assert len(calls) == provider.token_requests
     times = [dt.datetime.fromisoformat(str(c["time"])) for c in calls]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     # One request per expiry: a refresh happens 10% before expiry, never twice for one expiry.
     assert all(gap >= lifetime * 0.5 for gap in gaps), gaps
     assert len(done) > len(calls)
@@ -81,7 +82,7 @@ async def test_revoked_tokens_cause_one_forced_refresh(sandbox_d365_clean: Sandb
 
 
 def _no_two_throttles_in_a_row(statuses: list[int]) -> bool:
-    return not any(a == b == 429 for a, b in zip(statuses, statuses[1:], strict=False))
+    return not any(a == b == 429 for a, b in itertools.pairwise(statuses))
 
 
 async def test_burst_of_upserts_under_low_limits(sandbox_d365_clean: SandboxD365) -> None:

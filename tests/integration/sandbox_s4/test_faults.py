@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -92,4 +93,5 @@ def test_call_log_proves_exactly_once(s4) -> None:
     s4.http.get(ORDERS)
     posts = s4.sandbox.admin.calls(method="POST", path_contains="/A_SalesOrder")
     assert [(c["status"], c["user"]) for c in posts] == [(201, s4.sandbox.user)]
+    assert json.loads(posts[0]["body"])["PurchaseOrderByCustomer"] == "WEB-1001"
     assert len(s4.sandbox.admin.calls(path_contains="/A_SalesOrder")) == 2

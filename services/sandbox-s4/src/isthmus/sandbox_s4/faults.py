@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from isthmus.sandbox_s4.store import Store
 
+_LOGGED_BODY_BYTES = 65536
 FaultKind = Literal["latency", "error", "throttle", "drop", "csrf_expiry", "token_expiry"]
 
 
@@ -129,22 +130,29 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(self.admin_prefix):
             await self.app(scope, receive, send)
             return
-        status_box: dict[str, Any] = {"status": 0}
+        seen: dict[str, Any] = {"status": 0, "body": b""}
 
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status_box["status"] = message["status"]
+                seen["status"] = message["status"]
             await send(message)
 
+        async def logging_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(seen["body"]) < _LOGGED_BODY_BYTES:
+                seen["body"] += message.get("body", b"")[:_LOGGED_BODY_BYTES]
+            return message
+
         try:
-            await self._apply(scope, receive, logging_send)
+            await self._apply(scope, logging_receive, logging_send)
         finally:
             self.store.record_call(
                 method=scope["method"],
                 path=scope["path"],
                 query=scope.get("query_string", b"").decode("latin-1"),
-                status=int(status_box["status"]),
+                status=int(seen["status"]),
                 user=_user(scope),
+                body=seen["body"][:_LOGGED_BODY_BYTES].decode("utf-8", errors="replace"),
             )
 
     async def _apply(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -21,7 +21,8 @@ CREATE INDEX IF NOT EXISTS entities_k1 ON entities (service, entity_set, k1);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS calls (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, method TEXT NOT NULL,
-    path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL, user TEXT NOT NULL);
+    path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER NOT NULL, user TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS documents (
     kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, name));
 CREATE TABLE IF NOT EXISTS messages (
@@ -43,6 +44,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(calls)")}
+        if "body" not in columns:  # databases written before the call log kept bodies
+            self._db.execute("ALTER TABLE calls ADD COLUMN body TEXT NOT NULL DEFAULT ''")
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -117,21 +121,24 @@ class Store:
             ).fetchone()
         return int(value)
 
-    def record_call(self, *, method: str, path: str, query: str, status: int, user: str) -> None:
-        """Append one received call to the call log."""
+    def record_call(
+        self, *, method: str, path: str, query: str, status: int, user: str, body: str = ""
+    ) -> None:
+        """Append one received call (with the start of its request body) to the call log."""
         with self._lock:
             self._db.execute(
-                "INSERT INTO calls (at, method, path, query, status, user) VALUES (?,?,?,?,?,?)",
-                (time.time(), method, path, query, status, user),
+                "INSERT INTO calls (at, method, path, query, status, user, body) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (time.time(), method, path, query, status, user, body),
             )
 
     def calls(self) -> list[Row]:
         """The call log, oldest first."""
         with self._lock:
             found = self._db.execute(
-                "SELECT id, at, method, path, query, status, user FROM calls ORDER BY id"
+                "SELECT id, at, method, path, query, status, user, body FROM calls ORDER BY id"
             ).fetchall()
-        columns = ("id", "at", "method", "path", "query", "status", "user")
+        columns = ("id", "at", "method", "path", "query", "status", "user", "body")
         return [dict(zip(columns, values, strict=True)) for values in found]
 
     def clear_calls(self) -> None:

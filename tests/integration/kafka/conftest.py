@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 
 from isthmus.kafka.processor import Processor
 from isthmus.kafka.routing import Routes
@@ -71,6 +72,29 @@ def running(processor: Processor) -> Iterator[list[int]]:
         processor.stop()
         thread.join(timeout=60)
         assert not thread.is_alive(), "processor did not stop within 60 s"
+
+
+def wait_for_output(broker: Broker, topic: str, *, timeout_s: float = 30.0) -> None:
+    """Return as soon as a read_committed consumer sees one record on ``topic``."""
+    consumer = Consumer(
+        {
+            **broker.settings.client_config(),
+            "group.id": f"peek-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    consumer.subscribe([topic])
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.2)
+            if message is not None and message.error() is None:
+                return
+    finally:
+        consumer.close()
+    raise AssertionError(f"no record on {topic} within {timeout_s}s")
 
 
 def wait_for(condition: Callable[[], bool], *, timeout_s: float = 30.0) -> None:

@@ -78,7 +78,12 @@ def test_replay_moves_exactly_the_selected_records_and_never_twice(
         assert result.exit_code == 0, result.output
         assert "moved 1" in result.output
         outputs = drain(kafka_broker, group.output, expected=4)
-    assert sorted(m.value() for m in outputs) == [b"bad-2@2", b"bad-3@2", b"bad-4@2", b"good@0"]
+    assert sorted(m.value() or b"" for m in outputs) == [
+        b"bad-2@2",
+        b"bad-3@2",
+        b"bad-4@2",
+        b"good@0",
+    ]
     source = drain(kafka_broker, group.source, expected=7)
     replayed = [m for m in source if h.get(h.of(m), h.REPLAYED_FROM)]
     assert [m.key() for m in replayed] == [b"k2", b"k4", b"k3"]

@@ -22,6 +22,8 @@ def consumer_config(*, kafka: KafkaSettings, processor: ProcessorSettings) -> Cl
         "auto.commit.interval.ms": 1_000,
         "enable.partition.eof": False,
     }
+    if processor.static_membership:
+        config["group.instance.id"] = processor.transactional_id
     config.update(processor.consumer_extra)
     return config
 

@@ -84,6 +84,11 @@ class ProcessorSettings(BaseModel):
     exactly_once: bool = Field(
         default=False, description="Kafka transactions: outputs and offsets commit atomically."
     )
+    static_membership: bool = Field(
+        default=False,
+        description="Join with group.instance.id=<group_id>-<instance_id>, so a restarted "
+        "replica takes its partitions back at once (instance_id must be unique per replica).",
+    )
     batch_size: int = Field(default=500, ge=1, le=100_000)
     poll_timeout_s: float = Field(
         default=0.2, gt=0, le=30, description="Longest wait for a batch to fill (idle latency)."

@@ -204,3 +204,20 @@ def test_item16_event_mesh_queues_topics_and_consume(s4) -> None:
     queues = http.get(management).json()
     assert [(q["name"], q["messageCount"]) for q in queues] == [("bp-queue", 0)]
     assert http.get(management, auth=("x", "y")).status_code == 401
+
+
+def test_item16_qos0_is_not_retried(s4, receiver: Receiver) -> None:
+    receiver.fail_first = 1
+    receiver.expected_auth = None
+    s4.sandbox.admin.subscribe_events(
+        name="once", endpoint=f"{receiver.url}/hook", topics=["*"], qos=0, exempt_handshake=True
+    )
+    assert receiver.options == []
+    first = s4.create_order()["SalesOrder"]
+    second = s4.create_order()["SalesOrder"]
+    (event,) = wait_for(receiver.delivered)
+    assert event["data"] == {"SalesOrder": second}
+    assert [body["data"] for _, _, body in receiver.posts] == [
+        {"SalesOrder": first},
+        {"SalesOrder": second},
+    ]

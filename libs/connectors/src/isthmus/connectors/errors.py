@@ -68,8 +68,16 @@ class TransportError(ConnectorError):
 
     kind: ClassVar[ErrorKind] = "retryable"
 
-    def __init__(self, message: str, *, request_sent: bool) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_sent: bool = True,
+        status: int | None = None,
+        code: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, retry_after=retry_after)
         self.request_sent = request_sent
 
 

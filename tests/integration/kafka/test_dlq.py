@@ -38,13 +38,15 @@ def test_poison_records_are_dead_lettered_with_error_headers_and_later_records_p
         return value
 
     unknown_fingerprint = b"\xc3\x01" + bytes(8) + b"\x02a"
+    unknown_schema_id = b"\x00" + (999).to_bytes(4, "big") + b"\x02a"
     inputs = [
         (b"o0", order(0)),
         (b"o1", b"not avro at all"),
         (b"o2", order(2)),
         (b"o3", unknown_fingerprint),
         (b"o4", order(4, amount=-1.0)),
-        (b"o5", order(5)),
+        (b"o5", unknown_schema_id),
+        (b"o6", order(6)),
     ]
     produce(kafka_broker, group.source, inputs, headers=[("ce_id", b"evt-1")])
     processor = Processor(
@@ -60,20 +62,22 @@ def test_poison_records_are_dead_lettered_with_error_headers_and_later_records_p
     )
     with running(processor) as codes:
         outputs = drain(kafka_broker, group.output, expected=3)
-        dead = drain(kafka_broker, group.routes.dlq, expected=3)
+        dead = drain(kafka_broker, group.routes.dlq, expected=4)
     assert codes == [0]
-    assert [m.key() for m in outputs] == [b"o0", b"o2", b"o5"]
-    assert [(m.key(), m.value()) for m in dead] == [inputs[1], inputs[3], inputs[4]]
+    assert [m.key() for m in outputs] == [b"o0", b"o2", b"o6"]
+    assert [(m.key(), m.value()) for m in dead] == [inputs[1], inputs[3], inputs[4], inputs[5]]
     infos = [h.read_error_info(h.of(m)) for m in dead]
     assert all(info is not None for info in infos)
     assert [(i.error_class, i.stage, i.source_offset, i.attempt) for i in infos if i] == [
         ("invalid", "decode", 1, 1),
         ("invalid", "decode", 3, 1),
         ("invalid", "handle", 4, 1),
+        ("invalid", "decode", 5, 1),
     ]
     assert all(i.source_topic == group.source and i.source_partition == 0 for i in infos if i)
     assert "fingerprint" in (infos[1].message if infos[1] else "").lower()
     assert "negative" in (infos[2].message if infos[2] else "")
+    assert "UnknownSchemaIdError" in (infos[3].message if infos[3] else "")
     assert all(h.get(h.of(m), "ce_id") == b"evt-1" for m in dead)
 
 

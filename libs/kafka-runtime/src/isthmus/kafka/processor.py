@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from opentelemetry.trace import Tracer
 
 from isthmus.kafka.clients import consumer_config, producer_config
 from isthmus.kafka.delivery import (
@@ -65,6 +66,7 @@ class Processor:
         key_serializer: SerializerLike | None = None,
         value_serializer: SerializerLike | None = None,
         metrics: RuntimeMetrics | None = None,
+        spans: Tracer | None = None,
     ) -> None:
         self._kafka = kafka
         self._settings = settings
@@ -82,6 +84,7 @@ class Processor:
             value_deserializer=value_deserializer,
             key_serializer=key_serializer,
             value_serializer=value_serializer,
+            spans=spans,
         )
         self._paused: dict[tuple[str, int], int] = {}
         self._stopping = False

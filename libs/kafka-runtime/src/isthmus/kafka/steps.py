@@ -12,7 +12,7 @@ from typing import Any
 from confluent_kafka import Message
 from confluent_kafka.serialization import MessageField, SerializationContext
 from opentelemetry import trace
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace import Span, Status, StatusCode, Tracer
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from isthmus.kafka import failures
@@ -47,6 +47,7 @@ class RecordSteps:
         value_deserializer: DeserializerLike | None,
         key_serializer: SerializerLike | None,
         value_serializer: SerializerLike | None,
+        spans: Tracer | None = None,
     ) -> None:
         self._settings = settings
         self._routes = routes
@@ -57,7 +58,7 @@ class RecordSteps:
         self._value_deserializer = value_deserializer
         self._key_serializer = key_serializer
         self._value_serializer = value_serializer
-        self._tracer = tracer()
+        self._tracer = spans or tracer()
         self._retrying = Retrying(
             stop=stop_after_attempt(settings.in_place_attempts),
             wait=wait_exponential(

@@ -1,13 +1,14 @@
-"""State lives in SQLite: a restarted sandbox (plain-HTTP option) still has its documents."""
+"""Process life: state in SQLite survives a restart; the sandbox exits with its parent."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
-from isthmus.devenv.ports import free_port
+from isthmus.devenv.ports import free_port, wait_port_closed
 from isthmus.devenv.process import ManagedProcess
 from isthmus.testing.sandbox_s4 import COMM_PASSWORD, COMM_USER
 
@@ -65,5 +66,34 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
             order = http.get(f"A_SalesOrder('{number}')").json()["d"]
             assert (order["TotalNetAmount"], order["TransactionCurrency"]) == ("250.000", "EUR")
             assert http.get("A_SalesOrder/$count").text == "1"
+    finally:
+        process.stop()
+
+
+def test_sandbox_exits_when_its_parent_is_gone(tmp_path: Path) -> None:
+    parent = subprocess.Popen(["sleep", "60"])
+    port = free_port()
+    process = ManagedProcess(
+        name="sandbox-s4-orphan",
+        argv=[
+            sys.executable,
+            "-m",
+            "isthmus.sandbox_s4",
+            "--no-tls",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "state.db"),
+            "--no-seed",
+        ],
+        log_file=tmp_path / "sandbox.log",
+        env={"ISTHMUS_SANDBOX_S4_PARENT_PID": str(parent.pid)},
+    )
+    process.start()
+    try:
+        process.wait_http_ready(f"http://127.0.0.1:{port}/_sandbox/health")
+        parent.kill()
+        parent.wait()
+        assert wait_port_closed(port, timeout_s=30)
     finally:
         process.stop()

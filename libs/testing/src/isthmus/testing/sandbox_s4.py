@@ -211,6 +211,7 @@ def sandbox_s4(
         env={
             "ISTHMUS_SANDBOX_S4_WEBHOOK_CA_FILE": str(local_tls.ca_cert),
             "ISTHMUS_SANDBOX_S4_WEBHOOK_RETRY_BASE_S": "0.2",
+            "ISTHMUS_SANDBOX_S4_PARENT_PID": str(os.getpid()),
         },
     )
     process.start()

@@ -41,6 +41,7 @@ from isthmus.sandbox_s4.seed import Seeder
 from isthmus.sandbox_s4.settings import SandboxS4Settings
 from isthmus.sandbox_s4.soap import JournalEntrySoapService
 from isthmus.sandbox_s4.store import Store
+from isthmus.sandbox_s4.watchdog import start_watchdog, stop_watchdog
 from isthmus.sandbox_s4.webhooks import WebhookPusher
 from isthmus.sandbox_s4.wire import RuntimeOptions, ServiceBehaviour
 
@@ -209,9 +210,11 @@ def create_app(*, sandbox: Sandbox) -> FastAPI:
                 retry_base_s=sandbox.settings.webhook_retry_base_s,
             )
             sandbox.pusher.start()
+            watchdog = start_watchdog(pid=sandbox.settings.parent_pid)
             try:
                 yield
             finally:
+                await stop_watchdog(watchdog)
                 await sandbox.pusher.stop()
                 sandbox.store.close()
 

@@ -22,6 +22,7 @@ class SandboxS4Settings(BaseSettings):
     cert_file: Path | None = None
     key_file: Path | None = None
     seed_on_start: bool = True
+    parent_pid: int | None = None  # exit when this process is gone (set by test fixtures)
 
     comm_user: str = "ISTHMUS_COMM"
     comm_password: SecretStr = SecretStr("Isthmus-Sandbox-1")

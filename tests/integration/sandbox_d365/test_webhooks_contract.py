@@ -217,20 +217,44 @@ def test_item_18_one_retry_on_503_then_success(
     assert (delivery["attempts"], delivery["status"], delivery["succeeded"]) == (2, 200, True)
 
 
-def test_item_18_failures_are_recorded_without_more_retries(
+def test_item_18_async_failures_are_recorded_as_system_jobs_without_more_retries(
     api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
 ) -> None:
     receiver.statuses = [502, 504, 500]
     admin = sandbox_d365_clean.admin
-    step = admin.add_webhook(url=receiver.url, message="Create", table="contact", mode=0)
+    step = admin.add_webhook(url=receiver.url, message="Create", table="contact", mode=1)
     api.post("contacts", json={"lastname": "One"}).raise_for_status()
+    assert len(receiver.wait_for(2)) == 2
     api.post("contacts", json={"lastname": "Two"}).raise_for_status()
     assert len(receiver.wait_for(3)) == 3
+    deadline = time.monotonic() + 20
+    while len(admin.deliveries(failed=True)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     failed = admin.deliveries(failed=True)
     assert [(d["attempts"], d["status"]) for d in failed] == [(2, 504), (1, 500)]
     jobs = api.get(
         f"asyncoperations?$filter=_owningextensionid_value eq {step['sdkmessageprocessingstepid']}"
-        "&$select=statuscode,friendlymessage"
+        "&$select=statecode,statuscode,friendlymessage&$orderby=createdon"
     ).json()["value"]
-    assert [j["statuscode"] for j in jobs] == [31, 31]
-    assert "HTTP 504" in jobs[0]["friendlymessage"]
+    assert [(j["statecode"], j["statuscode"]) for j in jobs] == [(3, 31), (3, 31)]
+    assert any("HTTP 504" in j["friendlymessage"] for j in jobs)
+
+
+def test_item_18_sync_step_failure_rolls_the_write_back(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
+) -> None:
+    receiver.statuses = [500]
+    sandbox_d365_clean.admin.add_webhook(
+        url=receiver.url, message="Create", table="account", mode=0
+    )
+    tracking = api.get("accounts?$select=name", headers={"Prefer": "odata.track-changes"}).json()
+    refused = api.post("accounts", json={"name": "Refused by the receiver"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "0x80040265"
+    assert api.get("accounts?$filter=name eq 'Refused by the receiver'").json()["value"] == []
+    assert api.get(tracking["@odata.deltaLink"]).json()["value"] == []
+    (failure,) = sandbox_d365_clean.admin.deliveries(failed=True)
+    assert (failure["attempts"], failure["status"]) == (1, 500)
+    accepted = api.post("accounts", json={"name": "Accepted"})
+    assert accepted.status_code == 204
+    assert len(receiver.wait_for(2)) == 2

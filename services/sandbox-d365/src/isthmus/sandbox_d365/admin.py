@@ -78,54 +78,49 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
 
 def _state_routes(router: APIRouter, sandbox: Sandbox, system_user: str) -> None:
     @router.get("/health")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     @router.post("/reset")
-    def reset(with_seed: bool = True) -> dict[str, str]:
-        sandbox.records.store.clear()
-        sandbox.faults.clear()
-        sandbox.calls.clear()
-        sandbox.webhooks.deliveries.clear()
-        sandbox.throttle.reset(sandbox.default_limits())
-        sandbox.entra.token_lifetime_s = sandbox.settings.token_lifetime_s
-        if with_seed:
-            seed(sandbox.records, user_id=system_user)
+    async def reset(with_seed: bool = True) -> dict[str, str]:
+        async with sandbox.lock:
+            _reset(sandbox, with_seed=with_seed, system_user=system_user)
         return {"status": "reset"}
 
     @router.post("/seed")
-    def reseed() -> dict[str, str]:
-        seed(sandbox.records, user_id=system_user)
+    async def reseed() -> dict[str, str]:
+        async with sandbox.lock:
+            seed(sandbox.records, user_id=system_user)
         return {"status": "seeded"}
 
     @router.get("/calls")
-    def calls(
+    async def calls(
         method: str | None = None, path: str | None = None, status: int | None = None
     ) -> list[dict[str, Any]]:
         return sandbox.calls.query(method=method, path=path, status=status)
 
     @router.delete("/calls")
-    def clear_calls() -> dict[str, str]:
+    async def clear_calls() -> dict[str, str]:
         sandbox.calls.clear()
         return {"status": "cleared"}
 
 
 def _fault_routes(router: APIRouter, sandbox: Sandbox) -> None:
     @router.get("/faults")
-    def faults() -> list[dict[str, Any]]:
+    async def faults() -> list[dict[str, Any]]:
         return [r.describe() for r in sandbox.faults.rules]
 
     @router.post("/faults", status_code=201)
-    def add_fault(spec: FaultSpec) -> dict[str, Any]:
+    async def add_fault(spec: FaultSpec) -> dict[str, Any]:
         return sandbox.faults.add(spec).describe()
 
     @router.delete("/faults")
-    def clear_faults() -> dict[str, str]:
+    async def clear_faults() -> dict[str, str]:
         sandbox.faults.clear()
         return {"status": "cleared"}
 
     @router.delete("/faults/{rule_id}")
-    def remove_fault(rule_id: str) -> dict[str, str]:
+    async def remove_fault(rule_id: str) -> dict[str, str]:
         if not sandbox.faults.remove(rule_id):
             raise HTTPException(404, "no such fault rule")
         return {"status": "removed"}
@@ -133,41 +128,43 @@ def _fault_routes(router: APIRouter, sandbox: Sandbox) -> None:
 
 def _identity_routes(router: APIRouter, sandbox: Sandbox) -> None:
     @router.get("/throttling")
-    def throttling() -> dict[str, Any]:
+    async def throttling() -> dict[str, Any]:
         return asdict(sandbox.throttle.limits)
 
     @router.put("/throttling")
-    def set_throttling(spec: ThrottleSpec) -> dict[str, Any]:
+    async def set_throttling(spec: ThrottleSpec) -> dict[str, Any]:
         sandbox.throttle.reset(Limits(**spec.model_dump()))
         return asdict(sandbox.throttle.limits)
 
     @router.put("/tokens")
-    def set_tokens(spec: TokenSpec) -> dict[str, int]:
+    async def set_tokens(spec: TokenSpec) -> dict[str, int]:
         sandbox.entra.token_lifetime_s = spec.lifetime_s
         return {"lifetime_s": spec.lifetime_s}
 
     @router.post("/tokens/expire")
-    def expire_tokens() -> dict[str, str]:
+    async def expire_tokens() -> dict[str, str]:
         sandbox.tokens.revoke_all()
         return {"status": "every token issued so far is now expired"}
 
     @router.get("/apps")
-    def apps() -> list[dict[str, object]]:
+    async def apps() -> list[dict[str, object]]:
         return sandbox.apps.listing()
 
     @router.post("/apps", status_code=201)
-    def add_app(spec: AppSpec) -> dict[str, object]:
-        sandbox.apps.add(App(spec.client_id.lower(), spec.client_secret, spec.application_user))
+    async def add_app(spec: AppSpec) -> dict[str, object]:
+        async with sandbox.lock:
+            sandbox.apps.add(App(spec.client_id.lower(), spec.client_secret, spec.application_user))
         return {"client_id": spec.client_id.lower(), "application_user": spec.application_user}
 
 
 def _webhook_routes(router: APIRouter, sandbox: Sandbox, system_user: str) -> None:
     @router.post("/webhooks", status_code=201)
-    def add_webhook(spec: WebhookSpec) -> dict[str, str]:
-        return _register(sandbox, spec, system_user)
+    async def add_webhook(spec: WebhookSpec) -> dict[str, str]:
+        async with sandbox.lock:
+            return _register(sandbox, spec, system_user)
 
     @router.get("/webhooks")
-    def webhooks() -> list[dict[str, Any]]:
+    async def webhooks() -> list[dict[str, Any]]:
         store = sandbox.records.store
         return [
             {k: v for k, v in s.items() if not k.startswith("~")}
@@ -175,24 +172,37 @@ def _webhook_routes(router: APIRouter, sandbox: Sandbox, system_user: str) -> No
         ]
 
     @router.delete("/webhooks/{step_id}")
-    def remove_webhook(step_id: str) -> dict[str, str]:
+    async def remove_webhook(step_id: str) -> dict[str, str]:
         table = sandbox.records.catalogue.table("sdkmessageprocessingstep")
-        try:
-            sandbox.records.delete(
-                table, KeyRef(row_id=step_id.lower()), user_id=system_user, if_match=None
-            )
-        except DataverseError as error:
-            raise HTTPException(error.status, error.message) from error
-        sandbox.records.drain()
+        async with sandbox.lock:
+            try:
+                sandbox.records.delete(
+                    table, KeyRef(row_id=step_id.lower()), user_id=system_user, if_match=None
+                )
+            except DataverseError as error:
+                raise HTTPException(error.status, error.message) from error
+            finally:
+                sandbox.records.drain()
         return {"status": "removed"}
 
     @router.get("/webhooks/deliveries")
-    def deliveries(failed: bool | None = None) -> list[dict[str, Any]]:
+    async def deliveries(failed: bool | None = None) -> list[dict[str, Any]]:
         return [
             asdict(d)
             for d in sandbox.webhooks.deliveries
             if failed is None or d.succeeded != failed
         ]
+
+
+def _reset(sandbox: Sandbox, *, with_seed: bool, system_user: str) -> None:
+    sandbox.records.store.clear()
+    sandbox.faults.clear()
+    sandbox.calls.clear()
+    sandbox.webhooks.deliveries.clear()
+    sandbox.throttle.reset(sandbox.default_limits())
+    sandbox.entra.token_lifetime_s = sandbox.settings.token_lifetime_s
+    if with_seed:
+        seed(sandbox.records, user_id=system_user)
 
 
 def _register(sandbox: Sandbox, spec: WebhookSpec, user: str) -> dict[str, str]:

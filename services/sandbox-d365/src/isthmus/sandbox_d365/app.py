@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from pathlib import Path
@@ -23,6 +24,7 @@ from isthmus.sandbox_d365.entra_routes import entra_router
 from isthmus.sandbox_d365.faults import Faults
 from isthmus.sandbox_d365.pipeline import SandboxMiddleware
 from isthmus.sandbox_d365.records import Records
+from isthmus.sandbox_d365.schema import Catalogue
 from isthmus.sandbox_d365.seed import seed
 from isthmus.sandbox_d365.settings import SandboxSettings
 from isthmus.sandbox_d365.store import Store
@@ -34,42 +36,50 @@ from isthmus.sandbox_d365.webhooks import WebhookDispatcher
 logger = logging.getLogger(__name__)
 
 
-def build_sandbox(
-    settings: SandboxSettings, *, webhook_verify: ssl.SSLContext | bool = True
-) -> Sandbox:
-    """Every part of the sandbox, wired together."""
-    catalogue = build_catalogue()
+def _store(settings: SandboxSettings, catalogue: Catalogue) -> Store:
     keys = {t.logical: t.alternate_keys for t in catalogue.by_logical.values()}
     related: dict[str, tuple[str, ...]] = {"productpricelevel": ("_productid_value",)}
     for table in catalogue.by_logical.values():
         for collection in table.collections.values():
             column = f"_{collection.lookup}_value"
             related[collection.table] = (*related.get(collection.table, ()), column)
-    store = Store(path=settings.db_path, keys=keys, related=related)
-    records = Records(store=store, catalogue=catalogue)
-    api = WebApi(records=records, catalogue=catalogue)
-    Actions(
-        api=api,
-        organization_id=settings.organization_id,
-        business_unit_id=settings.business_unit_id,
-    )
-    tokens = TokenService(store=store, tenant_id=settings.tenant_id)
-    default_app = App(settings.client_id.lower(), settings.client_secret.get_secret_value())
-    apps = AppRegistry(store=store, default=default_app)
-    org = {
+    return Store(path=settings.db_path, keys=keys, related=related)
+
+
+def _org(settings: SandboxSettings) -> dict[str, str]:
+    return {
         "host": settings.org_url.split("://", 1)[-1].rstrip("/"),
         "organization_id": settings.organization_id,
         "organization_name": settings.organization_name,
         "business_unit_id": settings.business_unit_id,
         "system_user": object_id_of(settings.client_id.lower()),
     }
-    limits = Limits(
-        settings.throttle_requests,
-        settings.throttle_execution_ms,
-        settings.throttle_window_s,
-        settings.throttle_concurrency,
+
+
+def build_sandbox(
+    settings: SandboxSettings, *, webhook_verify: ssl.SSLContext | bool = True
+) -> Sandbox:
+    """Every part of the sandbox, wired together."""
+    catalogue = build_catalogue()
+    records = Records(store=_store(settings, catalogue), catalogue=catalogue)
+    api = WebApi(records=records, catalogue=catalogue)
+    Actions(
+        api=api,
+        organization_id=settings.organization_id,
+        business_unit_id=settings.business_unit_id,
     )
-    return Sandbox(
+    tokens = TokenService(store=records.store, tenant_id=settings.tenant_id)
+    default_app = App(settings.client_id.lower(), settings.client_secret.get_secret_value())
+    apps = AppRegistry(store=records.store, default=default_app)
+    lock = asyncio.Lock()
+    webhooks = WebhookDispatcher(
+        records=records,
+        org=_org(settings),
+        timeout_s=settings.webhook_timeout_s,
+        verify=webhook_verify,
+        lock=lock,
+    )
+    sandbox = Sandbox(
         settings=settings,
         records=records,
         api=api,
@@ -78,11 +88,12 @@ def build_sandbox(
         entra=EntraEmulator(settings=settings, tokens=tokens, apps=apps),
         faults=Faults(),
         calls=CallLog(size=settings.call_log_size),
-        throttle=Throttle(limits),
-        webhooks=WebhookDispatcher(
-            records=records, org=org, timeout_s=settings.webhook_timeout_s, verify=webhook_verify
-        ),
+        throttle=Throttle(Limits(1, 1, 1.0, 1)),
+        webhooks=webhooks,
+        lock=lock,
     )
+    sandbox.throttle.reset(sandbox.default_limits())
+    return sandbox
 
 
 def create_app(settings: SandboxSettings, *, ca_file: Path | None = None) -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from isthmus.sandbox_d365.apps import AppRegistry
@@ -30,6 +31,7 @@ class Sandbox:
     calls: CallLog
     throttle: Throttle
     webhooks: WebhookDispatcher
+    lock: asyncio.Lock  # one writer at a time; held across synchronous webhook calls
 
     def default_limits(self) -> Limits:
         """The throttling limits from the settings."""

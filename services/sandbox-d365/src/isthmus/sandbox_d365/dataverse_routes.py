@@ -11,10 +11,12 @@ from fastapi.responses import Response
 from isthmus.sandbox_d365.batch import BatchRunner, parse_batch
 from isthmus.sandbox_d365.context import Sandbox
 from isthmus.sandbox_d365.entra import origin_of
-from isthmus.sandbox_d365.errors import NOT_MEMBER, DataverseError
+from isthmus.sandbox_d365.errors import ISV_ABORTED, NOT_MEMBER, DataverseError
 from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
 from isthmus.sandbox_d365.pipeline import LATENCY_KEY
+from isthmus.sandbox_d365.records import WriteEvent
 from isthmus.sandbox_d365.tokens import Caller, TokenRejectedError
+from isthmus.sandbox_d365.webhooks import Delivery
 
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
@@ -88,8 +90,9 @@ def dataverse_router(sandbox: Sandbox) -> APIRouter:
                 base=f"{origin_of(request)}/api/data/{version}",
                 user_id=caller.object_id,
             )
-            response = _execute(sandbox, api_request)
-            await sandbox.webhooks.dispatch(sandbox.records.drain())
+            async with sandbox.lock:
+                response, events = await _run(sandbox, api_request)
+            sandbox.webhooks.dispatch_async(events)
         finally:
             sandbox.throttle.leave(
                 caller.object_id, elapsed_ms=(time.perf_counter() - started) * 1000
@@ -100,8 +103,52 @@ def dataverse_router(sandbox: Sandbox) -> APIRouter:
     return router
 
 
+class _RollbackError(Exception):
+    """Undo the whole request and answer with ``response``."""
+
+    def __init__(self, response: ApiResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+async def _run(sandbox: Sandbox, request: ApiRequest) -> tuple[ApiResponse, list[WriteEvent]]:
+    """Execute in one transaction that also spans the synchronous webhook steps.
+
+    The write commits only after every synchronous step answered 2xx; a failed step rolls it
+    back and the caller gets the error, as in Dataverse. A failed single request rolls back
+    too; a ``$batch`` keeps the parts that succeeded (each part is its own savepoint).
+    """
+    records = sandbox.records
+    try:
+        with records.store.transaction():
+            response = _execute(sandbox, request)
+            if response.status >= 400 and not _is_batch(request):  # noqa: PLR2004
+                raise _RollbackError(response)
+            events = records.drain()
+            failed = await sandbox.webhooks.deliver_sync(events)
+            if failed is not None:
+                raise _RollbackError(ApiResponse.of_error(_sync_step_error(failed)))
+    except _RollbackError as rollback:
+        records.drain()
+        return rollback.response, []
+    return response, events
+
+
+def _sync_step_error(delivery: Delivery) -> DataverseError:
+    return DataverseError(
+        status=400,
+        code=ISV_ABORTED,
+        message=f"The synchronous webhook step {delivery.step_id} failed calling "
+        f"{delivery.url}: {delivery.error}. The operation was rolled back.",
+    )
+
+
+def _is_batch(request: ApiRequest) -> bool:
+    return request.path.strip("/") == "$batch" and request.method == "POST"
+
+
 def _execute(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
-    if request.path.strip("/") == "$batch" and request.method == "POST":
+    if _is_batch(request):
         try:
             items = parse_batch(request.body, request.header("content-type") or "")
             return BatchRunner(api=sandbox.api, request=request).run(items)

@@ -62,12 +62,19 @@ class WebhookDispatcher:
     """Finds the steps an event triggers and delivers to their service endpoints."""
 
     def __init__(
-        self, *, records: Records, org: dict[str, str], timeout_s: float, verify: Any
+        self,
+        *,
+        records: Records,
+        org: dict[str, str],
+        timeout_s: float,
+        verify: Any,
+        lock: asyncio.Lock,
     ) -> None:
         self._records = records
         self._org = org
         self._timeout = timeout_s
         self._verify = verify
+        self._lock = lock
         self.deliveries: list[Delivery] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -92,20 +99,36 @@ class WebhookDispatcher:
                 found.append((step, endpoint))
         return found
 
-    async def dispatch(self, events: list[WriteEvent]) -> None:
-        """Deliver every event: synchronous steps now, asynchronous ones in the background."""
+    async def deliver_sync(self, events: list[WriteEvent]) -> Delivery | None:
+        """Call the synchronous steps of ``events`` now; the first failed delivery, if any."""
         for event in events:
             for step, endpoint in self._steps(event):
                 if step.get("mode") == 0:
-                    await self._deliver(event, step, endpoint)
-                else:
-                    task = asyncio.create_task(self._deliver(event, step, endpoint))
+                    delivery = await self._deliver(event, step, endpoint)
+                    if not delivery.succeeded:
+                        return delivery
+        return None
+
+    def dispatch_async(self, events: list[WriteEvent]) -> None:
+        """Start the asynchronous steps of committed ``events`` in the background."""
+        for event in events:
+            for step, endpoint in self._steps(event):
+                if step.get("mode") != 0:
+                    task = asyncio.create_task(self._deliver_async(event, step, endpoint))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(
+    async def _deliver_async(
         self, event: WriteEvent, step: dict[str, Any], endpoint: dict[str, Any]
     ) -> None:
+        delivery = await self._deliver(event, step, endpoint)
+        if not delivery.succeeded:
+            async with self._lock:  # writes the system job between requests, never inside one
+                self._record_failure(delivery)
+
+    async def _deliver(
+        self, event: WriteEvent, step: dict[str, Any], endpoint: dict[str, Any]
+    ) -> Delivery:
         mode = int(step.get("mode") or 0)
         context = build_context(
             event,
@@ -143,8 +166,7 @@ class WebhookDispatcher:
             succeeded=error is None,
         )
         self.deliveries.append(delivery)
-        if error is not None:
-            self._record_failure(delivery)
+        return delivery
 
     def _headers(self, event: WriteEvent, context: dict[str, Any]) -> dict[str, str]:
         return {

@@ -44,7 +44,7 @@ async def test_token_expiry_mid_run_costs_one_token_request_per_expiry(
         settings=settings, governor=own_governor(settings), token_provider=provider
     )
     sandbox.admin.clear_calls()
-    stop, done = asyncio.Event(), []
+    stop, done = asyncio.Event(), list[int]()
     async with client:
         readers = [asyncio.create_task(_reader(client, stop, done)) for _ in range(8)]
         for _ in range(300):  # until three refreshes happened, at most 30 s

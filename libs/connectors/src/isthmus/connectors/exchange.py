@@ -47,13 +47,14 @@ class Exchanger:
         system: str,
         map_error: ErrorMapper,
         transport_error: TransportErrorFactory = TransportError,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.client = client
         self.governor = governor
         self.system = system
         self.map_error = map_error
         self._transport_error = transport_error
-        self._tracer = trace.get_tracer(TRACER_NAME)
+        self._tracer = tracer or trace.get_tracer(TRACER_NAME)
 
     async def exchange(
         self, request: httpx.Request, *, template: str, retry_count: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from isthmus.cli import replay
+from isthmus.cli import flows, replay
 
 app = typer.Typer(
     name="isthmus",
@@ -12,3 +12,4 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(replay.app, name="replay")
+app.add_typer(flows.app, name="flows")

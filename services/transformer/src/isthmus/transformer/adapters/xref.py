@@ -1,0 +1,159 @@
+"""The LookupPort over the compacted ``xref.ids`` topic: read fully at start, then followed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from isthmus.kafka.settings import KafkaSettings
+from isthmus.transformer.errors import XrefLoadError
+from isthmus.transformer.metrics import TransformerMetrics
+
+logger = logging.getLogger(__name__)
+
+Decoder = Callable[[bytes | None, SerializationContext | None], Any]
+
+
+class XrefTable:
+    """``{entity: {d365 id: s4 id}}`` and its reverse; a LookupPort (misses answer None)."""
+
+    def __init__(self) -> None:
+        self._to_s4: dict[str, dict[str, str]] = {}
+        self._to_d365: dict[str, dict[str, str]] = {}
+        self._by_key: dict[bytes, tuple[str, str, str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def s4_id(self, *, entity: str, d365_id: str) -> str | None:
+        """The S/4 id of a Dataverse id of ``entity``, or None."""
+        return self._to_s4.get(entity, {}).get(d365_id)
+
+    def d365_id(self, *, entity: str, s4_id: str) -> str | None:
+        """The Dataverse id of an S/4 id of ``entity``, or None."""
+        return self._to_d365.get(entity, {}).get(s4_id)
+
+    def put(self, *, key: bytes, reference: Mapping[str, Any]) -> None:
+        """Store one ``io.isthmus.common.CrossReference`` read under ``key``."""
+        entity, d365, s4 = reference["entity"], reference["d365Id"], reference["s4Id"]
+        self._to_s4.setdefault(entity, {})[d365] = s4
+        self._to_d365.setdefault(entity, {})[s4] = d365
+        self._by_key[key] = (entity, d365, s4)
+
+    def delete(self, *, key: bytes) -> None:
+        """Forget the reference a tombstone under ``key`` removes."""
+        known = self._by_key.pop(key, None)
+        if known is None:
+            return
+        entity, d365, s4 = known
+        if self._to_s4.get(entity, {}).get(d365) == s4:
+            del self._to_s4[entity][d365]
+        if self._to_d365.get(entity, {}).get(s4) == d365:
+            del self._to_d365[entity][s4]
+
+
+class XrefFollower:
+    """Reads ``xref.ids`` from the beginning into an ``XrefTable`` and keeps following it.
+
+    It assigns every partition itself (no consumer group: each replica needs the whole table)
+    and reads committed records only.
+    """
+
+    def __init__(
+        self,
+        *,
+        kafka: KafkaSettings,
+        topic: str,
+        decoder: Decoder,
+        table: XrefTable | None = None,
+        metrics: TransformerMetrics | None = None,
+    ) -> None:
+        self.table = table or XrefTable()
+        self._topic = topic
+        self._decoder = decoder
+        self._metrics = metrics or TransformerMetrics.create()
+        config = {
+            **kafka.client_config(),
+            "group.id": f"isthmus-xref-reader-{id(self)}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+        self._consumer = Consumer(config)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="xref-follower", daemon=True)
+
+    def start(self, *, timeout_s: float) -> None:
+        """Read the topic up to its current end, then follow it in a background thread.
+
+        Raises:
+            XrefLoadError: the topic has no partitions or was not read to its end in time.
+        """
+        metadata = self._consumer.list_topics(self._topic, timeout=timeout_s)
+        described = metadata.topics.get(self._topic)
+        if described is None or described.error is not None or not described.partitions:
+            raise XrefLoadError(f"topic {self._topic} is not available")
+        parts = [TopicPartition(self._topic, p, OFFSET_BEGINNING) for p in described.partitions]
+        ends = {
+            tp.partition: self._consumer.get_watermark_offsets(tp, timeout=timeout_s)[1]
+            for tp in parts
+        }
+        self._consumer.assign(parts)
+        self._load(ends, deadline=time.monotonic() + timeout_s)
+        logger.info("xref table loaded", extra={"topic": self._topic, "entries": len(self.table)})
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop following and close the consumer."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._consumer.close()
+
+    def _load(self, ends: dict[int, int], *, deadline: float) -> None:
+        pending = {p for p, end in ends.items() if end > 0}
+        while pending:
+            if time.monotonic() > deadline:
+                raise XrefLoadError(f"{self._topic} not read to its end in time")
+            for message in self._consumer.consume(500, timeout=0.5):
+                self._apply(message)
+            for tp in self._consumer.position([TopicPartition(self._topic, p) for p in pending]):
+                if tp.offset >= ends[tp.partition]:
+                    pending.discard(tp.partition)
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            for message in self._consumer.consume(500, timeout=0.5):
+                self._apply(message)
+
+    def _apply(self, message: Message) -> None:
+        error = message.error()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
+                logger.warning("xref consumer error: %s", error)
+            return
+        key = message.key() or b""
+        raw = message.value()
+        if raw is None:
+            self.table.delete(key=key)
+            return
+        try:
+            ctx = SerializationContext(self._topic, MessageField.VALUE, message.headers())
+            self.table.put(key=key, reference=self._decoder(raw, ctx))
+        except Exception as exc:
+            logger.error(
+                "unreadable cross reference skipped: %s",
+                exc,
+                extra={
+                    "topic": self._topic,
+                    "partition": message.partition(),
+                    "offset": message.offset(),
+                },
+            )
+            return
+        self._metrics.xref_entries.add(1)

@@ -1,0 +1,135 @@
+"""The composition root: builds every client of the transformer; tests pass overrides."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from isthmus.kafka.catalogue import Catalogue, load_catalogue
+from isthmus.kafka.processor import Processor
+from isthmus.kafka.routing import Routes
+from isthmus.mapping import LookupPort
+from isthmus.schemas import SerdeFactory
+from isthmus.transformer.adapters.flow_files import FlowRegistry
+from isthmus.transformer.adapters.http import ProbeServer
+from isthmus.transformer.adapters.serde import InputDecoder, OutputSerializer, catalogue_schemas
+from isthmus.transformer.adapters.xref import XrefFollower
+from isthmus.transformer.core.events import SourceDecoder, utf8_key
+from isthmus.transformer.core.handler import TransformHandler
+from isthmus.transformer.metrics import TransformerMetrics
+from isthmus.transformer.settings import TransformerSettings
+
+logger = logging.getLogger(__name__)
+
+_XREF_SCHEMA = "io.isthmus.common.CrossReference"
+_RETRY_TEMPLATE = "transformer"
+
+
+def _routes(settings: TransformerSettings, catalogue: Catalogue) -> Routes:
+    processor = settings.processor
+    if processor.retry_delays_ms is not None:
+        return Routes.from_delays(group=processor.group_id, delays_ms=processor.retry_delays_ms)
+    return Routes.from_catalogue(
+        catalogue,
+        group=processor.group_id,
+        template=processor.retry_template or _RETRY_TEMPLATE,
+    )
+
+
+class TransformerApp:
+    """The transformer process: flow registry, xref table, processing loop, probe server."""
+
+    def __init__(
+        self,
+        *,
+        settings: TransformerSettings,
+        root: Path | None = None,
+        lookups: LookupPort | None = None,
+        serdes: SerdeFactory | None = None,
+    ) -> None:
+        """Build every part; nothing connects before ``run``.
+
+        Raises:
+            FlowReloadError: the flow folder does not load at start.
+            CatalogueError: the topic catalogue or the schemas are invalid.
+        """
+        base = root or Path.cwd()
+        self.settings = settings
+        self.metrics = TransformerMetrics.create()
+        catalogue = load_catalogue(_under(base, settings.topics_file))
+        schemas = catalogue_schemas(catalogue)
+        self.serdes = serdes or SerdeFactory(settings=settings.schemas, root=base)
+        self.flows = FlowRegistry(
+            directory=_under(base, settings.flows.directory),
+            interval_s=settings.flows.reload_interval_s,
+            metrics=self.metrics,
+        )
+        self.xref: XrefFollower | None = None
+        if lookups is None:
+            self.xref = XrefFollower(
+                kafka=settings.kafka,
+                topic=settings.xref.topic,
+                decoder=self.serdes.deserializer(value_schema=_XREF_SCHEMA),
+                metrics=self.metrics,
+            )
+            lookups = self.xref.table
+        self.routes = _routes(settings, catalogue)
+
+        def output_schema(topic: str) -> str | None:
+            return self.flows.current().target_topics.get(topic) or schemas.get(topic)
+
+        self.processor = Processor(
+            kafka=settings.kafka,
+            settings=settings.processor,
+            topics=self.flows.current().source_topics,
+            handler=TransformHandler(
+                flows=self.flows.current,
+                lookups=lookups,
+                routes=self.routes,
+                ignore_origins=settings.flows.ignore_origins,
+            ),
+            routes=self.routes,
+            key_deserializer=utf8_key,
+            value_deserializer=SourceDecoder(
+                by_topic={},
+                default=InputDecoder(factory=self.serdes, schema_of=schemas.get),
+            ),
+            value_serializer=OutputSerializer(factory=self.serdes, schema_of=output_schema),
+        )
+        self._ready = False
+        self.probes = ProbeServer(
+            host=settings.http.host, port=settings.http.port, ready=lambda: self._ready
+        )
+
+    def run(self) -> int:
+        """Serve probes, load xref.ids, watch the flows and process until SIGTERM; exit code.
+
+        Raises:
+            XrefLoadError: xref.ids could not be read to its end at start.
+        """
+        self.probes.start()
+        try:
+            if self.xref is not None:
+                self.xref.start(timeout_s=self.settings.xref.load_timeout_s)
+            self.flows.start()
+            self.processor.install_signal_handlers()
+            logger.info(
+                "transformer running",
+                extra={
+                    "topics": self.flows.current().source_topics,
+                    "flows": self.flows.current().versions(),
+                },
+            )
+            self._ready = True
+            return self.processor.run()
+        finally:
+            self._ready = False
+            self.flows.stop()
+            if self.xref is not None:
+                self.xref.stop()
+            self.probes.stop()
+            self.serdes.close()
+
+
+def _under(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base / path

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from isthmus.sandbox_d365.catalogue import build_catalogue
+from isthmus.sandbox_d365.records import Records
+from isthmus.sandbox_d365.seed import seed, sid
 from isthmus.sandbox_d365.store import Store
 
 pytestmark = pytest.mark.unit
@@ -63,3 +66,28 @@ def test_nested_transaction_failure_undoes_only_its_own_writes(tmp_path: Path) -
     reopened = Store(path=tmp_path / "db.sqlite", keys=KEYS)
     assert [row["accountid"] for row in reopened.all("account")] == ["a", "c"]
     reopened.close()
+
+
+def test_deep_insert_events_come_in_write_order(tmp_path: Path) -> None:
+    catalogue = build_catalogue()
+    keys = {t.logical: t.alternate_keys for t in catalogue.by_logical.values()}
+    records = Records(store=Store(path=tmp_path / "db.sqlite", keys=keys), catalogue=catalogue)
+    seed(records, user_id="user")
+    order = records.create(
+        catalogue.table("salesorder"),
+        {
+            "name": "Deep",
+            "pricelevelid@odata.bind": f"/pricelevels({sid('pricelevel:default')})",
+            "order_details": [
+                {"productid@odata.bind": f"/products({sid('product:TG11')})", "quantity": 2}
+            ],
+        },
+        user_id="user",
+    )
+    events = [(e.message, e.table.logical) for e in records.drain()]
+    assert events == [
+        ("Create", "salesorder"),
+        ("Create", "salesorderdetail"),
+        ("Update", "salesorder"),
+    ]
+    assert order["totalamount"] == 2398.0

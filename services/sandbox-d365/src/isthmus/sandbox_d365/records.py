@@ -139,7 +139,10 @@ class Records:
         number = computed.auto_number(self.store, table)
         if number is not None:
             row[table.autonumber[0]] = row.get(table.autonumber[0]) or number  # type: ignore[index]
-        self._save(table, row, creating=True)
+        self._save(table, row)
+        # The header's Create comes first; totals changed by its lines follow as an Update.
+        self._emit("Create", table, row_id, None, user_id, changed=None)
+        self._recalculate_parent(table, row, user_id)
         for nav, items in payload.children:
             collection = table.collections[nav]
             child_table = self.catalogue.table(collection.table)
@@ -147,7 +150,6 @@ class Records:
                 child = parse_payload(item, child_table, self.catalogue, creating=True)
                 child.binds.append(Bind(collection.lookup, table, KeyRef(row_id=row_id)))
                 self._create(child_table, child, user_id=user_id, key=None)
-        self._emit("Create", table, row_id, None, user_id, changed=None)
         return self.store.get(table.logical, row_id) or row
 
     def update(
@@ -184,8 +186,9 @@ class Records:
         row["_modifiedby_value"] = user_id
         changed = set(payload.values) | {f"_{b.lookup}_value" for b in payload.binds}
         changed |= {"statecode", "statuscode"} if state_columns else set()
-        self._save(table, row, creating=False)
+        self._save(table, row)
         self._emit("Update", table, row[table.key], pre, user_id, changed=changed)
+        self._recalculate_parent(table, row, user_id)
         return self.store.get(table.logical, row[table.key]) or row
 
     def upsert(
@@ -259,7 +262,7 @@ class Records:
             row[lookup.value_column] = target[bind.target.key]
             row[f"~{lookup.name}"] = bind.target.logical
 
-    def _save(self, table: Table, row: Row, *, creating: bool) -> None:
+    def _save(self, table: Table, row: Row) -> None:
         rules.guard_closed_parent(self.store, table, row)
         computed.derive_row(self.store, table, row)
         line_table = {"salesorder": "salesorderdetail", "invoice": "invoicedetail"}.get(
@@ -269,7 +272,6 @@ class Records:
             computed.header_totals(self.store, table, row, line_table)
         rules.check_unique_keys(self.store, table, row)
         self.store.put(table.logical, row[table.key], row)
-        self._recalculate_parent(table, row, row.get("_modifiedby_value") or "")
 
     def _recalculate_parent(self, table: Table, row: Row, user_id: str) -> None:
         parent_logical = computed.LINE_PARENTS.get(table.logical)

@@ -83,8 +83,10 @@ class Store:
 
     def related(self, entity: str, column: str, value: Any) -> list[Row]:
         """Rows of ``entity`` whose indexed lookup ``column`` equals ``value`` (read only)."""
-        ids = self._children.get((entity, column), {}).get(value, {})
         table = self._rows.get(entity, {})
+        if column not in self._related_columns.get(entity, ()):
+            return [row for row in table.values() if row.get(column) == value]  # not indexed
+        ids = self._children.get((entity, column), {}).get(value, {})
         return [table[i] for i in ids if i in table]
 
     def tombstones(self, entity: str, since: int) -> list[tuple[str, int]]:

@@ -211,6 +211,23 @@ def test_item_11_odata_bind_lookups_and_deep_insert(api: httpx.Client) -> None:
     assert direct.status_code == 400
 
 
+def test_representation_of_a_deep_insert_can_expand_its_lines(api: httpx.Client) -> None:
+    response = api.post(
+        "salesorders?$select=name,totalamount&$expand=order_details($select=quantity,baseamount)",
+        json={
+            "name": "Expanded",
+            "pricelevelid@odata.bind": f"/pricelevels({PRICE_LIST})",
+            "order_details": [{"productid@odata.bind": f"/products({BIKE})", "quantity": 1}],
+        },
+        headers=REPRESENTATION,
+    )
+    body = response.json()
+    assert body["totalamount"] == 1199.0
+    assert [(line["quantity"], line["baseamount"]) for line in body["order_details"]] == [
+        (1.0, 1199.0)
+    ]
+
+
 def test_item_12_computed_fields(api: httpx.Client) -> None:
     order = _order(api, freightamount=20.0)
     assert str(order["ordernumber"]).startswith("ORD-")

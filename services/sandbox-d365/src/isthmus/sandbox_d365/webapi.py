@@ -145,9 +145,11 @@ class WebApi:
         entity_url = f"{request.base}/{table.entity_set}({row[table.key]})"
         if request.prefer().get("return") == "representation":
             ser = self.serializer(request)
+            # $expand applies to the representation of a POST; PATCH ignores it.
+            expand = query.expand if request.method == "POST" else {}
             body = {
                 "@odata.context": ser.context(table, query, entity=True),
-                **ser.entity(table, row, Query(select=query.select)),
+                **ser.entity(table, row, Query(select=query.select, expand=expand)),
             }
             headers = {"ETag": etag_of(row), "Preference-Applied": "return=representation"}
             return ApiResponse.of_json(201 if created else 200, body, headers)

@@ -1,0 +1,1 @@
+"""Isthmus ingress: HTTP and polled changes from Dataverse and S/4HANA into Kafka."""

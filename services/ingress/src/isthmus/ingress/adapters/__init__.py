@@ -1,0 +1,1 @@
+"""Outbound adapters of the ingress: Kafka producer, source readers, state and dedup loaders."""

@@ -1,0 +1,115 @@
+"""Produce to Kafka and wait for the broker's acknowledgement (idempotent, acks=all)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from isthmus.ingress.errors import UnavailableError
+from isthmus.kafka.headers import Headers
+from isthmus.kafka.settings import KafkaSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    """One serialized record to produce."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+class KafkaEventProducer:
+    """An idempotent producer with a polling thread; ``send`` resolves on delivery reports.
+
+    ``message.timeout.ms`` equals the acknowledgement timeout, so when ``send`` raises the
+    record has definitely failed (librdkafka gave up) and the caller's retry cannot make a second
+    copy of an acknowledged one.
+    """
+
+    def __init__(self, *, settings: KafkaSettings, ack_timeout_s: float) -> None:
+        self._ack_timeout_s = ack_timeout_s
+        self._producer = Producer(
+            {
+                **settings.client_config(),
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 2,
+                "message.timeout.ms": int(ack_timeout_s * 1000),
+                "socket.connection.setup.timeout.ms": 3000,
+                "reconnect.backoff.max.ms": 1000,
+            }
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="ingress-producer", daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self._producer.poll(0.05)
+
+    async def send(self, records: Sequence[OutRecord]) -> None:
+        """Produce ``records`` and wait until the broker acknowledged every one.
+
+        Raises:
+            UnavailableError: a record was not acknowledged in time or was refused.
+        """
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[None]] = []
+        for record in records:
+            future: asyncio.Future[None] = loop.create_future()
+            futures.append(future)
+            try:
+                self._producer.produce(
+                    record.topic,
+                    key=record.key,
+                    value=record.value,
+                    headers=record.headers,
+                    on_delivery=_reporter(loop, future),
+                )
+            except (BufferError, KafkaException) as exc:
+                future.set_exception(UnavailableError(f"Kafka refused the record: {exc}"))
+        try:
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=self._ack_timeout_s + 5)
+        except TimeoutError as exc:
+            raise UnavailableError("Kafka did not acknowledge in time") from exc
+
+    def reachable(self, *, timeout_s: float = 2.0) -> bool:
+        """True when a broker answered a metadata request."""
+        try:
+            metadata = self._producer.list_topics(timeout=timeout_s)
+        except KafkaException:
+            return False
+        return bool(metadata.brokers)
+
+    def close(self, *, timeout_s: float = 10.0) -> None:
+        """Flush what is queued and stop the polling thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        left = self._producer.flush(timeout_s)
+        if left:
+            logger.warning("records left unacknowledged at shutdown", extra={"count": left})
+
+
+def _reporter(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]):  # type: ignore[no-untyped-def]
+    def report(error: KafkaError | None, _message: Message) -> None:
+        loop.call_soon_threadsafe(_settle, future, error)
+
+    return report
+
+
+def _settle(future: asyncio.Future[None], error: KafkaError | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(UnavailableError(f"Kafka did not acknowledge: {error.str()}"))

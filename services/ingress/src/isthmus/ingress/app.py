@@ -1,0 +1,134 @@
+"""Composition root: builds every client of the ingress once; tests pass overrides."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from isthmus.connectors.d365.client import DataverseClient
+from isthmus.connectors.s4.client import S4Client
+from isthmus.ingress.adapters.hydrator import CoalescingHydrator, ConnectorReader, RecordReader
+from isthmus.ingress.adapters.producer import KafkaEventProducer
+from isthmus.ingress.adapters.recent import restore_window
+from isthmus.ingress.adapters.state_reader import StateTopicReader
+from isthmus.ingress.auth import TokenIssuer
+from isthmus.ingress.core.dedup import DedupWindow
+from isthmus.ingress.core.echo import LastWrites
+from isthmus.ingress.core.ratelimit import RateLimiter
+from isthmus.ingress.http_api import Components, create_app
+from isthmus.ingress.pipeline import Ingress
+from isthmus.ingress.settings import IngressSettings
+from isthmus.kafka.catalogue import load_catalogue
+from isthmus.schemas import SerdeFactory
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Overrides:
+    """Replacements for tests and benchmarks (anything left None is built from settings)."""
+
+    producer: KafkaEventProducer | None = None
+    reader: RecordReader | None = None
+    publish_topics: dict[str, str] | None = None
+    publish_token: SecretStr | None = None
+    restore_dedup: bool = True
+
+
+def publishable_topics(settings: IngressSettings, root: Path) -> dict[str, str]:
+    """Topic → value schema of the topics the publish API accepts (default: ``*.events``)."""
+    path = (
+        settings.topics_file if settings.topics_file.is_absolute() else root / settings.topics_file
+    )
+    catalogue = load_catalogue(path)
+    chosen = set(settings.publish_topics)
+    return {
+        spec.name: spec.value_schema
+        for spec in catalogue
+        if spec.value_schema and (spec.name in chosen if chosen else spec.name.endswith(".events"))
+    }
+
+
+def build_app(
+    settings: IngressSettings, *, root: Path | None = None, overrides: Overrides | None = None
+) -> FastAPI:
+    """The ingress application with its producer, readers and background tasks.
+
+    Raises:
+        CatalogueError: the schemas folder is missing or invalid.
+    """
+    base = root or Path.cwd()
+    given = overrides or Overrides()
+    serdes = SerdeFactory(settings=settings.schemas, root=base)
+    producer = given.producer or KafkaEventProducer(
+        settings=settings.kafka, ack_timeout_s=settings.ack_timeout_s
+    )
+    d365 = DataverseClient.connect(settings=settings.d365) if settings.d365 else None
+    s4 = S4Client.connect(settings=settings.s4) if settings.s4 else None
+    reader = given.reader or ConnectorReader(d365=d365, s4=s4)
+    writes = LastWrites()
+    dedup = DedupWindow(window_s=settings.dedup_window_s)
+    ingress = Ingress(
+        producer=producer,
+        serdes=serdes,
+        hydrator=CoalescingHydrator(reader=reader, window_s=settings.sap.coalesce_window_s),
+        dedup=dedup,
+        last_writes=writes,
+        integration_users={
+            "D365": settings.dataverse.integration_user,
+            "S4": settings.sap.integration_user,
+        },
+        audit_topic=settings.audit_topic,
+    )
+    state = StateTopicReader(
+        settings=settings.kafka,
+        topics=settings.state_topics,
+        deserializer=serdes.deserializer(value_schema="io.isthmus.common.EntityState"),
+        writes=writes,
+    )
+    publish = given.publish_topics
+    components = Components(
+        settings=settings,
+        ingress=ingress,
+        tokens=TokenIssuer(settings=settings.sap),
+        limiter=RateLimiter(rate_per_s=settings.limits.rate_per_s, burst=settings.limits.burst),
+        publish_topics=publish if publish is not None else publishable_topics(settings, base),
+        publish_token=given.publish_token,
+    )
+    event_topics = _event_topics(settings, components.publish_topics)
+
+    async def restore() -> None:
+        if given.restore_dedup and settings.dedup_window_s > 0:
+            count = await asyncio.to_thread(
+                restore_window,
+                settings=settings.kafka,
+                topics=event_topics,
+                dedup=dedup,
+                window_s=settings.dedup_window_s,
+            )
+            logger.info("de-duplication window restored", extra={"ids": count})
+
+    async def close_clients() -> None:
+        for client in (d365, s4):
+            if client is not None:
+                await client.aclose()
+
+    components.on_start += [restore, state.start]
+    components.on_stop += [state.stop, close_clients]
+    if given.producer is None:
+        components.on_stop.append(producer.close)
+    app = create_app(components)
+    app.state.state_reader = state
+    return app
+
+
+def _event_topics(settings: IngressSettings, publish: dict[str, str]) -> list[str]:
+    topics = {route.topic for route in settings.dataverse.routes.values()}
+    topics |= {route.topic for route in settings.sap.routes.values()}
+    topics.add(settings.dataverse.shipment_topic)
+    return sorted(topics | set(publish))

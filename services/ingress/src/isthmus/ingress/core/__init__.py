@@ -1,0 +1,1 @@
+"""Pure ingress logic: payload conversion, de-duplication, echo detection, limits."""

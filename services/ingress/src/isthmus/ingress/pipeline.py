@@ -1,0 +1,272 @@
+"""The ingress application service: de-duplicate, hydrate, drop echoes, encode, produce.
+
+Order of effects for one request: nothing is produced until every event of the request is
+converted and valid; all records (events and their audit lines) are then produced together and
+the request is answered 2xx only after Kafka acknowledged all of them. Event ids are remembered
+for de-duplication only after that acknowledgement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from isthmus.ingress.adapters.hydrator import CoalescingHydrator, Hydrated
+from isthmus.ingress.adapters.producer import KafkaEventProducer, OutRecord
+from isthmus.ingress.core import avro_json
+from isthmus.ingress.core.dedup import DedupWindow
+from isthmus.ingress.core.echo import LastWrites
+from isthmus.ingress.core.events import PendingEvent
+from isthmus.ingress.errors import MalformedError
+from isthmus.kafka import headers as h
+from isthmus.schemas import AvroSerializer, SchemaCatalogue, SerdeFactory
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What one request led to."""
+
+    produced: list[PendingEvent] = field(default_factory=list)
+    duplicates: int = 0
+    echoes: int = 0
+    ignored: int = 0
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Per-request metadata carried to every produced record."""
+
+    traceparent: str
+    correlation_id: str
+    channel: str
+
+
+class Ingress:
+    """Turns pending events into acknowledged Kafka records."""
+
+    def __init__(
+        self,
+        *,
+        producer: KafkaEventProducer,
+        serdes: SerdeFactory,
+        hydrator: CoalescingHydrator | None,
+        dedup: DedupWindow,
+        last_writes: LastWrites,
+        integration_users: dict[str, str | None],
+        audit_topic: str | None,
+    ) -> None:
+        self.producer = producer
+        self.catalogue: SchemaCatalogue = serdes.catalogue
+        self._serdes = serdes
+        self._serializers: dict[str, AvroSerializer] = {}
+        self._hydrator = hydrator
+        self.dedup = dedup
+        self.last_writes = last_writes
+        self._users = integration_users
+        self._audit_topic = audit_topic
+
+    async def accept(self, events: Sequence[PendingEvent], request: RequestContext) -> Outcome:
+        """Produce ``events`` (minus duplicates and echoes) and wait for Kafka.
+
+        Raises:
+            MalformedError: an event does not fit its schema (nothing is produced).
+            UnavailableError: hydration or Kafka failed (nothing is remembered; retry).
+        """
+        outcome = Outcome()
+        records: list[OutRecord] = []
+        for event in events:
+            if self.dedup.seen(event.dedup_id):
+                outcome.duplicates += 1
+                logger.info("duplicate dropped", extra={"event_id": event.event_id})
+                continue
+            await self._hydrate(event)
+            if self._is_echo(event):
+                outcome.echoes += 1
+                logger.info("echo of our own write dropped", extra={"key": event.key})
+                continue
+            records.extend(self._records(event, request))
+            outcome.produced.append(event)
+        if records:
+            await self.producer.send(records)
+        for event in outcome.produced:
+            self.dedup.remember(event.dedup_id)
+        return outcome
+
+    async def publish(
+        self,
+        *,
+        topic: str,
+        schema_name: str,
+        key: str,
+        value: dict[str, Any],
+        request: RequestContext,
+    ) -> str:
+        """Produce one already validated value; a repeated ``envelope.eventId`` is dropped.
+
+        Raises:
+            UnavailableError: Kafka did not acknowledge.
+        """
+        envelope = value.get("envelope") if isinstance(value.get("envelope"), dict) else None
+        event_id = str(envelope["eventId"]) if envelope else str(uuid.uuid4())
+        dedup_id = f"/isthmus/publish|{event_id}|{topic}"
+        if self.dedup.seen(dedup_id):
+            return event_id
+        occurred = envelope.get("occurredAt") if envelope else None
+        cloud_event = h.CloudEvent(
+            id=event_id,
+            source="/isthmus/publish",
+            type=f"{schema_name}" if envelope is None else str(envelope.get("message")),
+            time=occurred if isinstance(occurred, dt.datetime) else dt.datetime.now(dt.UTC),
+            subject=key,
+        )
+        headers = {
+            **cloud_event.headers(),
+            h.TRACEPARENT: request.traceparent.encode(),
+            h.CORRELATION_ID: request.correlation_id.encode(),
+        }
+        encoded = self.encode(topic=topic, schema_name=schema_name, value=value)
+        record = OutRecord(
+            topic, key.encode(), encoded, [(k, v) for k, v in headers.items() if v is not None]
+        )
+        await self.producer.send([record])
+        self.dedup.remember(dedup_id)
+        return event_id
+
+    async def _hydrate(self, event: PendingEvent) -> None:
+        if event.hydration is None or self._hydrator is None:
+            return
+        found: Hydrated = await self._hydrator.hydrate(event.hydration)
+        if found.data is None:
+            logger.info(
+                "record not readable; event keeps the pushed fields",
+                extra={"key": event.key, "topic": event.topic},
+            )
+            return
+        keep = {"status", "subject", "description"} if "shipment" in event.topic else set()
+        pushed = {name: event.data[name] for name in keep if name in event.data}
+        event.data = {**event.data, **_web_api_shape(found.data), **pushed}
+        event.envelope["sourceVersion"] = found.version
+        if event.envelope["system"] == "S4":
+            user = found.data.get("LastChangedByUser") or found.data.get("CreatedByUser")
+            event.envelope["originUser"] = user or None
+
+    def _is_echo(self, event: PendingEvent) -> bool:
+        system = str(event.envelope["system"])
+        return self.last_writes.is_echo(
+            system=system,
+            key=event.key,
+            origin_user=event.envelope.get("originUser"),
+            integration_user=self._users.get(system),
+            data=event.data,
+        )
+
+    def encode(self, *, topic: str, schema_name: str, value: dict[str, Any]) -> bytes:
+        """Avro bytes of a converted value for ``topic``."""
+        serializer = self._serializers.get(schema_name)
+        if serializer is None:
+            serializer = self._serializers[schema_name] = self._serdes.serializer(
+                value_schema=schema_name
+            )
+        encoded = serializer(value, SerializationContext(topic, MessageField.VALUE))
+        assert encoded is not None  # noqa: S101 - only None encodes to None
+        return encoded
+
+    def _records(self, event: PendingEvent, request: RequestContext) -> list[OutRecord]:
+        schema = json.loads(self.catalogue.get(event.schema_name).text)
+        _fill_required(event, schema)
+        converted = avro_json.convert(
+            {"envelope": event.envelope, "data": event.data}, schema, strict=False
+        )
+        if converted.violations:
+            raise MalformedError(
+                f"event does not fit {event.schema_name}", violations=tuple(converted.violations)
+            )
+        value = self.encode(topic=event.topic, schema_name=event.schema_name, value=converted.value)
+        headers = _headers(event, converted.value["envelope"], request)
+        records = [OutRecord(event.topic, event.key.encode(), value, headers)]
+        if self._audit_topic:
+            records.append(self._audit(event, value, request))
+        return records
+
+    def _audit(self, event: PendingEvent, value: bytes, request: RequestContext) -> OutRecord:
+        from isthmus.kafka.audit import payload_digest  # noqa: PLC0415 - keeps import light
+
+        audit = {
+            "eventId": str(uuid.uuid4()),
+            "occurredAt": dt.datetime.now(dt.UTC),
+            "service": "ingress",
+            "what": f"{event.envelope['message']} accepted from {request.channel}",
+            "flow": None,
+            "stage": request.channel,
+            "entity": event.topic.split(".")[1],
+            "businessKey": event.key,
+            "outcome": "SUCCEEDED",
+            "attempt": 1,
+            "errorClass": None,
+            "error": None,
+            "payloadDigest": payload_digest(value),
+            "payload": None,
+            "traceId": request.traceparent.split("-")[1],
+            "correlationId": request.correlation_id,
+            "sourceTopic": event.topic,
+            "sourcePartition": None,
+            "sourceOffset": None,
+            "targetId": None,
+        }
+        topic = self._audit_topic or ""
+        encoded = self.encode(topic=topic, schema_name="io.isthmus.audit.AuditEvent", value=audit)
+        forwarded = [
+            (h.TRACEPARENT, request.traceparent.encode()),
+            (h.CORRELATION_ID, request.correlation_id.encode()),
+        ]
+        return OutRecord(topic, event.key.encode(), encoded, forwarded)
+
+
+def _headers(event: PendingEvent, envelope: dict[str, Any], request: RequestContext) -> h.Headers:
+    cloud_event = h.CloudEvent(
+        id=event.event_id,
+        source=event.ce_source,
+        type=event.ce_type,
+        time=envelope["occurredAt"],
+        subject=event.key,
+    )
+    values = {
+        **cloud_event.headers(),
+        h.TRACEPARENT: request.traceparent.encode(),
+        h.CORRELATION_ID: request.correlation_id.encode(),
+    }
+    return [(name, raw) for name, raw in values.items() if raw is not None]
+
+
+def _fill_required(event: PendingEvent, schema: dict[str, Any]) -> None:
+    """Required text columns the source did not send become "" (logged), e.g. on a Delete."""
+    data_schema = next(f["type"] for f in schema["fields"] if f["name"] == "data")
+    if not isinstance(data_schema, dict):
+        return
+    filled = []
+    for spec in data_schema.get("fields", []):
+        if "default" in spec or spec["type"] != "string" or event.data.get(spec["name"]):
+            continue
+        if spec["name"] not in event.data or event.data[spec["name"]] is None:
+            event.data[spec["name"]] = ""
+            filled.append(spec["name"])
+    if filled:
+        logger.info("required fields not sent by the source", extra={"fields": filled})
+
+
+def _web_api_shape(row: dict[str, Any]) -> dict[str, Any]:
+    """A read row with the lookup type annotation copied into ``customeridtype``."""
+    shaped = dict(row)
+    annotation = row.get("_customerid_value@Microsoft.Dynamics.CRM.lookuplogicalname")
+    if annotation and not row.get("customeridtype"):
+        shaped["customeridtype"] = annotation
+    return shaped

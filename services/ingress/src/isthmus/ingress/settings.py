@@ -1,0 +1,207 @@
+"""Configuration of the ingress (environment prefix ``ISTHMUS_INGRESS_``, nesting ``__``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from isthmus.connectors.d365.settings import D365Settings
+from isthmus.connectors.s4.settings import S4Settings
+from isthmus.kafka.settings import KafkaSettings
+from isthmus.schemas.settings import SchemaSettings
+
+WebhookAuthType = Literal["WebhookKey", "HttpHeader", "HttpQueryString"]
+
+
+class DataverseRoute(BaseModel):
+    """Where webhook events of one Dataverse table go."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: str
+    schema_name: str = Field(description="Full Avro name of the topic's event schema.")
+    entity_set: str
+    key: str = Field(description="Primary key column, the Kafka key.")
+    expand: str | None = Field(default=None, description="$expand used when hydrating.")
+    messages: tuple[str, ...] = ("Create", "Update", "Delete")
+
+
+class SapRoute(BaseModel):
+    """How thin S/4 events of one object type are hydrated and where they go."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: str
+    schema_name: str
+    service: str
+    entity_set: str
+    key: str
+    expand: tuple[str, ...] = ()
+
+
+def _d365_routes() -> dict[str, DataverseRoute]:
+    def route(table: str, schema: str, expand: str | None = None) -> DataverseRoute:
+        return DataverseRoute(
+            topic=f"d365.{table}.events",
+            schema_name=f"io.isthmus.d365.{schema}Event",
+            entity_set=f"{table}s",
+            key=f"{table}id",
+            expand=expand,
+        )
+
+    return {
+        "salesorder": route("salesorder", "SalesOrder", "order_details"),
+        "account": route("account", "Account"),
+        "contact": route("contact", "Contact"),
+        "product": route("product", "Product"),
+        "invoice": route("invoice", "Invoice", "invoice_details"),
+    }
+
+
+def _s4_routes() -> dict[str, SapRoute]:
+    return {
+        "salesorder": SapRoute(
+            topic="s4.salesorder.events",
+            schema_name="io.isthmus.s4.SalesOrderEvent",
+            service="API_SALES_ORDER_SRV",
+            entity_set="A_SalesOrder",
+            key="SalesOrder",
+            expand=("to_Item", "to_Partner"),
+        ),
+        "businesspartner": SapRoute(
+            topic="s4.businesspartner.events",
+            schema_name="io.isthmus.s4.BusinessPartnerEvent",
+            service="API_BUSINESS_PARTNER",
+            entity_set="A_BusinessPartner",
+            key="BusinessPartner",
+            expand=(
+                "to_BusinessPartnerAddress",
+                "to_BusinessPartnerRole",
+                "to_Customer/to_CustomerSalesArea",
+            ),
+        ),
+        "product": SapRoute(
+            topic="s4.product.events",
+            schema_name="io.isthmus.s4.ProductEvent",
+            service="API_PRODUCT_SRV",
+            entity_set="A_Product",
+            key="Product",
+            expand=("to_Description",),
+        ),
+        "outbounddelivery": SapRoute(
+            topic="s4.outbounddelivery.events",
+            schema_name="io.isthmus.s4.OutboundDeliveryEvent",
+            service="API_OUTBOUND_DELIVERY_SRV",
+            entity_set="A_OutbDeliveryHeader",
+            key="DeliveryDocument",
+            expand=("to_DeliveryDocumentItem",),
+        ),
+        "billingdocument": SapRoute(
+            topic="s4.billingdocument.events",
+            schema_name="io.isthmus.s4.BillingDocumentEvent",
+            service="API_BILLING_DOCUMENT_SRV",
+            entity_set="A_BillingDocument",
+            key="BillingDocument",
+            expand=("to_Item",),
+        ),
+    }
+
+
+class DataverseWebhookSettings(BaseModel):
+    """How Dataverse authenticates to the webhook endpoint and which tables are accepted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    auth_type: WebhookAuthType = "WebhookKey"
+    auth_pairs: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"code": SecretStr("change-me")},
+        description="WebhookKey: {'code': key}; HttpHeader/HttpQueryString: name -> value.",
+    )
+    routes: dict[str, DataverseRoute] = Field(default_factory=_d365_routes)
+    shipment_topic: str = "d365.shipment.events"
+    shipment_schema: str = "io.isthmus.d365.ShipmentConfirmationEvent"
+    integration_user: str | None = Field(
+        default=None, description="systemuser id Isthmus writes as (echo detection)."
+    )
+
+
+class SapEventSettings(BaseModel):
+    """How S/4 (Event Mesh) authenticates, and how thin events are hydrated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    user: str = "isthmus-events"
+    password: SecretStr = SecretStr("change-me")
+    oauth_client_id: str | None = Field(default=None, description="Enables the token endpoint.")
+    oauth_client_secret: SecretStr | None = None
+    token_lifetime_s: int = Field(default=3600, ge=60)
+    allowed_origins: tuple[str, ...] = Field(
+        default=("*",), description="WebHook-Request-Origin values answered in the handshake."
+    )
+    routes: dict[str, SapRoute] = Field(default_factory=_s4_routes)
+    coalesce_window_s: float = Field(
+        default=0.2, ge=0, le=10, description="Wait this long to gather a burst per key."
+    )
+    integration_user: str | None = Field(
+        default=None, description="S/4 user Isthmus writes as (echo detection)."
+    )
+
+
+class LimitSettings(BaseModel):
+    """Abuse limits."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    rate_per_s: float = Field(default=200.0, gt=0, description="Sustained requests per source.")
+    burst: int = Field(default=400, ge=1, description="Requests a source may send at once.")
+
+
+class PollerSettings(BaseModel):
+    """Scheduled change pollers (off by default: webhooks and events are the main path)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = False
+    interval_s: float = Field(default=60.0, gt=0)
+    d365_tables: tuple[str, ...] = ("salesorder", "account", "invoice")
+    s4_objects: tuple[str, ...] = ("salesorder", "businesspartner", "product")
+    checkpoint_topic: str = "ingress.checkpoints"
+
+
+class IngressSettings(BaseSettings):
+    """Everything the ingress process needs; built once in ``__main__``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ISTHMUS_INGRESS_", env_nested_delimiter="__", frozen=True
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8090
+    metrics_port: int | None = 9490
+    log_level: str = "INFO"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    kafka: KafkaSettings = Field(default_factory=lambda: KafkaSettings(client_id="ingress"))
+    schemas: SchemaSettings = Field(default_factory=SchemaSettings)
+    d365: D365Settings | None = Field(default=None, description="Hydration and polling source.")
+    s4: S4Settings | None = Field(default=None, description="Hydration and polling source.")
+    dataverse: DataverseWebhookSettings = Field(default_factory=DataverseWebhookSettings)
+    sap: SapEventSettings = Field(default_factory=SapEventSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    pollers: PollerSettings = Field(default_factory=PollerSettings)
+    publish_topics: tuple[str, ...] = Field(
+        default=(),
+        description="Topics open to POST /v1/events/{topic} (default: every *.events topic).",
+    )
+    topics_file: Path = Path("deploy/topics.yaml")
+    ack_timeout_s: float = Field(default=10.0, gt=0, le=55, description="Kafka ack wait.")
+    dedup_window_s: float = Field(default=900.0, ge=0, description="Duplicate-id memory.")
+    audit_topic: str | None = Field(default="audit.events", description="None: no audit.")
+    state_topics: tuple[str, ...] = Field(
+        default=(),
+        description="Compacted state topics read for echo detection (WRITE entries).",
+    )

@@ -1,0 +1,354 @@
+"""One poll of a sink: admit, decode, run waves, and route every outcome (commit order below).
+
+Nothing here commits. The poll's records produce their outputs, retry, DLQ and parked copies
+through the runtime's delivery; the loop then stores the offsets ``PollBatch.offsets`` gives
+(after the broker acknowledged every output). A partition with a held command (breaker open or
+credential refused) stops at that command: its offset is not passed, the loop seeks back to it
+and pauses the partition until the target answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from confluent_kafka import Message
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from isthmus.kafka import failures
+from isthmus.kafka import headers as h
+from isthmus.kafka.delivery import Delivery, Offsets
+from isthmus.kafka.records import Output, Record
+from isthmus.sink import outcomes
+from isthmus.sink.context import SinkContext
+from isthmus.sink.errors import CommandFailedError, FailureClass
+from isthmus.sink.model import Command, Outcome
+from isthmus.sink.waves import waves
+
+logger = logging.getLogger(__name__)
+
+TopicPartitionKey = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A decoded command of this poll and its message."""
+
+    command: Command
+    message: Message
+    info: h.ErrorInfo | None
+
+    @property
+    def tp(self) -> TopicPartitionKey:
+        """Where the message was read from."""
+        return (self.message.topic() or "", self.message.partition() or 0)
+
+    @property
+    def raw_key(self) -> bytes:
+        """The Kafka key."""
+        return self.message.key() or b""
+
+
+class PollBatch:
+    """The work of one poll; ``held`` and ``auth_failed`` tell the loop what to pause."""
+
+    def __init__(self, *, ctx: SinkContext, delivery: Delivery, now: datetime) -> None:
+        self._ctx = ctx
+        self._delivery = delivery
+        self._now = now
+        self.offsets: Offsets = {}
+        self.held: dict[TopicPartitionKey, int] = {}
+        self._held_keys: set[str] = set()
+        self.auth_failed: CommandFailedError | None = None
+
+    def admit(self, message: Message) -> Pending | None:
+        """Take one due message: park it behind its key, dead-letter it, or return it to run."""
+        tp = (message.topic() or "", message.partition() or 0)
+        self.offsets[tp] = (message.offset() or 0) + 1
+        headers = h.of(message)
+        info = h.read_error_info(headers) if h.get(headers, h.ERROR_CLASS) else None
+        from_retry = self._ctx.routes.tier_index(tp[0]) is not None
+        if info is not None and not from_retry:
+            # A replayed record is back on its source topic: it is its own origin now.
+            info = replace(
+                info,
+                source_topic=tp[0],
+                source_partition=tp[1],
+                source_offset=message.offset() or 0,
+            )
+        origin = info.origin if info else f"{tp[0]}/{tp[1]}/{message.offset()}"
+        key = message.key()
+        if key is not None and not self._ctx.parked.may_process(key, origin):
+            self._park_behind(message, key, origin=origin, info=info)
+            return None
+        try:
+            command = self._decode(message, info=info, origin=origin)
+        except Exception as exc:
+            failure = CommandFailedError(
+                f"undecodable command: {exc}", failure=FailureClass.VALIDATION
+            )
+            self._dead_letter_raw(message, failure, info=info, origin=origin)
+            return None
+        return Pending(command=command, message=message, info=info)
+
+    def run(self, pending: list[Pending]) -> None:
+        """Run the admitted commands wave by wave and route every outcome."""
+        for wave in waves(pending, key=lambda p: p.command.key):
+            ready = [p for p in wave if self._may_run(p)]
+            if not ready:
+                continue
+            metrics = self._ctx.metrics
+            metrics.in_flight.add(len(ready))
+            started = time.perf_counter()
+            try:
+                results = self._ctx.run(self._ctx.executor.execute([p.command for p in ready]))
+            finally:
+                metrics.in_flight.add(-len(ready))
+            latency_ms = (time.perf_counter() - started) * 1000
+            for item, outcome in zip(ready, results, strict=True):
+                self._route(item, outcome, latency_ms=latency_ms)
+
+    def finish(self) -> Offsets:
+        """The offsets to store: a held partition stops at its first held command."""
+        for tp, offset in self.held.items():
+            self.offsets[tp] = offset
+        return self.offsets
+
+    def _may_run(self, item: Pending) -> bool:
+        ctx = self._ctx
+        if item.tp in self.held or item.command.key in self._held_keys or ctx.breaker.is_open:
+            self._hold(item)
+            return False
+        if self.auth_failed is not None:
+            self._hold(item)
+            return False
+        if not ctx.parked.may_process(item.raw_key, item.command.origin):
+            # An earlier command of this key failed in this very poll: follow it.
+            self._park_behind(
+                item.message, item.raw_key, origin=item.command.origin, info=item.info
+            )
+            return False
+        return True
+
+    def _hold(self, item: Pending) -> None:
+        offset = item.message.offset() or 0
+        self.held[item.tp] = min(self.held.get(item.tp, offset), offset)
+        self._held_keys.add(item.command.key)
+
+    def _route(self, item: Pending, outcome: Outcome, *, latency_ms: float) -> None:
+        ctx = self._ctx
+        entity = item.command.entity
+        ctx.metrics.latency.record(latency_ms / 1000, {"entity": entity})
+        if not isinstance(outcome, CommandFailedError):
+            ctx.breaker.record_success()
+            self._emit(
+                item,
+                outcomes.success_outputs(
+                    item.command,
+                    outcome,
+                    topics=ctx.topics,
+                    service=ctx.service,
+                    now=self._now,
+                    latency_ms=latency_ms,
+                ),
+            )
+            self._release(item)
+            ctx.metrics.commands.add(1, {"entity": entity, "outcome": outcome.status.value})
+            return
+        ctx.metrics.commands.add(1, {"entity": entity, "outcome": outcome.failure.value})
+        if outcome.failure is FailureClass.AUTH:
+            self.auth_failed = outcome
+            self._hold(item)
+            return
+        if outcome.failure is FailureClass.UNAVAILABLE:
+            ctx.breaker.record_failure(now=time.monotonic())
+            if ctx.breaker.is_open:
+                self._hold(item)
+                return
+        self._fail(item, outcome, latency_ms=latency_ms)
+
+    def _fail(self, item: Pending, failure: CommandFailedError, *, latency_ms: float) -> None:
+        ctx = self._ctx
+        topic = item.message.topic() or ""
+        tier = ctx.routes.next_tier(topic)
+        kind = failure.failure
+        if tier is None and kind in {FailureClass.THROTTLED, FailureClass.DEPENDENCY}:
+            tier = ctx.routes.tiers[-1] if ctx.routes.tiers else None  # wait on, never the DLQ
+        if (
+            kind is FailureClass.DEPENDENCY
+            and self._waited_s(item) > ctx.settings.dependency_wait_s
+        ):
+            waited = f"{ctx.settings.dependency_wait_s:.0f}s"
+            failure = CommandFailedError(
+                f"prerequisite still missing after {waited}: {failure.message}",
+                failure=FailureClass.DEPENDENCY,
+            )
+            tier = None
+        retry = kind in {FailureClass.UNAVAILABLE, FailureClass.THROTTLED, FailureClass.DEPENDENCY}
+        if retry and tier is not None:
+            info = self._error_info(item, failure)
+            due = int(self._now.timestamp() * 1000) + tier.delay_ms
+            headers = failures.retry_headers(h.of(item.message), info=info, due_ms=due)
+            self._delivery.produce(tier.topic, item.raw_key, item.message.value(), headers)
+            if ctx.parked.park(item.raw_key, item.command.origin):
+                self._write_parked(item.raw_key)
+            ctx.metrics.parked.add(1, {"entity": item.command.entity, "reason": kind.value})
+            self._emit(
+                item,
+                outcomes.retry_outputs(
+                    item.command,
+                    failure,
+                    topics=ctx.topics,
+                    service=ctx.service,
+                    now=self._now,
+                    latency_ms=latency_ms,
+                ),
+            )
+            logger.warning("command sent to %s: %s", tier.topic, failure, extra=_where(item))
+            return
+        self._dead_letter(item, failure, latency_ms=latency_ms)
+
+    def _dead_letter(
+        self, item: Pending, failure: CommandFailedError, *, latency_ms: float
+    ) -> None:
+        ctx = self._ctx
+        info = self._error_info(item, failure)
+        headers = failures.dlq_headers(h.of(item.message), info=info)
+        self._delivery.produce(ctx.routes.dlq, item.raw_key, item.message.value(), headers)
+        ctx.metrics.dead_lettered.add(
+            1, {"entity": item.command.entity, "failure": failure.failure.value}
+        )
+        self._emit(
+            item,
+            outcomes.dead_letter_outputs(
+                item.command,
+                failure,
+                topics=ctx.topics,
+                service=ctx.service,
+                now=self._now,
+                latency_ms=latency_ms,
+            ),
+        )
+        self._release(item)
+        logger.warning("command dead-lettered: %s", failure, extra=_where(item))
+
+    def _dead_letter_raw(
+        self,
+        message: Message,
+        failure: CommandFailedError,
+        *,
+        info: h.ErrorInfo | None,
+        origin: str,
+    ) -> None:
+        info = self._info(message, failure, previous=info)
+        headers = failures.dlq_headers(h.of(message), info=info)
+        self._delivery.produce(self._ctx.routes.dlq, message.key(), message.value(), headers)
+        self._ctx.metrics.dead_lettered.add(1, {"failure": failure.failure.value})
+        key = message.key()
+        if key is not None and self._ctx.parked.release(key, origin):
+            self._write_parked(key)
+
+    def _park_behind(
+        self, message: Message, key: bytes, *, origin: str, info: h.ErrorInfo | None
+    ) -> None:
+        ctx = self._ctx
+        index = ctx.routes.tier_index(message.topic() or "")
+        tier = ctx.routes.tiers[index or 0]
+        head = ctx.parked.queue(key)[0]
+        parked = failures.next_error_info(
+            previous=info,
+            error_class=failures.PARKED_CLASS,
+            message=f"waiting behind {head}",
+            stage="order",
+            topic=message.topic() or "",
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            now=self._now,
+        )
+        due = int(self._now.timestamp() * 1000) + tier.delay_ms
+        headers = failures.parked_headers(h.of(message), info=parked, head=head, due_ms=due)
+        self._delivery.produce(tier.topic, key, message.value(), headers)
+        ctx.metrics.parked.add(1, {"reason": "order"})
+        if ctx.parked.park(key, origin):
+            self._write_parked(key)
+
+    def _release(self, item: Pending) -> None:
+        if item.raw_key in self._ctx.parked and self._ctx.parked.release(
+            item.raw_key, item.command.origin
+        ):
+            self._write_parked(item.raw_key)
+
+    def _write_parked(self, key: bytes) -> None:
+        self._delivery.produce(self._ctx.routes.parked, key, self._ctx.parked.encode(key), [])
+
+    def _emit(self, item: Pending, outputs: list[Output]) -> None:
+        forwarded = [
+            (name, value)
+            for name, value in h.of(item.message)
+            if name in (h.TRACEPARENT, h.TRACESTATE, h.CORRELATION_ID)
+        ]
+        for output in outputs:
+            self._delivery.produce(*self._ctx.encode(output, forwarded=forwarded))
+
+    def _waited_s(self, item: Pending) -> float:
+        first = item.command.first_failure
+        return 0.0 if first is None else (self._now - first).total_seconds()
+
+    def _error_info(self, item: Pending, failure: CommandFailedError) -> h.ErrorInfo:
+        return self._info(item.message, failure, previous=item.info)
+
+    def _info(
+        self, message: Message, failure: CommandFailedError, *, previous: h.ErrorInfo | None
+    ) -> h.ErrorInfo:
+        return failures.next_error_info(
+            previous=previous,
+            error_class=failure.failure.kafka_class,
+            message=str(failure),
+            stage="sink",
+            topic=message.topic() or "",
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            now=self._now,
+        )
+
+    def _decode(self, message: Message, *, info: h.ErrorInfo | None, origin: str) -> Command:
+        source = info.source_topic if info else message.topic() or ""
+        ctx = SerializationContext(source, MessageField.VALUE, message.headers())
+        value = self._ctx.value_deserializer(message.value(), ctx)
+        if not isinstance(value, dict):
+            raise TypeError(f"expected a record, got {type(value).__name__}")
+        raw_key = message.key()
+        record: Record[str, dict[str, object]] = Record(
+            topic=source,
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            timestamp_ms=message.timestamp()[1],
+            key=(raw_key or b"").decode("utf-8", "replace"),
+            value=value,
+            headers=h.of(message),
+            attempt=info.attempt if info else 0,
+            delivered_from=message.topic() or "",
+            raw_key=raw_key,
+        )
+        from_retry = self._ctx.routes.tier_index(message.topic() or "") is not None
+        failed_before = (
+            from_retry and info is not None and info.error_class != failures.PARKED_CLASS
+        )
+        return Command(
+            record=record,
+            entity=self._ctx.topics.entity_of(source),
+            origin=origin,
+            raw_value=message.value(),
+            first_failure=info.first_failure if failed_before and info else None,
+        )
+
+
+def _where(item: Pending) -> dict[str, object]:
+    return {
+        "topic": item.message.topic(),
+        "partition": item.message.partition(),
+        "offset": item.message.offset(),
+        "key": item.command.key,
+    }

@@ -1,0 +1,125 @@
+"""Errors of the sink runtime and the six failure classes of DESIGN.md.
+
+SinkError                      root; never raised itself
+└── CommandFailedError         one command failed; ``failure`` says which of the classes below
+    └── DependencyMissingError a prerequisite (e.g. the customer of an order) is not there yet
+
+FailureClass (what the loop does with a failed command):
+    VALIDATION     the target rejected the payload          DLQ with the target's message
+    UNAVAILABLE    5xx, timeout, connection                 retry topics, then DLQ; breaker
+    AUTH           token or CSRF refused after a refresh    hold, pause consumption, alert
+    BUSINESS       the target refused by a business rule    DLQ
+    CONFLICT       a record exists and differs              DLQ (an equal one is a success)
+    THROTTLED      429 after the governor's waits           retry topics, never the DLQ
+    DEPENDENCY     a prerequisite is missing                retry topics until the wait ends
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from isthmus.connectors.errors import (
+    AuthenticationError,
+    ConnectorError,
+    DuplicateError,
+    NotFoundError,
+    PreconditionFailedError,
+    PrivilegeError,
+    ServiceUnavailableError,
+    ThrottledError,
+    TransportError,
+    ValidationError,
+)
+
+
+class FailureClass(StrEnum):
+    """How a failed command is routed (see the module docstring)."""
+
+    VALIDATION = "validation"
+    UNAVAILABLE = "unavailable"
+    AUTH = "auth"
+    BUSINESS = "business"
+    CONFLICT = "conflict"
+    THROTTLED = "throttled"
+    DEPENDENCY = "dependency"
+
+    @property
+    def kafka_class(self) -> str:
+        """The ``isthmus_error_class`` header value (the runtime's three kinds)."""
+        retryable = {self.UNAVAILABLE, self.THROTTLED, self.DEPENDENCY, self.AUTH}
+        return "retryable" if self in retryable else "invalid"
+
+
+class SinkError(Exception):
+    """Root of every error raised by ``isthmus.sink``."""
+
+
+class CommandFailedError(SinkError):
+    """One command failed at its target.
+
+    Attributes:
+        failure: its failure class.
+        message: the target's message (or ours), kept for the DLQ header and the result.
+        code: the target's error code, when it gave one.
+        http_status: HTTP status of the failing call, when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failure: FailureClass,
+        code: str = "",
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.failure = failure
+        self.code = code
+        self.http_status = http_status
+
+    def __str__(self) -> str:
+        code = f" [{self.code}]" if self.code else ""
+        return f"{self.failure.value}: {self.message}{code}"
+
+
+class DependencyMissingError(CommandFailedError):
+    """The command needs a record that does not exist yet (no xref entry, not in the target)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, failure=FailureClass.DEPENDENCY)
+
+
+_BUSINESS_STATUSES = frozenset({409, 422})
+
+
+def failure_of(error: ConnectorError) -> FailureClass:
+    """The failure class of a connector error (after the connector's own retries)."""
+    if isinstance(error, ThrottledError):
+        return FailureClass.THROTTLED
+    if isinstance(error, ServiceUnavailableError | TransportError):
+        return FailureClass.UNAVAILABLE
+    if isinstance(error, AuthenticationError | PrivilegeError):
+        return FailureClass.AUTH
+    if isinstance(error, DuplicateError | PreconditionFailedError):
+        return FailureClass.CONFLICT
+    if isinstance(error, NotFoundError):
+        return FailureClass.VALIDATION
+    if isinstance(error, ValidationError):
+        # SAP and Dataverse answer business-rule refusals with 400 too; a code says which.
+        return (
+            FailureClass.BUSINESS
+            if error.status in _BUSINESS_STATUSES
+            else (FailureClass.VALIDATION)
+        )
+    return FailureClass.UNAVAILABLE if error.kind == "retryable" else FailureClass.VALIDATION
+
+
+def from_connector(error: ConnectorError) -> CommandFailedError:
+    """Translate a connector error into the command failure the loop routes."""
+    return CommandFailedError(
+        error.message or str(error),
+        failure=failure_of(error),
+        code=error.code,
+        http_status=error.status,
+    )

@@ -1,0 +1,186 @@
+"""The records a command's outcome produces: result, state, xref pair and audit (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import datetime
+
+from isthmus.kafka.audit import Outcome as AuditOutcome
+from isthmus.kafka.audit import audit_output
+from isthmus.kafka.records import Output
+from isthmus.sink.errors import CommandFailedError
+from isthmus.sink.model import Command, ResultStatus, Success
+from isthmus.sink.topics import SinkTopics
+
+SYSTEMS = {"s4": "S4", "d365": "D365"}
+
+
+def fingerprint(fields: dict[str, str | None]) -> str:
+    """SHA-256 (hex) of the normalised fields, key order independent."""
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _result(
+    command: Command,
+    *,
+    topics: SinkTopics,
+    status: str,
+    now: datetime,
+    success: Success | None = None,
+    failure: CommandFailedError | None = None,
+) -> Output:
+    header = command.header
+    value = {
+        "commandId": str(header.get("commandId", "")),
+        "idempotency": header.get("idempotency")
+        or {"sourceSystem": "D365", "sourceId": command.key, "externalReference": ""},
+        "targetSystem": SYSTEMS[topics.system],
+        "entity": command.entity,
+        "status": status,
+        "targetId": success.target_id if success else None,
+        "targetIds": dict(success.target_ids) if success else {},
+        "message": success.message if success else (failure.message if failure else None),
+        "errorCode": (failure.code or None) if failure else None,
+        "httpStatus": success.http_status
+        if success
+        else (failure.http_status if failure else None),
+        "attempt": command.record.attempt + 1,
+        "completedAt": now,
+        "correlationId": header.get("correlationId") or command.record.correlation_id,
+    }
+    return Output(topic=topics.results(command.entity), key=command.key, value=value)
+
+
+def success_outputs(
+    command: Command,
+    success: Success,
+    *,
+    topics: SinkTopics,
+    service: str,
+    now: datetime,
+    latency_ms: float = 0.0,
+) -> list[Output]:
+    """Result, state, xref links (both directions) and the audit event of a done command."""
+    outputs = [
+        _result(command, topics=topics, status=success.status.value, now=now, success=success)
+    ]
+    if success.state_key is not None:
+        fields = dict(success.state_fields)
+        state = {
+            "system": SYSTEMS[topics.system],
+            "entity": command.entity,
+            "key": success.state_key,
+            "fields": fields,
+            "fingerprint": fingerprint(fields),
+            "version": success.version,
+            "source": "WRITE",
+            "observedAt": now,
+            "deleted": False,
+        }
+        outputs.append(
+            Output(topic=topics.state(command.entity), key=success.state_key, value=state)
+        )
+    for link in success.xref:
+        value = {
+            "entity": link.entity,
+            "d365Id": link.d365_id,
+            "s4Id": link.s4_id,
+            "linkedAt": now,
+            "createdBy": link.created_by,
+            "flow": command.header.get("flow"),
+        }
+        outputs.append(Output(topic=topics.xref, key=f"{link.entity}:{link.d365_id}", value=value))
+        outputs.append(Output(topic=topics.xref, key=f"{link.entity}:s4:{link.s4_id}", value=value))
+    duplicate = success.status is ResultStatus.DUPLICATE
+    outputs.append(
+        _audit(
+            command,
+            topics=topics,
+            service=service,
+            outcome=AuditOutcome.DUPLICATE if duplicate else AuditOutcome.SUCCEEDED,
+            what=f"{topics.system} {command.entity} {'found' if duplicate else 'written'}"
+            f" in {latency_ms:.0f} ms",
+            now=now,
+            target_id=success.target_id,
+        )
+    )
+    return outputs
+
+
+def dead_letter_outputs(
+    command: Command,
+    failure: CommandFailedError,
+    *,
+    topics: SinkTopics,
+    service: str,
+    now: datetime,
+    latency_ms: float = 0.0,
+) -> list[Output]:
+    """The REJECTED (or FAILED, after retries) result and the audit of a dead-lettered command."""
+    gave_up = failure.failure.kafka_class == "retryable"
+    status = "FAILED" if gave_up else "REJECTED"
+    return [
+        _result(command, topics=topics, status=status, now=now, failure=failure),
+        _audit(
+            command,
+            topics=topics,
+            service=service,
+            outcome=AuditOutcome.DEAD_LETTERED,
+            what=f"{topics.system} {command.entity} dead-lettered after {latency_ms:.0f} ms",
+            now=now,
+            failure=failure,
+        ),
+    ]
+
+
+def retry_outputs(
+    command: Command,
+    failure: CommandFailedError,
+    *,
+    topics: SinkTopics,
+    service: str,
+    now: datetime,
+    latency_ms: float = 0.0,
+) -> list[Output]:
+    """The audit event of a command sent to a retry topic."""
+    return [
+        _audit(
+            command,
+            topics=topics,
+            service=service,
+            outcome=AuditOutcome.RETRIED,
+            what=f"{topics.system} {command.entity} failed after {latency_ms:.0f} ms, retried later",
+            now=now,
+            failure=failure,
+        )
+    ]
+
+
+def _audit(
+    command: Command,
+    *,
+    topics: SinkTopics,
+    service: str,
+    outcome: AuditOutcome,
+    what: str,
+    now: datetime,
+    target_id: str | None = None,
+    failure: CommandFailedError | None = None,
+) -> Output:
+    output = audit_output(
+        record=command.record,
+        service=service,
+        what=what,
+        stage="sink",
+        outcome=outcome,
+        flow=command.header.get("flow"),
+        entity=command.entity,
+        target_id=target_id,
+        error_class=failure.failure.value if failure else None,
+        error=failure.message if failure else None,
+        raw_value=command.raw_value,
+        now=now,
+    )
+    return replace(output, topic=topics.audit)

@@ -1,0 +1,1 @@
+"""d365-sink: Dataverse commands from Kafka, upserted by alternate key in per-key order."""

@@ -1,0 +1,1 @@
+"""Outbound adapters of d365-sink: the Dataverse executor."""

@@ -1,0 +1,123 @@
+"""The Dataverse executor: a wave becomes one ``$batch`` of upserts (or one call per command)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from isthmus.connectors.d365.batch import part_error
+from isthmus.connectors.d365.client import DataverseClient
+from isthmus.connectors.d365.keys import key_segment
+from isthmus.connectors.errors import ConnectorError
+from isthmus.connectors.multipart import BatchOperation, PartResponse
+from isthmus.d365_sink.core import payloads as p
+from isthmus.sink.errors import CommandFailedError, FailureClass, from_connector
+from isthmus.sink.model import Command, Outcome, ResultStatus, Success
+from isthmus.sink.waves import chunks
+
+ENTITIES = tuple(p.BUILDERS)
+
+
+class DataverseExecutor:
+    """Upserts by alternate key: idempotent, so a redelivered command changes nothing twice."""
+
+    system = "d365"
+
+    def __init__(self, *, client: DataverseClient, batched: bool, batch_size: int = 100) -> None:
+        self._client = client
+        self._batched = batched
+        self._batch_size = batch_size
+
+    async def execute(self, commands: Sequence[Command]) -> list[Outcome]:
+        """One outcome per command (failures returned, not raised)."""
+        outcomes: list[Outcome | None] = [None] * len(commands)
+        ready: list[tuple[int, p.Write]] = []
+        for index, command in enumerate(commands):
+            write = _write(command)
+            if isinstance(write, CommandFailedError):
+                outcomes[index] = write
+            else:
+                ready.append((index, write))
+        if self._batched and len(ready) > 1:
+            for chunk in chunks(ready, size=self._batch_size):
+                for (index, _), outcome in zip(chunk, await self._batch(chunk), strict=True):
+                    outcomes[index] = outcome
+        else:
+            for index, write in ready:
+                outcomes[index] = await self._single(write)
+        return [o for o in outcomes if o is not None]
+
+    async def probe(self) -> None:
+        """``WhoAmI``: authenticated and cheap."""
+        try:
+            await self._client._call("GET", "WhoAmI", template="WhoAmI", ok=(200,))
+        except ConnectorError as exc:
+            raise from_connector(exc) from exc
+
+    async def aclose(self) -> None:
+        """Close the Dataverse client."""
+        await self._client.aclose()
+
+    async def _single(self, write: p.Write) -> Outcome:
+        try:
+            result = await self._client.upsert(
+                write.entity_set,
+                write.key,
+                write.body,
+                mode="upsert" if write.create else "update_only",
+            )
+        except ConnectorError as exc:
+            return from_connector(exc)
+        target = str(result.entity_id) if result.entity_id else None
+        return _success(write, target, 204)
+
+    async def _batch(self, chunk: list[tuple[int, p.Write]]) -> list[Outcome]:
+        parts = [_operation(self._client, write) for _, write in chunk]
+        try:
+            answer = await self._client.batch(parts, continue_on_error=True)
+        except ConnectorError as exc:
+            failure = from_connector(exc)
+            return [failure for _ in chunk]
+        if len(answer.responses) != len(chunk):
+            failure = CommandFailedError(
+                f"$batch answered {len(answer.responses)} parts for {len(chunk)} requests",
+                failure=FailureClass.UNAVAILABLE,
+            )
+            return [failure for _ in chunk]
+        return [_part_outcome(w, r) for (_, w), r in zip(chunk, answer.responses, strict=True)]
+
+
+def _write(command: Command) -> p.Write | CommandFailedError:
+    builder = p.BUILDERS.get(command.entity)
+    if builder is None:
+        return CommandFailedError(
+            f"no Dataverse handler for {command.entity}", failure=FailureClass.VALIDATION
+        )
+    try:
+        return builder(command.value)
+    except (KeyError, ValueError) as exc:
+        return CommandFailedError(f"command lacks {exc}", failure=FailureClass.VALIDATION)
+
+
+def _operation(client: DataverseClient, write: p.Write) -> BatchOperation:
+    headers = {} if write.create else {"If-Match": "*"}
+    url = client.entity_path(f"{write.entity_set}{key_segment(write.key)}")
+    return BatchOperation(method="PATCH", url=url, body=write.body, headers=headers)
+
+
+def _part_outcome(write: p.Write, response: PartResponse) -> Outcome:
+    if response.status >= 400:  # noqa: PLR2004 - error statuses
+        return from_connector(part_error(response))
+    entity_url = response.headers.get("odata-entityid", "")
+    target = entity_url.rsplit("(", 1)[-1].rstrip(")") if entity_url else None
+    return _success(write, target, response.status)
+
+
+def _success(write: p.Write, target: str | None, status: int) -> Success:
+    return Success(
+        status=ResultStatus.SUCCEEDED,
+        target_id=target,
+        target_ids={write.entity_set: target} if target else {},
+        state_key=write.state_key,
+        state_fields=p.state_fields(write),
+        http_status=status,
+    )

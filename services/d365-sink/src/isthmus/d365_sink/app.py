@@ -1,0 +1,54 @@
+"""Composition root of d365-sink: builds every client once; tests pass overrides."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from isthmus.connectors.d365.client import DataverseClient
+from isthmus.connectors.governor import ApiGovernor
+from isthmus.d365_sink.adapters.dataverse_executor import ENTITIES, DataverseExecutor
+from isthmus.d365_sink.settings import D365SinkSettings
+from isthmus.kafka.catalogue import load_catalogue
+from isthmus.kafka.routing import Routes
+from isthmus.schemas.factory import SerdeFactory
+from isthmus.sink.assembly import SinkRuntime, build_runtime
+
+SERVICE = "d365-sink"
+
+
+def routes_for(settings: D365SinkSettings, *, root: Path) -> Routes:
+    """Retry tiers from the settings, else from the catalogue (template ``d365-sink``)."""
+    processor = settings.processor
+    if processor.retry_delays_ms is not None:
+        return Routes.from_delays(group=processor.group_id, delays_ms=processor.retry_delays_ms)
+    path = settings.catalogue if settings.catalogue.is_absolute() else root / settings.catalogue
+    return Routes.from_catalogue(
+        load_catalogue(path), group=processor.group_id, template=processor.retry_template or SERVICE
+    )
+
+
+def build(
+    settings: D365SinkSettings, *, root: Path | None = None, governor: ApiGovernor | None = None
+) -> SinkRuntime:
+    """Build d365-sink: Dataverse client, executor, codecs and the loop."""
+    base = root or Path.cwd()
+    aio = asyncio.new_event_loop()
+    asyncio.set_event_loop(aio)
+    client = DataverseClient.connect(settings=settings.d365, governor=governor)
+    executor = DataverseExecutor(
+        client=client, batched=settings.sink.mode == "batched", batch_size=settings.d365.batch_size
+    )
+    return build_runtime(
+        service=SERVICE,
+        system="d365",
+        entities=ENTITIES,
+        kafka=settings.kafka,
+        processor=settings.processor,
+        sink=settings.sink,
+        factory=SerdeFactory(settings=settings.schemas, root=base),
+        routes=routes_for(settings, root=base),
+        executor=executor,
+        xref=None,
+        aio=aio,
+    )

@@ -1,0 +1,1 @@
+"""Pure translations of d365-sink commands into Dataverse payloads and state."""

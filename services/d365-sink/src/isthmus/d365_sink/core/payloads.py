@@ -1,0 +1,136 @@
+"""d365-sink commands (decoded Avro) to Dataverse upserts: key, body, state fields (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from isthmus.connectors.d365.keys import RecordKey
+
+_COMMAND_ONLY = frozenset({"header", "action"})
+
+
+@dataclass(frozen=True)
+class Write:
+    """One Dataverse write: entity set, key, body, and whether it may create."""
+
+    entity_set: str
+    key: RecordKey
+    body: dict[str, Any]
+    create: bool = True
+
+    @property
+    def state_key(self) -> str:
+        """The key on the state topic: the alternate key value (or the GUID)."""
+        if isinstance(self.key, Mapping):
+            return ",".join(str(v) for v in self.key.values())
+        return str(self.key)
+
+
+def value(v: Any) -> Any:
+    """One value in Web API JSON: decimals as numbers, dates ISO-8601."""
+    if isinstance(v, Decimal):
+        return float(v) if v != v.to_integral_value() else int(v)
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    return v
+
+
+def _body(command: Mapping[str, Any], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    skip = _COMMAND_ONLY | set(drop)
+    return {k: value(v) for k, v in command.items() if v is not None and k not in skip}
+
+
+def _bind(body: dict[str, Any], name: str, target: str | None) -> None:
+    if target:
+        body[f"{name}@odata.bind"] = target
+
+
+def account(command: Mapping[str, Any]) -> Write:
+    """Upsert an account by ``isthmus_s4businesspartner``; DEACTIVATE sets statecode 1."""
+    body = _body(command, drop=("accountid", "isthmus_s4businesspartner", "isocurrencycode"))
+    if command.get("isocurrencycode"):
+        _bind(
+            body,
+            "transactioncurrencyid",
+            f"/transactioncurrencies(isocurrencycode='{command['isocurrencycode']}')",
+        )
+    if command.get("action") == "DEACTIVATE":
+        body.update({"statecode": 1, "statuscode": 2})
+    key = {"isthmus_s4businesspartner": str(command["isthmus_s4businesspartner"])}
+    return Write("accounts", key, body)
+
+
+def product(command: Mapping[str, Any]) -> Write:
+    """Upsert a product by ``productnumber`` with its unit group and unit bound by name."""
+    body = _body(
+        command, drop=("productid", "productnumber", "defaultuomname", "defaultuomschedulename")
+    )
+    body["productnumber"] = command["productnumber"]
+    if command.get("defaultuomschedulename"):
+        _bind(
+            body,
+            "defaultuomscheduleid",
+            f"/uomschedules(name='{command['defaultuomschedulename']}')",
+        )
+    if command.get("defaultuomname"):
+        _bind(body, "defaultuomid", f"/uoms(name='{command['defaultuomname']}')")
+    if command.get("action") == "DEACTIVATE":
+        body.update({"statecode": 1, "statuscode": 2})
+    return Write("products", {"productnumber": str(command["productnumber"])}, body)
+
+
+def sales_order(command: Mapping[str, Any]) -> Write:
+    """Write the S/4 number and status back to an existing order (never creates)."""
+    body = _body(command, drop=("salesorderid", "message"))
+    if command.get("message"):
+        body["description"] = command["message"]
+    return Write("salesorders", str(command["salesorderid"]), body, create=False)
+
+
+def invoice(command: Mapping[str, Any]) -> Write:
+    """Upsert an invoice header by ``isthmus_s4billingdocument`` with its customer bound."""
+    body = _body(
+        command,
+        drop=(
+            "isthmus_s4billingdocument",
+            "customeraccountnumber",
+            "salesorderid",
+            "isocurrencycode",
+            "invoice_details",
+            "totalamount",
+        ),
+    )
+    _bind(
+        body,
+        "customerid_account",
+        f"/accounts(isthmus_s4businesspartner='{command['customeraccountnumber']}')",
+    )
+    if command.get("salesorderid"):
+        _bind(body, "salesorderid", f"/salesorders({command['salesorderid']})")
+    return Write(
+        "invoices", {"isthmus_s4billingdocument": str(command["isthmus_s4billingdocument"])}, body
+    )
+
+
+def inventory(command: Mapping[str, Any]) -> Write:
+    """Set a product's quantity on hand (update only: the product must exist)."""
+    body = {"quantityonhand": value(command["quantityonhand"])}
+    return Write("products", {"productnumber": str(command["productnumber"])}, body, create=False)
+
+
+BUILDERS = {
+    "account": account,
+    "product": product,
+    "salesorder": sales_order,
+    "invoice": invoice,
+    "inventory": inventory,
+}
+
+
+def state_fields(write: Write) -> dict[str, str | None]:
+    """The written fields in normalised string form (binds left out)."""
+    return {k: None if v is None else str(v) for k, v in write.body.items() if "@" not in k}

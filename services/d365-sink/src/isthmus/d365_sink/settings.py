@@ -1,0 +1,37 @@
+"""Settings of d365-sink: environment prefix ``ISTHMUS_D365_SINK_``, ``__`` nesting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from isthmus.connectors.d365.settings import D365Settings
+from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
+from isthmus.schemas.settings import SchemaSettings
+from isthmus.sink.settings import SinkSettings
+
+
+class D365SinkSettings(BaseSettings):
+    """Everything d365-sink needs, built once in ``__main__``.
+
+    ``ISTHMUS_D365_SINK_D365__ENVIRONMENT_URL``, ``ISTHMUS_D365_SINK_D365__CLIENT_SECRET``,
+    ``ISTHMUS_D365_SINK_KAFKA__BOOTSTRAP_SERVERS``, ``ISTHMUS_D365_SINK_SINK__MODE`` ...
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="ISTHMUS_D365_SINK_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    processor: ProcessorSettings = Field(
+        default_factory=lambda: ProcessorSettings(group_id="d365-sink", batch_size=500)
+    )
+    sink: SinkSettings = Field(default_factory=SinkSettings)
+    schemas: SchemaSettings = Field(default_factory=SchemaSettings)
+    d365: D365Settings
+    catalogue: Path = Field(
+        default=Path("deploy/topics.yaml"), description="Where the retry delays are declared."
+    )
+    log_level: str = "INFO"

@@ -1,0 +1,1 @@
+"""Outbound adapters of sap-sink: the S/4HANA executor."""

@@ -1,0 +1,60 @@
+"""Composition root of sap-sink: builds every client once; tests pass overrides."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from isthmus.connectors.governor import ApiGovernor
+from isthmus.connectors.s4.client import S4Client
+from isthmus.kafka.catalogue import load_catalogue
+from isthmus.kafka.routing import Routes
+from isthmus.sap_sink.adapters.s4_executor import ENTITIES, S4Executor
+from isthmus.sap_sink.settings import SapSinkSettings
+from isthmus.schemas.factory import SerdeFactory
+from isthmus.sink.assembly import SinkRuntime, build_runtime
+from isthmus.sink.xref import XrefTable
+
+SERVICE = "sap-sink"
+
+
+def routes_for(settings: SapSinkSettings, *, root: Path) -> Routes:
+    """Retry tiers from the settings, else from the catalogue (template ``sap-sink``)."""
+    processor = settings.processor
+    if processor.retry_delays_ms is not None:
+        return Routes.from_delays(group=processor.group_id, delays_ms=processor.retry_delays_ms)
+    path = settings.catalogue if settings.catalogue.is_absolute() else root / settings.catalogue
+    catalogue = load_catalogue(path)
+    return Routes.from_catalogue(
+        catalogue, group=processor.group_id, template=processor.retry_template or SERVICE
+    )
+
+
+def build(
+    settings: SapSinkSettings, *, root: Path | None = None, governor: ApiGovernor | None = None
+) -> SinkRuntime:
+    """Build sap-sink: S/4 client, xref reader, executor, codecs and the loop."""
+    base = root or Path.cwd()
+    aio = asyncio.new_event_loop()
+    asyncio.set_event_loop(aio)
+    client = S4Client.connect(settings=settings.s4, governor=governor)
+    xref = XrefTable(
+        kafka=settings.kafka, topic=f"{settings.sink.topic_prefix}{settings.sink.xref_topic}"
+    )
+    concurrency = settings.sink.concurrency if settings.sink.mode == "batched" else 1
+    executor = S4Executor(
+        client=client, xref=xref, concurrency=concurrency, billing_run_url=settings.billing_run_url
+    )
+    return build_runtime(
+        service=SERVICE,
+        system="s4",
+        entities=ENTITIES,
+        kafka=settings.kafka,
+        processor=settings.processor,
+        sink=settings.sink,
+        factory=SerdeFactory(settings=settings.schemas, root=base),
+        routes=routes_for(settings, root=base),
+        executor=executor,
+        xref=xref,
+        aio=aio,
+    )

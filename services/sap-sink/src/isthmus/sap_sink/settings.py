@@ -1,0 +1,42 @@
+"""Settings of sap-sink: environment prefix ``ISTHMUS_SAP_SINK_``, ``__`` nesting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from isthmus.connectors.s4.settings import S4Settings
+from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
+from isthmus.schemas.settings import SchemaSettings
+from isthmus.sink.settings import SinkSettings
+
+
+class SapSinkSettings(BaseSettings):
+    """Everything sap-sink needs, built once in ``__main__``.
+
+    ``ISTHMUS_SAP_SINK_S4__BASE_URL``, ``ISTHMUS_SAP_SINK_S4__PASSWORD``,
+    ``ISTHMUS_SAP_SINK_KAFKA__BOOTSTRAP_SERVERS``, ``ISTHMUS_SAP_SINK_SINK__HEALTH_PORT`` ...
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="ISTHMUS_SAP_SINK_", env_nested_delimiter="__", frozen=True, extra="forbid"
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    processor: ProcessorSettings = Field(
+        default_factory=lambda: ProcessorSettings(group_id="sap-sink", batch_size=200)
+    )
+    sink: SinkSettings = Field(default_factory=SinkSettings)
+    schemas: SchemaSettings = Field(default_factory=SchemaSettings)
+    s4: S4Settings
+    catalogue: Path = Field(
+        default=Path("deploy/topics.yaml"), description="Where the retry delays are declared."
+    )
+    billing_run_url: str | None = Field(
+        default=None,
+        description="Billing run endpoint standing in for SAP's billing (the sandbox's "
+        "/_sandbox/billing-run); unset: billing commands are rejected.",
+    )
+    log_level: str = "INFO"

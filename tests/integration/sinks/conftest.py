@@ -1,0 +1,215 @@
+"""Harness for the sink tests: topics per test, commands in Avro, sinks as real processes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from isthmus.devenv.ports import free_port
+from isthmus.devenv.process import ManagedProcess
+from isthmus.schemas.factory import SerdeFactory
+from isthmus.schemas.settings import SchemaSettings
+from isthmus.testing.kafka import Broker, create_topics, drain
+from isthmus.testing.sandbox_s4 import SandboxS4
+
+RETRY_DELAYS_MS = (1000, 2000)
+
+
+@dataclass
+class SinkTopicsUnderTest:
+    """The topics and group of one test (prefixed, so tests never share them)."""
+
+    prefix: str
+    group: str
+    system: str
+    entity: str
+
+    @property
+    def commands(self) -> str:
+        return f"{self.prefix}{self.system}.{self.entity}.commands"
+
+    @property
+    def results(self) -> str:
+        return f"{self.prefix}{self.system}.{self.entity}.results"
+
+    @property
+    def state(self) -> str:
+        return f"{self.prefix}state.{self.system}.{self.entity}"
+
+    @property
+    def xref(self) -> str:
+        return f"{self.prefix}xref.ids"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}audit.events"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.group}.dlq"
+
+    @property
+    def retries(self) -> list[str]:
+        return [f"{self.group}.retry.{d // 1000}s" for d in RETRY_DELAYS_MS]
+
+
+@dataclass
+class SinkHarness:
+    """Provisioned topics, codecs and the sink processes of one test."""
+
+    broker: Broker
+    topics: SinkTopicsUnderTest
+    factory: SerdeFactory
+    repo_root: Path
+    log_dir: Path
+    env: dict[str, str]
+    module: str
+    processes: list[ManagedProcess] = field(default_factory=list)
+
+    def start(self, *, name: str = "sink", extra: dict[str, str] | None = None) -> ManagedProcess:
+        """Start one replica and wait for its readiness endpoint."""
+        port = free_port()
+        env = {**self.env, "ISTHMUS_" + self.prefix_env + "SINK__HEALTH_PORT": str(port), **(extra or {})}
+        process = ManagedProcess(
+            name=name,
+            argv=[sys.executable, "-m", self.module],
+            log_file=self.log_dir / f"{name}-{len(self.processes)}.log",
+            env=env,
+        )
+        process.start()
+        self.processes.append(process)
+        process.wait_http_ready(f"http://127.0.0.1:{port}/readyz", timeout_s=60)
+        return process
+
+    @property
+    def prefix_env(self) -> str:
+        return "SAP_SINK_" if self.module == "isthmus.sap_sink" else "D365_SINK_"
+
+    def produce(self, commands: list[tuple[str, dict[str, Any]]], *, schema: str) -> None:
+        """Publish ``(key, command)`` pairs to the command topic."""
+        serializer = self.factory.serializer(value_schema=schema)
+        producer = Producer({**self.broker.settings.client_config(), "linger.ms": 5})
+        ctx = SerializationContext(self.topics.commands, MessageField.VALUE)
+        for key, value in commands:
+            producer.produce(self.topics.commands, serializer(value, ctx), key.encode())
+        producer.flush(30)
+
+    def decode(self, topic: str, expected: int | None = None, timeout_s: float = 60) -> list[tuple[str, dict[str, Any]]]:
+        """Read a topic from the start and decode it."""
+        deserializer = self.factory.deserializer(value_schema=None)
+        out = []
+        for message in drain(self.broker, topic, expected=expected, timeout_s=timeout_s):
+            ctx = SerializationContext(topic, MessageField.VALUE)
+            value = deserializer(message.value(), ctx) if message.value() else None
+            out.append(((message.key() or b"").decode(), value))
+        return out
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            process.stop(timeout_s=20)
+
+
+def header(*, key: str, reference: str, flow: str = "d365-salesorder-to-s4") -> dict[str, Any]:
+    """A command header with a fresh command id."""
+    return {
+        "commandId": str(uuid.uuid4()),
+        "issuedAt": datetime.now(UTC),
+        "flow": flow,
+        "idempotency": {
+            "sourceSystem": "D365",
+            "sourceId": key,
+            "externalReference": reference,
+            "sourceVersion": None,
+        },
+        "causationId": None,
+        "correlationId": None,
+    }
+
+
+def sales_order(
+    *, key: str, reference: str, sold_to: str = "10100001", action: str = "CREATE",
+    material: str = "TG11", delivery: date | None = None,
+) -> dict[str, Any]:
+    """A SalesOrderCommand for sales area 1010/10/00."""
+    return {
+        "header": header(key=key, reference=reference),
+        "action": action,
+        "SalesOrder": None,
+        "SalesOrderType": "OR",
+        "SalesOrganization": "1010",
+        "DistributionChannel": "10",
+        "OrganizationDivision": "00",
+        "SoldToParty": sold_to,
+        "PurchaseOrderByCustomer": reference,
+        "CustomerPurchaseOrderDate": None,
+        "RequestedDeliveryDate": delivery,
+        "TransactionCurrency": "EUR",
+        "CustomerPaymentTerms": None,
+        "ShippingCondition": None,
+        "to_Partner": [],
+        "to_Item": [
+            {
+                "SalesOrderItem": "10",
+                "Material": material,
+                "RequestedQuantity": Decimal("2.000"),
+                "RequestedQuantityUnit": "PC",
+                "SalesOrderItemText": None,
+                "MaterialByCustomer": None,
+                "ProductionPlant": None,
+                "RequestedDeliveryDate": None,
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def sap_sink(
+    kafka_broker: Broker, sandbox_s4_clean: SandboxS4, unique_name, repo_root: Path, tmp_path: Path
+) -> Iterator[SinkHarness]:
+    """A provisioned sap-sink test set-up (topics, env); start replicas with ``.start()``."""
+    topics = SinkTopicsUnderTest(
+        prefix=unique_name("") + ".", group=unique_name("sap-sink"), system="s4", entity="salesorder"
+    )
+    create_topics(kafka_broker, topics.commands, partitions=4)
+    create_topics(kafka_broker, topics.results, topics.state, topics.audit, topics.dlq,
+                  *topics.retries, partitions=4)
+    create_topics(kafka_broker, topics.xref, f"{topics.group}.parked", partitions=1,
+                  **{"cleanup.policy": "compact"})
+    factory = SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas"))
+    sandbox = sandbox_s4_clean
+    env = {
+        "ISTHMUS_SAP_SINK_KAFKA__BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers,
+        "ISTHMUS_SAP_SINK_PROCESSOR__GROUP_ID": topics.group,
+        "ISTHMUS_SAP_SINK_PROCESSOR__RETRY_DELAYS_MS": json.dumps(list(RETRY_DELAYS_MS)),
+        "ISTHMUS_SAP_SINK_PROCESSOR__BATCH_SIZE": "100",
+        "ISTHMUS_SAP_SINK_SINK__TOPIC_PREFIX": topics.prefix,
+        "ISTHMUS_SAP_SINK_SINK__ENTITIES": '["salesorder"]',
+        "ISTHMUS_SAP_SINK_SINK__BREAKER_OPEN_S": "1",
+        "ISTHMUS_SAP_SINK_SCHEMAS__SCHEMAS_DIR": str(repo_root / "schemas"),
+        "ISTHMUS_SAP_SINK_CATALOGUE": str(repo_root / "deploy" / "topics.yaml"),
+        "ISTHMUS_SAP_SINK_S4__BASE_URL": sandbox.base_url,
+        "ISTHMUS_SAP_SINK_S4__USER": sandbox.user,
+        "ISTHMUS_SAP_SINK_S4__PASSWORD": sandbox.password,
+        "ISTHMUS_SAP_SINK_S4__CA_BUNDLE": str(sandbox.ca_file),
+        "ISTHMUS_SAP_SINK_S4__RETRY__DEADLINE_SECONDS": "20",
+        "ISTHMUS_SAP_SINK_BILLING_RUN_URL": f"{sandbox.base_url}/_sandbox/billing-run",
+    }
+    harness = SinkHarness(
+        broker=kafka_broker, topics=topics, factory=factory, repo_root=repo_root,
+        log_dir=tmp_path, env=env, module="isthmus.sap_sink",
+    )
+    try:
+        yield harness
+    finally:
+        harness.stop_all()

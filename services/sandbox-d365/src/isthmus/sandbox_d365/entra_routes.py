@@ -54,35 +54,13 @@ def entra_router(*, entra: EntraEmulator, tokens: TokenService, tenant_id: str) 
     router = APIRouter()
 
     @router.get("/common/discovery/instance")
-    def instance_discovery(request: Request, authorization_endpoint: str = "") -> JSONResponse:
-        origin = origin_of(request)
-        parts = urlsplit(authorization_endpoint)
-        # MSAL sends the authority host without its port, so only the host name is compared.
-        if parts.scheme != "https" or parts.hostname != request.url.hostname:
-            return JSONResponse(
-                {
-                    "error": "invalid_instance",
-                    "error_description": "AADSTS50049: Unknown or invalid instance.",
-                    "error_codes": [50049],
-                },
-                status_code=400,
-            )
-        tenant = parts.path.strip("/").split("/")[0] or "common"
-        host = request.url.netloc
-        return JSONResponse(
-            {
-                "tenant_discovery_endpoint": (
-                    f"{origin}/{tenant}/v2.0/.well-known/openid-configuration"
-                ),
-                "api-version": "1.1",
-                "metadata": [
-                    {"preferred_network": host, "preferred_cache": host, "aliases": [host]}
-                ],
-            }
-        )
+    async def instance_discovery(
+        request: Request, authorization_endpoint: str = ""
+    ) -> JSONResponse:
+        return _instance_discovery(request, authorization_endpoint)
 
     @router.get("/{tenant}/v2.0/.well-known/openid-configuration")
-    def openid(request: Request, tenant: str) -> JSONResponse:
+    async def openid(request: Request, tenant: str) -> JSONResponse:
         if not entra.known_tenant(tenant):
             error = EntraError(
                 status=400,
@@ -95,7 +73,7 @@ def entra_router(*, entra: EntraEmulator, tokens: TokenService, tenant_id: str) 
         return JSONResponse(openid_configuration(origin_of(request), tenant_id))
 
     @router.get("/{tenant}/discovery/v2.0/keys")
-    def keys(tenant: str) -> JSONResponse:
+    async def keys(tenant: str) -> JSONResponse:
         return JSONResponse(tokens.jwks())
 
     @router.post("/{tenant}/oauth2/v2.0/token")
@@ -119,3 +97,28 @@ def entra_router(*, entra: EntraEmulator, tokens: TokenService, tenant_id: str) 
         return JSONResponse(body, headers=_NO_STORE)
 
     return router
+
+
+def _instance_discovery(request: Request, authorization_endpoint: str) -> JSONResponse:
+    """Instance discovery as MSAL calls it for hosts it does not know."""
+    origin = origin_of(request)
+    parts = urlsplit(authorization_endpoint)
+    # MSAL sends the authority host without its port, so only the host name is compared.
+    if parts.scheme != "https" or parts.hostname != request.url.hostname:
+        return JSONResponse(
+            {
+                "error": "invalid_instance",
+                "error_description": "AADSTS50049: Unknown or invalid instance.",
+                "error_codes": [50049],
+            },
+            status_code=400,
+        )
+    tenant = parts.path.strip("/").split("/")[0] or "common"
+    host = request.url.netloc
+    return JSONResponse(
+        {
+            "tenant_discovery_endpoint": f"{origin}/{tenant}/v2.0/.well-known/openid-configuration",
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+        }
+    )

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -75,7 +76,7 @@ class WebhookDispatcher:
         self._timeout = timeout_s
         self._verify = verify
         self._lock = lock
-        self.deliveries: list[Delivery] = []
+        self.deliveries: deque[Delivery] = deque(maxlen=10_000)  # newest last, bounded
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _steps(self, event: WriteEvent) -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -30,7 +30,7 @@ from isthmus.schemas import SchemaCatalogue
 
 app = typer.Typer(help="Validate, preview, suggest and diff flows.", no_args_is_help=True)
 console = Console(soft_wrap=True)
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 Dir = Annotated[Path, typer.Option("--dir", help="The flow folder.")]
 FlowRef = Annotated[str, typer.Argument(help="A flow id of the folder, or a flow file.")]

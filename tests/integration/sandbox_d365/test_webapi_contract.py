@@ -452,3 +452,15 @@ def test_composite_alternate_key(api: httpx.Client) -> None:
     )
     assert created.status_code == 201
     assert created.json()["firstname"] == "O'Brien"
+
+
+def test_paging_cookie_continues_after_the_last_row_seen(api: httpx.Client) -> None:
+    prefer = {"Prefer": "odata.maxpagesize=4"}
+    first = api.get("products?$select=productnumber", headers=prefer).json()
+    seen = [p["productnumber"] for p in first["value"]]
+    api.delete(f"products({first['value'][0]['productid']})").raise_for_status()
+    second = api.get(first["@odata.nextLink"], headers=prefer).json()
+    rest = [p["productnumber"] for p in second["value"]]
+    assert len(seen) == 4
+    assert len(rest) == 2
+    assert not set(seen) & set(rest)

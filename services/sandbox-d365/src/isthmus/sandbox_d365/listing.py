@@ -17,6 +17,7 @@ from isthmus.sandbox_d365.store import Row
 
 MAX_PAGE = 5000
 _PAGE = re.compile(r'pagenumber="(\d+)"')
+_LAST = re.compile(r'last="\{([0-9A-Fa-f-]{36})\}"')
 _TRACKING_FORBIDDEN = ("$filter", "$orderby", "$expand", "$top")
 
 
@@ -65,12 +66,7 @@ class Listing:
 
     def _page(self, query: Query, rows: list[Row], *, tracking: bool) -> ApiResponse:
         size = self._page_size()
-        page = 1
-        if query.skiptoken:
-            found = _PAGE.search(unquote(query.skiptoken))
-            if found is None:
-                raise QueryError("The $skiptoken value is not valid.")
-            page = int(found.group(1))
+        page, last = _cookie(query.skiptoken)
         applied: list[str] = []
         total = len(rows)
         if size is None:
@@ -79,7 +75,7 @@ class Listing:
                 rows = rows[: query.top]
         else:
             applied.append(f"odata.maxpagesize={size}")
-        start = (page - 1) * size
+        start = _resume_at(rows, self._table.key, last, default=(page - 1) * size)
         chunk = rows[start : start + size]
         body: dict[str, Any] = {
             "@odata.context": self._ser.context(self._table, query, entity=False)
@@ -153,3 +149,28 @@ class Listing:
             "@odata.deltaLink": self._delta_link(query),
         }
         return ApiResponse.of_json(200, body, {"Preference-Applied": "odata.track-changes"})
+
+
+def _cookie(skiptoken: str | None) -> tuple[int, str | None]:
+    """Page number and last row id of a ``$skiptoken`` paging cookie (1, None without one).
+
+    Raises:
+        QueryError: the token is not a paging cookie.
+    """
+    if not skiptoken:
+        return 1, None
+    text = unquote(unquote(skiptoken))
+    page = _PAGE.search(text)
+    if page is None:
+        raise QueryError("The $skiptoken value is not valid.")
+    last = _LAST.search(text)
+    return int(page.group(1)), None if last is None else last.group(1).lower()
+
+
+def _resume_at(rows: list[Row], key: str, last: str | None, *, default: int) -> int:
+    """Continue after the cookie's last row (keyset paging), else at the page offset."""
+    if last is not None:
+        for index, row in enumerate(rows):
+            if row[key] == last:
+                return index + 1
+    return default

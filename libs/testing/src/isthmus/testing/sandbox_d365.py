@@ -121,7 +121,9 @@ class SandboxD365:
                 client.get("accounts").raise_for_status()
             assert sandbox_d365_clean.admin.calls(method="GET", path="/api/data/v9.2/accounts")
 
-    MSAL: ``authority=sandbox.authority``, ``scopes=[sandbox.scope]``, and an
+    MSAL: ``authority=sandbox.authority``, ``scopes=[sandbox.scope]``,
+    ``instance_discovery=False`` (else a failed token call makes MSAL look up aliases at the
+    real login.microsoftonline.com), and an
     ``http_client=requests.Session()`` with ``trust_env = False`` and
     ``verify=str(sandbox.ca_file)`` (the machine's REQUESTS_CA_BUNDLE would otherwise win).
     """

@@ -16,9 +16,11 @@ from rich.console import Console
 from isthmus.devenv.broker import BrokerError
 from isthmus.devenv.environment import DEFAULT_KAFKA_PORT, local_kafka
 from isthmus.devenv.jars import ensure_jars
+from isthmus.devenv.localrun import run_local_system
 from isthmus.devenv.paths import find_root, local_dir
-from isthmus.devenv.registry import RegistryError, local_registry
-from isthmus.devenv.registry_cli import register_schemas, registry_app
+from isthmus.devenv.process import ServiceStartError
+from isthmus.devenv.registry import RegistryError
+from isthmus.devenv.registry_cli import registry_app
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.errors import IsthmusKafkaError
 from isthmus.kafka.provisioning import TopicProvisioner
@@ -169,36 +171,12 @@ def setup() -> None:
 
 @app.command("run")
 def run(port: Port = DEFAULT_KAFKA_PORT) -> None:
-    """Start the broker and topics, print how to reach them, and stop everything on Ctrl-C."""
-    root = find_root()
-    broker = local_kafka(root=root, port=port)
-    registry = local_registry(root=root)
+    """Start the whole local system, print how to reach it, and stop everything on Ctrl-C."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        state = broker.up()
-        provisioner = TopicProvisioner(
-            admin=AdminClient({"bootstrap.servers": state.bootstrap_servers})
-        )
-        applied = provisioner.apply(
-            load_catalogue(root / "deploy" / "topics.yaml"), replication_factor=1
-        )
-        del provisioner  # closes its admin connection before the broker goes away
-        out.print(f"topics provisioned ({len(applied.changes)} changes)")
-        registry_url = registry.up().url
-        registered = register_schemas(root=root, url=registry_url)
-        out.print(f"schema registry {registry_url}: {len(registered)} subjects, BACKWARD")
-        out.print(
-            f"[bold green]ready[/bold green]: kafka bootstrap.servers={state.bootstrap_servers}; "
-            "press Ctrl-C to stop"
-        )
-        stop.wait()
-    except (BrokerError, IsthmusKafkaError, RegistryError, SchemaError) as exc:
+        run_local_system(root=find_root(), kafka_port=port, stop=stop, out=out)
+    except (BrokerError, IsthmusKafkaError, RegistryError, SchemaError, ServiceStartError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    finally:
-        out.print("stopping...")
-        registry.down()
-        broker.down()
-        out.print("stopped")

@@ -33,6 +33,10 @@ class ManagedProcess:
         """The process id while it runs."""
         return None if self._process is None else self._process.pid
 
+    def returncode(self) -> int | None:
+        """The exit code once the process ended by itself or was stopped; None while it runs."""
+        return None if self._process is None else self._process.poll()
+
     def start(self) -> None:
         """Start the process; its stdout and stderr go to the log file."""
         self._log_file.parent.mkdir(parents=True, exist_ok=True)

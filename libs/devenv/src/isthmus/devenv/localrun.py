@@ -1,0 +1,130 @@
+"""``make run``: the whole system as local processes on 127.0.0.1, stopped together on Ctrl-C."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka.admin import AdminClient
+from rich.console import Console
+
+from isthmus.devenv.environment import local_kafka
+from isthmus.devenv.paths import local_dir
+from isthmus.devenv.registry import local_registry
+from isthmus.devenv.registry_cli import register_schemas
+from isthmus.devenv.supervisor import ChildSpec, Supervisor
+from isthmus.devenv.tls import LocalTls, ensure_local_tls
+from isthmus.kafka.catalogue import load_catalogue
+from isthmus.kafka.provisioning import TopicProvisioner
+
+SANDBOX_D365_PORT = 8443
+SANDBOX_S4_PORT = 44300
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One thing a user can reach while the system runs."""
+
+    name: str
+    address: str
+    note: str = ""
+
+
+def sandbox_specs(*, local: Path, tls: LocalTls) -> list[ChildSpec]:
+    """Both sandboxes, seeded, with their databases under ``.local/``."""
+    specs = []
+    for name, module, port in (
+        ("sandbox-d365", "isthmus.sandbox_d365", SANDBOX_D365_PORT),
+        ("sandbox-s4", "isthmus.sandbox_s4", SANDBOX_S4_PORT),
+    ):
+        base = f"https://127.0.0.1:{port}"
+        specs.append(
+            ChildSpec(
+                name=name,
+                argv=[
+                    sys.executable,
+                    "-m",
+                    module,
+                    "--port",
+                    str(port),
+                    "--db",
+                    str(local / name / "sandbox.db"),
+                    "--tls-dir",
+                    str(tls.ca_cert.parent),
+                ],
+                ready_url=f"{base}/_sandbox/health",
+                ca_file=tls.ca_cert,
+            )
+        )
+    return specs
+
+
+def run_local_system(*, root: Path, kafka_port: int, stop: threading.Event, out: Console) -> None:
+    """Start broker, topics, registry and every process; block until ``stop`` is set.
+
+    Raises:
+        BrokerError, RegistryError, ServiceStartError, IsthmusKafkaError, SchemaError: a part
+            did not come up; everything started so far is stopped again.
+    """
+    local = local_dir(root)
+    broker = local_kafka(root=root, port=kafka_port)
+    registry = local_registry(root=root)
+    supervisor = Supervisor(log_dir=local / "logs", console=out)
+    try:
+        state = broker.up()
+        provisioner = TopicProvisioner(
+            admin=AdminClient({"bootstrap.servers": state.bootstrap_servers})
+        )
+        applied = provisioner.apply(
+            load_catalogue(root / "deploy" / "topics.yaml"), replication_factor=1
+        )
+        del provisioner  # closes its admin connection before the broker goes away
+        out.print(f"topics provisioned ({len(applied.changes)} changes)")
+        registry_url = registry.up().url
+        registered = register_schemas(root=root, url=registry_url)
+        out.print(f"schema registry {registry_url}: {len(registered)} subjects, BACKWARD")
+        tls = ensure_local_tls(local / "tls")
+        for spec in sandbox_specs(local=local, tls=tls):
+            supervisor.start(spec)
+        _print_ready(out, _endpoints(state.bootstrap_servers, registry_url, tls))
+        _watch(supervisor, stop, out)
+    finally:
+        out.print("stopping...")
+        supervisor.stop_all()
+        registry.down()
+        broker.down()
+        out.print("stopped")
+
+
+def _endpoints(bootstrap: str, registry_url: str, tls: LocalTls) -> list[Endpoint]:
+    d365 = f"https://127.0.0.1:{SANDBOX_D365_PORT}"
+    s4 = f"https://127.0.0.1:{SANDBOX_S4_PORT}"
+    return [
+        Endpoint("kafka", bootstrap, "bootstrap.servers"),
+        Endpoint("schema registry", registry_url, "Confluent-compatible API"),
+        Endpoint("sandbox-d365", f"{d365}/api/data/v9.2/", "Dataverse Web API + Entra ID"),
+        Endpoint("sandbox-s4", f"{s4}/sap/opu/odata/sap/", "S/4HANA OData V2"),
+        Endpoint("local CA", str(tls.ca_cert), "trust it for the HTTPS sandboxes"),
+    ]
+
+
+def _print_ready(out: Console, endpoints: list[Endpoint]) -> None:
+    # Plain lines rather than a table: they stay whole when the output is a file or a pipe.
+    out.print("[bold]Isthmus is running[/bold] (Ctrl-C stops everything):", soft_wrap=True)
+    for endpoint in endpoints:
+        out.print(f"  {endpoint.name:<16} {endpoint.address}  ({endpoint.note})", soft_wrap=True)
+    out.print("[bold green]ready[/bold green]")
+
+
+def _watch(supervisor: Supervisor, stop: threading.Event, out: Console) -> None:
+    reported: set[str] = set()
+    while not stop.wait(1.0):
+        for name, code in supervisor.exited():
+            if name not in reported:
+                reported.add(name)
+                out.print(
+                    f"[bold red]{name} exited with code {code}[/bold red]; "
+                    f"see .local/logs/{name}.log"
+                )

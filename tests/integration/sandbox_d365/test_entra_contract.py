@@ -143,6 +143,23 @@ def test_item_03_token_endpoint_success_and_errors(sandbox_d365: SandboxD365) ->
     )
     assert unknown_org.status_code == 400
     assert unknown_org.json()["error_codes"] == [500011]
+    by_domain = httpx.post(
+        f"{sandbox_d365.base_url}/isthmus.onmicrosoft.com/oauth2/v2.0/token",
+        data={
+            **form,
+            "client_secret": sandbox_d365.client_secret,
+            "scope": f"{sandbox_d365.base_url}/.default",
+        },
+        verify=verify,
+    )
+    assert by_domain.status_code == 200
+    own_origin = by_domain.json()["access_token"]
+    who = httpx.get(
+        f"{sandbox_d365.api_url}/WhoAmI",
+        headers={"Authorization": f"Bearer {own_origin}"},
+        verify=verify,
+    )
+    assert who.status_code == 200
     bad_grant = httpx.post(
         sandbox_d365.token_url, data={**form, "grant_type": "password"}, verify=verify
     )

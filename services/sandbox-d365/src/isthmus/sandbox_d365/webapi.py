@@ -99,20 +99,7 @@ class WebApi:
     def _entity(self, request: ApiRequest, table: Table, key: KeyRef, query: Query) -> ApiResponse:
         method = request.method
         if method == "GET":
-            row = self.records.require(table, key)
-            if_none_match = request.header("if-none-match")
-            if (
-                if_none_match == etag_of(row)
-                and not query.expand
-                and "odata.include-annotations" not in request.prefer()
-            ):
-                return ApiResponse.empty(304, {"ETag": etag_of(row)})
-            ser = self.serializer(request)
-            body = {
-                "@odata.context": ser.context(table, query, entity=True),
-                **ser.entity(table, row, query),
-            }
-            return ApiResponse.of_json(200, body, {"ETag": etag_of(row)})
+            return self._retrieve(request, table, key, query)
         if method == "PATCH":
             row, created = self.records.upsert(
                 table,
@@ -131,6 +118,23 @@ class WebApi:
         raise DataverseError(
             status=405, code="0x80060888", message=f"The HTTP method '{method}' is not allowed."
         )
+
+    def _retrieve(
+        self, request: ApiRequest, table: Table, key: KeyRef, query: Query
+    ) -> ApiResponse:
+        row = self.records.require(table, key)
+        annotations = request.prefer().get("odata.include-annotations")
+        if request.header("if-none-match") == etag_of(row) and not query.expand and not annotations:
+            return ApiResponse.empty(304, {"ETag": etag_of(row)})
+        ser = self.serializer(request)
+        body = {
+            "@odata.context": ser.context(table, query, entity=True),
+            **ser.entity(table, row, query),
+        }
+        headers = {"ETag": etag_of(row)}
+        if annotations:
+            headers["Preference-Applied"] = f"odata.include-annotations={annotations}"
+        return ApiResponse.of_json(200, body, headers)
 
     def _written(
         self,

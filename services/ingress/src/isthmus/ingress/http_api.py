@@ -208,7 +208,7 @@ def _dataverse_routes(app: FastAPI, components: Components) -> None:
             if not events:
                 logger.info(
                     "webhook acknowledged and ignored: no flow uses this table/message",
-                    extra={"table": context.table, "message": context.message},
+                    extra={"table": context.table, "sdk_message": context.message},
                 )
                 return {"status": "ignored", "table": context.table, "message": context.message}
             req = _request_context(request, "dataverse-webhook", correlation)

@@ -1,0 +1,228 @@
+"""The ingress as a real process against the session broker and the sandboxes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from confluent_kafka import Message
+
+from isthmus.devenv.ports import free_port
+from isthmus.devenv.process import ManagedProcess
+from isthmus.ingress.settings import DataverseWebhookSettings, SapEventSettings
+from isthmus.schemas import SchemaCatalogue, SchemaSettings, SerdeFactory
+from isthmus.testing.kafka import Broker, create_topics, drain
+from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
+from isthmus.testing.sandbox_s4 import SandboxS4
+
+REPO = Path(__file__).resolve().parents[3]
+SAMPLES = Path(__file__).resolve().parent / "samples"
+WEBHOOK_KEY = "test-webhook-key"
+SAP_USER, SAP_PASSWORD = "event-mesh", "event-mesh-secret"
+SERDES = SerdeFactory(settings=SchemaSettings(), catalogue=SchemaCatalogue.load(REPO / "schemas"))
+
+
+@dataclass
+class Topics:
+    """Unique topic names standing in for the catalogue's event topics."""
+
+    prefix: str
+    d365: dict[str, str] = field(default_factory=dict)
+    s4: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shipment(self) -> str:
+        return f"{self.prefix}.d365.shipment.events"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}.audit.events"
+
+    @property
+    def state(self) -> str:
+        return f"{self.prefix}.state.d365.account"
+
+    def all(self) -> list[str]:
+        return [*self.d365.values(), *self.s4.values(), self.shipment, self.audit, self.state]
+
+
+def make_topics(broker: Broker) -> Topics:
+    """Create one unique topic per route."""
+    topics = Topics(prefix=f"t-ingress-{uuid.uuid4().hex[:8]}")
+    for table in DataverseWebhookSettings().routes:
+        topics.d365[table] = f"{topics.prefix}.d365.{table}.events"
+    for kind in SapEventSettings().routes:
+        topics.s4[kind] = f"{topics.prefix}.s4.{kind}.events"
+    create_topics(broker, *topics.all())
+    return topics
+
+
+def ingress_env(
+    *,
+    bootstrap: str,
+    topics: Topics,
+    port: int,
+    d365: SandboxD365 | None = None,
+    s4: SandboxS4 | None = None,
+    **extra: str,
+) -> dict[str, str]:
+    """Environment of an ingress process whose routes write to ``topics``."""
+    d365_routes = {
+        name: {**route.model_dump(), "topic": topics.d365[name]}
+        for name, route in DataverseWebhookSettings().routes.items()
+    }
+    s4_routes = {
+        name: {**route.model_dump(), "topic": topics.s4[name]}
+        for name, route in SapEventSettings().routes.items()
+    }
+    env = {
+        "ISTHMUS_INGRESS_PORT": str(port),
+        "ISTHMUS_INGRESS_METRICS_PORT": str(free_port()),
+        "ISTHMUS_INGRESS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        "ISTHMUS_INGRESS_DATAVERSE__AUTH_PAIRS": json.dumps({"code": WEBHOOK_KEY}),
+        "ISTHMUS_INGRESS_DATAVERSE__ROUTES": json.dumps(d365_routes),
+        "ISTHMUS_INGRESS_DATAVERSE__SHIPMENT_TOPIC": topics.shipment,
+        "ISTHMUS_INGRESS_SAP__ROUTES": json.dumps(s4_routes),
+        "ISTHMUS_INGRESS_SAP__USER": SAP_USER,
+        "ISTHMUS_INGRESS_SAP__PASSWORD": SAP_PASSWORD,
+        "ISTHMUS_INGRESS_SAP__COALESCE_WINDOW_S": "0.3",
+        "ISTHMUS_INGRESS_AUDIT_TOPIC": topics.audit,
+        "ISTHMUS_INGRESS_STATE_TOPICS": json.dumps([topics.state]),
+        "ISTHMUS_INGRESS_ACK_TIMEOUT_S": "5",
+    }
+    if d365 is not None:
+        env.update(
+            {
+                "ISTHMUS_INGRESS_D365__ENVIRONMENT_URL": d365.base_url,
+                "ISTHMUS_INGRESS_D365__SCOPE": f"{ORG_URL}/.default",
+                "ISTHMUS_INGRESS_D365__TENANT_ID": d365.tenant_id,
+                "ISTHMUS_INGRESS_D365__CLIENT_ID": d365.client_id,
+                "ISTHMUS_INGRESS_D365__CLIENT_SECRET": d365.client_secret,
+                "ISTHMUS_INGRESS_D365__AUTHORITY_HOST": d365.base_url,
+                "ISTHMUS_INGRESS_D365__CA_BUNDLE": str(d365.ca_file),
+            }
+        )
+    if s4 is not None:
+        env.update(
+            {
+                "ISTHMUS_INGRESS_S4__BASE_URL": s4.base_url,
+                "ISTHMUS_INGRESS_S4__USER": s4.user,
+                "ISTHMUS_INGRESS_S4__PASSWORD": s4.password,
+                "ISTHMUS_INGRESS_S4__CA_BUNDLE": str(s4.ca_file),
+            }
+        )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class RunningIngress:
+    """An ingress process and how to call it."""
+
+    url: str
+    topics: Topics
+    process: ManagedProcess
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def webhook(self, body: bytes | dict[str, Any], **headers: str) -> httpx.Response:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        with self.client() as client:
+            return client.post(
+                "/v1/webhooks/dataverse",
+                params={"code": WEBHOOK_KEY},
+                content=content,
+                headers={"Content-Type": "application/json", **headers},
+            )
+
+    def sap_event(self, body: bytes | dict[str, Any], **headers: str) -> httpx.Response:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        with self.client() as client:
+            return client.post(
+                "/v1/webhooks/sap",
+                content=content,
+                auth=(SAP_USER, SAP_PASSWORD),
+                headers={"Content-Type": "application/cloudevents+json", **headers},
+            )
+
+
+def start_ingress(env: dict[str, str], topics: Topics, log_dir: Path) -> RunningIngress:
+    """Start ``python -m isthmus.ingress`` and wait for /healthz."""
+    port = int(env["ISTHMUS_INGRESS_PORT"])
+    process = ManagedProcess(
+        name="ingress",
+        argv=[sys.executable, "-m", "isthmus.ingress"],
+        log_file=log_dir / f"ingress-{port}.log",
+        env=env,
+    )
+    process.start()
+    url = f"http://127.0.0.1:{port}"
+    process.wait_http_ready(f"{url}/healthz", timeout_s=60)
+    return RunningIngress(url=url, topics=topics, process=process)
+
+
+@pytest.fixture(scope="module")
+def ingress(
+    kafka_broker: Broker,
+    sandbox_d365: SandboxD365,
+    sandbox_s4: SandboxS4,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RunningIngress]:
+    """One ingress process for a test module, hydrating from both sandboxes."""
+    topics = make_topics(kafka_broker)
+    env = ingress_env(
+        bootstrap=kafka_broker.bootstrap_servers,
+        topics=topics,
+        port=free_port(),
+        d365=sandbox_d365,
+        s4=sandbox_s4,
+        ISTHMUS_INGRESS_DATAVERSE__INTEGRATION_USER="aaaaaaaa-0000-0000-0000-000000000001",
+    )
+    running = start_ingress(env, topics, tmp_path_factory.mktemp("ingress"))
+    try:
+        yield running
+    finally:
+        running.process.stop()
+
+
+def decoded(message: Message, schema: str) -> dict[str, Any]:
+    """The Avro value of a produced record."""
+    value: dict[str, Any] = SERDES.deserializer(value_schema=schema)(message.value())
+    return value
+
+
+def headers_of(message: Message) -> dict[str, str]:
+    """The record headers as text."""
+    return {name: (raw or b"").decode() for name, raw in message.headers() or []}
+
+
+def records_for(
+    broker: Broker, topic: str, key: str, *, expected: int | None, timeout_s: float = 30
+) -> list[Message]:
+    """Records of ``topic`` with ``key`` (waits for ``expected`` of them)."""
+    deadline = time.monotonic() + timeout_s
+    found: list[Message] = []
+    while time.monotonic() < deadline:
+        found = [m for m in drain(broker, topic, timeout_s=3) if m.key() == key.encode()]
+        if expected is None or len(found) >= expected:
+            break
+    return found
+
+
+def wait_until(check: Callable[[], bool], *, timeout_s: float = 30) -> bool:
+    """Poll ``check`` until it holds (bounded)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False

@@ -49,5 +49,8 @@ topics: setup ## Show drift between deploy/topics.yaml and the local broker
 schemas-check: setup ## Fail on BACKWARD-incompatible schemas/ changes since main's previous commit
 	$(RUN) python -m isthmus.schemas.compat
 
+bench-connectors: setup ## Connectors: Dataverse upserts one-by-one vs batched, and under throttling
+	$(RUN) python tests/bench/connectors/bench_connectors.py
+
 clean: down ## Remove .local/ (broker data, jars, logs)
 	rm -rf .local

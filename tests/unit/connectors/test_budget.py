@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isthmus.connectors.budget import AimdLimit, BudgetLimits, ExecutionWindow, TokenBucket
+from isthmus.connectors.budget import (
+    AimdLimit,
+    BudgetLimits,
+    ExecutionWindow,
+    LimitHint,
+    TokenBucket,
+)
 from isthmus.connectors.governor import ApiGovernor
 
 pytestmark = pytest.mark.unit
@@ -122,3 +128,15 @@ async def test_bucket_spaces_requests_at_the_configured_rate() -> None:
         async with governor.permit() as permit:
             permit.record_success()
     assert fake.now == pytest.approx(10.0)  # 10 at once, then 90 at 9/s
+
+
+def test_learned_limit_replaces_a_looser_bucket() -> None:
+    fake = FakeTime()
+    governor = ApiGovernor(
+        credential="c", limits=BudgetLimits(), clock=fake.clock, sleep=fake.sleep
+    )
+    governor.learn(LimitHint(requests=150, window_seconds=3.0, concurrency=8), now=0.0)
+    assert governor.limit.current == 8
+    bucket = governor._bucket
+    assert bucket is not None
+    assert bucket.capacity + bucket.rate * 3.0 <= 150

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from isthmus.connectors.budget import LimitHint
 from isthmus.connectors.d365 import errors as d365
 from isthmus.connectors.errors import ConnectorError
 from isthmus.connectors.s4 import errors as s4
@@ -148,3 +149,30 @@ def test_captured_sap_samples_parse() -> None:
         error = s4.map_error(response(status, body))
         assert type(error) is expected
         assert error.code.startswith("/IWBEP/")
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "expected"),
+    [
+        (
+            "0x80072322",
+            "Number of requests exceeded the limit of 6000 over time window of 300 seconds.",
+            LimitHint(requests=6000, window_seconds=300.0),
+        ),
+        (
+            "0x80072321",
+            "Combined execution time of incoming requests exceeded limit of 1,200,000 "
+            "milliseconds over time window of 300 seconds. Decrease ...",
+            LimitHint(execution_seconds=1200.0, window_seconds=300.0),
+        ),
+        (
+            "0x80072326",
+            "Number of concurrent requests exceeded the limit of 52.",
+            LimitHint(concurrency=52),
+        ),
+        ("0x80072322", "something else", None),
+    ],
+)
+def test_throttle_messages_name_the_limit(code: str, message: str, expected: object) -> None:
+    body = {"error": {"code": code, "message": message}}
+    assert d365.limit_hint(response(429, body)) == expected

@@ -30,6 +30,16 @@ class BudgetLimits(BaseModel):
     )
 
 
+@dataclass(frozen=True)
+class LimitHint:
+    """A limit the server named in its 429 answer (Dataverse states them in the message)."""
+
+    requests: int | None = None
+    execution_seconds: float | None = None
+    window_seconds: float | None = None
+    concurrency: int | None = None
+
+
 class TokenBucket:
     """A reserving token bucket: ``take`` always grants and says how long to wait first.
 

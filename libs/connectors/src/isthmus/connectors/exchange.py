@@ -9,6 +9,7 @@ import httpx
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from isthmus.connectors.budget import LimitHint
 from isthmus.connectors.errors import ConnectorError, TransportError
 from isthmus.connectors.governor import ApiGovernor
 
@@ -48,6 +49,7 @@ class Exchanger:
         map_error: ErrorMapper,
         transport_error: TransportErrorFactory = TransportError,
         tracer: trace.Tracer | None = None,
+        limit_hint: Callable[[httpx.Response], LimitHint | None] | None = None,
     ) -> None:
         self.client = client
         self.governor = governor
@@ -55,6 +57,7 @@ class Exchanger:
         self.map_error = map_error
         self._transport_error = transport_error
         self._tracer = tracer or trace.get_tracer(TRACER_NAME)
+        self._limit_hint = limit_hint
 
     async def exchange(
         self, request: httpx.Request, *, template: str, retry_count: int
@@ -99,7 +102,8 @@ class Exchanger:
         async with self.governor.permit() as permit:
             response = await self._send(request)
             if response.status_code == _THROTTLED:
-                permit.record_throttled(retry_after=retry_after_seconds(response))
+                hint = self._limit_hint(response) if self._limit_hint else None
+                permit.record_throttled(retry_after=retry_after_seconds(response), hint=hint)
             else:
                 permit.record_success()
             return response

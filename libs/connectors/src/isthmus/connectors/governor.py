@@ -17,7 +17,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from isthmus.connectors.budget import AimdLimit, BudgetLimits, ExecutionWindow, TokenBucket
+from isthmus.connectors.budget import (
+    AimdLimit,
+    BudgetLimits,
+    ExecutionWindow,
+    LimitHint,
+    TokenBucket,
+)
 from isthmus.connectors.metrics import GOVERNOR_METRICS
 
 Clock = Callable[[], float]
@@ -31,15 +37,17 @@ class Permit:
     started: float
     outcome: str = "error"
     retry_after: float | None = None
+    hint: LimitHint | None = None
 
     def record_success(self) -> None:
         """The server answered without throttling (any status but 429)."""
         self.outcome = "ok"
 
-    def record_throttled(self, *, retry_after: float | None) -> None:
-        """The server answered 429, optionally with ``Retry-After`` seconds."""
+    def record_throttled(self, *, retry_after: float | None, hint: LimitHint | None = None) -> None:
+        """The server answered 429, optionally with ``Retry-After`` and the limit it enforces."""
         self.outcome = "throttled"
         self.retry_after = retry_after
+        self.hint = hint
 
 
 @dataclass
@@ -133,12 +141,35 @@ class ApiGovernor:
         self.stats.throttled += 1
         GOVERNOR_METRICS.throttled(self.credential)
         self.limit.on_throttle(request_started=permit.started, now=now)
+        if permit.hint is not None:
+            self.learn(permit.hint, now=now)
         if permit.retry_after is not None:
             pause = permit.retry_after
         else:
             self._unexplained_throttles += 1
             pause = self.limits.throttle_backoff_seconds * 2 ** min(self._unexplained_throttles, 6)
         self.paused_until = max(self.paused_until, now + pause)
+
+    def learn(self, hint: LimitHint, *, now: float) -> None:
+        """Adopt a limit the server named, where it is tighter than the configured one.
+
+        From then on the bucket, execution window or concurrency cap keeps below it, so the
+        governor settles at the server's limit instead of bursting into it after every pause.
+        """
+        limits = self.limits
+        window = hint.window_seconds or limits.window_seconds
+        if hint.requests is not None:
+            cap = max(1, math.floor(hint.requests * limits.headroom))
+            current = self._bucket
+            if current is None or cap < current.capacity + current.rate * window:
+                self._bucket = TokenBucket.for_window(limit=cap, window=window, burst=1, now=now)
+        if hint.execution_seconds is not None:
+            budget = hint.execution_seconds * limits.headroom
+            if self._exec is None or budget < self._exec.budget:
+                self._exec = ExecutionWindow(window=window, budget=budget)
+        if hint.concurrency is not None and hint.concurrency < self.limit.maximum:
+            self.limit.maximum = max(self.limit.minimum, hint.concurrency)
+            self.limit.value = min(self.limit.value, float(self.limit.maximum))
 
     async def _release_slot(self) -> None:
         async with self._changed:

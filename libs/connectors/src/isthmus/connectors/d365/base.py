@@ -10,7 +10,7 @@ from typing import Any, Self
 import httpx
 
 from isthmus.connectors.d365.auth import MsalAuth, TokenProvider, provider_for
-from isthmus.connectors.d365.errors import DataverseTransportError, map_error
+from isthmus.connectors.d365.errors import DataverseTransportError, limit_hint, map_error
 from isthmus.connectors.d365.settings import D365Settings
 from isthmus.connectors.exchange import Exchanger
 from isthmus.connectors.governor import ApiGovernor, governor_for
@@ -57,6 +57,7 @@ class DataverseBase:
             system="dataverse",
             map_error=map_error,
             transport_error=DataverseTransportError,
+            limit_hint=limit_hint,
         )
 
     @classmethod

@@ -17,9 +17,11 @@ DataverseError (ConnectorError)
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 
+from isthmus.connectors.budget import LimitHint
 from isthmus.connectors.errors import (
     AuthenticationError,
     ConnectorError,
@@ -84,6 +86,27 @@ DUPLICATE_CODES = frozenset({"0x80040237", "0x80060892", "0x80040333"})
 NOT_FOUND_CODES = frozenset({"0x80040217"})
 THROTTLE_CODES = frozenset({"0x80072322", "0x80072321", "0x80072326"})
 _DUPLICATE_MESSAGE = "already exists"
+
+
+_REQUESTS = re.compile(r"limit of ([\d,]+) over time window of ([\d.]+) seconds")
+_EXECUTION = re.compile(r"limit of ([\d,]+) milliseconds over time window of ([\d.]+) seconds")
+_CONCURRENCY = re.compile(r"concurrent requests exceeded the limit of (\d+)")
+
+
+def limit_hint(response: httpx.Response) -> LimitHint | None:
+    """The service-protection limit a Dataverse 429 names in its message, if it names one."""
+    code, message = error_body(response.text)
+    if code == "0x80072321" and (found := _EXECUTION.search(message)):
+        ms, window = found.groups()
+        return LimitHint(
+            execution_seconds=int(ms.replace(",", "")) / 1000, window_seconds=float(window)
+        )
+    if code == "0x80072322" and (found := _REQUESTS.search(message)):
+        count, window = found.groups()
+        return LimitHint(requests=int(count.replace(",", "")), window_seconds=float(window))
+    if code == "0x80072326" and (found := _CONCURRENCY.search(message)):
+        return LimitHint(concurrency=int(found.group(1)))
+    return None
 
 
 def error_body(text: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from isthmus.sandbox_d365.catalogue import build_catalogue
 from isthmus.sandbox_d365.execution_context import build_context, wcf_date
-from isthmus.sandbox_d365.records import WriteEvent
+from isthmus.sandbox_d365.rows import WriteEvent
 from isthmus.sandbox_d365.webhooks import MAX_PAYLOAD, auth_pairs, encode_context
 
 pytestmark = pytest.mark.unit

@@ -14,7 +14,7 @@ from isthmus.sandbox_d365.entra import origin_of
 from isthmus.sandbox_d365.errors import ISV_ABORTED, NOT_MEMBER, DataverseError
 from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
 from isthmus.sandbox_d365.pipeline import LATENCY_KEY
-from isthmus.sandbox_d365.records import WriteEvent
+from isthmus.sandbox_d365.rows import WriteEvent
 from isthmus.sandbox_d365.tokens import Caller, TokenRejectedError
 from isthmus.sandbox_d365.webhooks import Delivery
 

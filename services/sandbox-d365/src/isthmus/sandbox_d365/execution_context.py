@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from isthmus.sandbox_d365.records import WriteEvent
+from isthmus.sandbox_d365.rows import WriteEvent
 from isthmus.sandbox_d365.schema import Kind, Table
 
 CONTRACTS = "http://schemas.microsoft.com/xrm/2011/Contracts"

@@ -2,57 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from isthmus.sandbox_d365 import computed, rules
 from isthmus.sandbox_d365.errors import (
     INVALID_ARGUMENT,
     DataverseError,
-    NotFoundError,
     PreconditionError,
 )
 from isthmus.sandbox_d365.payload import Bind, Payload, parse_payload
 from isthmus.sandbox_d365.refs import KeyRef
+from isthmus.sandbox_d365.rows import WriteEvent, etag_of, not_found, now_iso
 from isthmus.sandbox_d365.schema import Catalogue, Table
 from isthmus.sandbox_d365.store import Row, Store
 
 ETAG_MISMATCH = "The version of the existing record doesn't match the RowVersion property provided."
 ALREADY_EXISTS = "A record with matching key values already exists."
-
-
-@dataclass
-class WriteEvent:
-    """One committed write, for webhooks: Target attributes plus pre and post images."""
-
-    message: str
-    table: Table
-    row_id: str
-    target: Row
-    pre: Row | None
-    post: Row | None
-    user_id: str
-
-
-def now_iso() -> str:
-    """The current UTC time as Dataverse serialises it."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def etag_of(row: Row) -> str:
-    """The weak ETag of a row."""
-    return f'W/"{row.get("versionnumber", 0)}"'
-
-
-def not_found(table: Table, ref: KeyRef) -> NotFoundError:
-    """The 404 Dataverse sends for a missing row."""
-    if ref.row_id is not None:
-        return NotFoundError(f"{table.logical} With Id = {ref.row_id} Does Not Exist")
-    return NotFoundError(
-        f"A record with the specified key values does not exist in {table.logical} entity"
-    )
 
 
 class Records:

@@ -8,7 +8,7 @@ from typing import Any
 
 from isthmus.sandbox_d365.errors import QueryError
 from isthmus.sandbox_d365.query import Query
-from isthmus.sandbox_d365.records import etag_of
+from isthmus.sandbox_d365.rows import etag_of
 from isthmus.sandbox_d365.schema import Catalogue, Kind, Table
 from isthmus.sandbox_d365.selection import select_rows
 from isthmus.sandbox_d365.store import Row, Store

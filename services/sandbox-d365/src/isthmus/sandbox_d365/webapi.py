@@ -9,8 +9,9 @@ from isthmus.sandbox_d365.listing import Listing
 from isthmus.sandbox_d365.messages import ApiRequest, ApiResponse
 from isthmus.sandbox_d365.metadata import metadata_document
 from isthmus.sandbox_d365.query import Query, parse_query
-from isthmus.sandbox_d365.records import Records, etag_of
+from isthmus.sandbox_d365.records import Records
 from isthmus.sandbox_d365.refs import KeyRef, parse_key, split_path
+from isthmus.sandbox_d365.rows import etag_of
 from isthmus.sandbox_d365.schema import Catalogue, Table
 from isthmus.sandbox_d365.serialize import Annotations, Serializer
 

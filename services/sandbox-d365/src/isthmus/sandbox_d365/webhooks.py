@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 import httpx
 
 from isthmus.sandbox_d365.execution_context import build_context
-from isthmus.sandbox_d365.records import Records, WriteEvent, now_iso
+from isthmus.sandbox_d365.records import Records
 from isthmus.sandbox_d365.refs import KeyRef
+from isthmus.sandbox_d365.rows import WriteEvent, now_iso
 
 logger = logging.getLogger(__name__)
 RETRIED = (502, 503, 504)

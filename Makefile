@@ -49,6 +49,9 @@ topics: setup ## Show drift between deploy/topics.yaml and the local broker
 schemas-check: setup ## Fail on BACKWARD-incompatible schemas/ changes since main's previous commit
 	$(RUN) python -m isthmus.schemas.compat
 
+bench: setup ## Runtime throughput beside bare confluent-kafka (B1, B1s), own broker; see docs/benchmarks.md
+	$(RUN) python libs/kafka-runtime/bench/run_bench.py
+
 bench-connectors: setup ## Connectors: Dataverse upserts one-by-one vs batched, and under throttling
 	$(RUN) python tests/bench/connectors/bench_connectors.py
 

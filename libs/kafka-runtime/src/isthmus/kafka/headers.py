@@ -139,21 +139,22 @@ def parse_time(text: str) -> datetime:
     return parsed
 
 
-class _HeaderGetter(Getter[Sequence[tuple[str, bytes | None]]]):
-    def get(self, carrier: Sequence[tuple[str, bytes | None]], key: str) -> list[str] | None:
-        value = get_str(carrier, key)
-        return None if value is None else [value]
+class _HeaderGetter(Getter[Mapping[str, bytes]]):
+    def get(self, carrier: Mapping[str, bytes], key: str) -> list[str] | None:
+        value = carrier.get(key)
+        return None if value is None else [value.decode("utf-8", errors="replace")]
 
-    def keys(self, carrier: Sequence[tuple[str, bytes | None]]) -> list[str]:
-        return [name for name, _ in carrier]
+    def keys(self, carrier: Mapping[str, bytes]) -> list[str]:
+        return list(carrier)
 
 
 _GETTER = _HeaderGetter()
 
 
-def extract_context(headers: Sequence[tuple[str, bytes | None]] | None) -> Context:
+def extract_context(headers: Mapping[str, bytes] | Sequence[tuple[str, bytes]] | None) -> Context:
     """The OpenTelemetry context carried in ``traceparent``/``tracestate`` (empty if none)."""
-    return propagate.extract(headers or [], getter=_GETTER)
+    carrier = headers if isinstance(headers, Mapping) else dict(headers or ())
+    return propagate.extract(carrier, getter=_GETTER)
 
 
 def trace_headers(context: Context | None = None) -> dict[str, bytes | None]:

@@ -24,7 +24,7 @@ def process_span(
     offset: int,
     key: bytes | None,
     group: str,
-    parent: Context,
+    parent: Context | None,
 ) -> Span:
     """A CONSUMER ``process <topic>`` span, child of the producer's context in the headers."""
     attributes: dict[str, Any] = {

@@ -60,7 +60,7 @@ class RecordSteps:
         self._value_serializer = value_serializer
         self._tracer = spans or tracer()
         self._retrying = Retrying(
-            stop=stop_after_attempt(settings.in_place_attempts),
+            stop=stop_after_attempt(max(1, settings.in_place_attempts - 1)),
             wait=wait_exponential(
                 multiplier=settings.in_place_backoff_s, max=settings.in_place_backoff_max_s
             ),
@@ -82,7 +82,8 @@ class RecordSteps:
         """
         topic = message.topic() or ""
         headers = h.of(message)
-        info = h.read_error_info(headers) if h.get(headers, h.ERROR_CLASS) else None
+        named = dict(headers)  # one pass; the last header of a name wins, as in ``h.get``
+        info = h.read_error_info(headers) if h.ERROR_CLASS in named else None
         from_retry = self._routes.tier_index(topic) is not None
         if info is not None and not from_retry:
             # A replayed record is back on its source topic: it is its own origin now.
@@ -95,17 +96,12 @@ class RecordSteps:
         origin = info.origin if info else _coordinates(message)
         key = message.key()
         if key is not None and not self._parked.may_process(key, origin):
-            self._park(
-                message,
-                key,
-                origin=origin,
-                info=info,
-                delivery=delivery,
-                now=now,
-            )
+            self._park(message, key, origin=origin, info=info, delivery=delivery, now=now)
             return
         source = info.source_topic if info else topic
-        with correlation(h.get_str(headers, h.CORRELATION_ID) or h.get_str(headers, h.CE_ID)):
+        raw_correlation = named.get(h.CORRELATION_ID) or named.get(h.CE_ID)
+        correlation_id = raw_correlation.decode("utf-8", "replace") if raw_correlation else None
+        with correlation(correlation_id):
             span = process_span(
                 self._tracer,
                 topic=source,
@@ -113,7 +109,7 @@ class RecordSteps:
                 offset=message.offset() or 0,
                 key=key,
                 group=self._settings.group_id,
-                parent=h.extract_context(headers),
+                parent=h.extract_context(named) if h.TRACEPARENT in named else None,
             )
             with trace.use_span(span, end_on_exit=True):
                 self._run(
@@ -124,6 +120,7 @@ class RecordSteps:
                     delivery=delivery,
                     span=span,
                     now=now,
+                    correlation_id=correlation_id,
                 )
 
     def _run(
@@ -136,6 +133,7 @@ class RecordSteps:
         delivery: Delivery,
         span: Span,
         now: datetime,
+        correlation_id: str | None,
     ) -> None:
         stage = Stage.DECODE
         try:
@@ -143,7 +141,7 @@ class RecordSteps:
             stage = Stage.HANDLE
             outputs = self._handle(record)
             stage = Stage.ENCODE
-            encoded = [self._encode(output, record, span) for output in outputs]
+            encoded = [self._encode(output, correlation_id, span) for output in outputs]
         except Exception as exc:
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
@@ -191,13 +189,19 @@ class RecordSteps:
     def _handle(self, record: Record[Any, Any]) -> Sequence[Output]:
         started = time.perf_counter()
         try:
+            return self._handler(record)
+        except RetryableError:
+            if self._settings.in_place_attempts <= 1:
+                raise
+            # Only a failed record pays for tenacity: short in-place backoff, then retry topics.
+            time.sleep(self._settings.in_place_backoff_s)
             return self._retrying(self._handler, record)
         finally:
             self._metrics.handler_latency.record(
                 time.perf_counter() - started, {"topic": record.topic}
             )
 
-    def _encode(self, output: Output, record: Record[Any, Any], span: Span) -> Encoded:
+    def _encode(self, output: Output, correlation_id: str | None, span: Span) -> Encoded:
         key = output.key
         if self._key_serializer is not None and key is not None:
             key = self._key_serializer(key, SerializationContext(output.topic, MessageField.KEY))
@@ -206,7 +210,6 @@ class RecordSteps:
             ctx = SerializationContext(output.topic, MessageField.VALUE)
             value = self._value_serializer(value, ctx)
         extra: dict[str, bytes | None] = {}
-        correlation_id = record.correlation_id
         if correlation_id:
             extra[h.CORRELATION_ID] = correlation_id.encode()
         if span.is_recording():

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from opentelemetry import metrics
-from opentelemetry.metrics import CallbackOptions, Counter, Observation
+from opentelemetry.metrics import CallbackOptions, Counter, Meter, Observation
 
 if TYPE_CHECKING:
     from isthmus.connectors.governor import ApiGovernor
@@ -27,9 +27,10 @@ class MetricName(StrEnum):
 class GovernorMetrics:
     """Observes every live governor; instruments are created on first use, not at import."""
 
-    def __init__(self) -> None:
+    def __init__(self, meter: Meter | None = None) -> None:
         self._governors: weakref.WeakSet[ApiGovernor] = weakref.WeakSet()
         self._throttled: Counter | None = None
+        self._meter = meter
 
     def watch(self, governor: ApiGovernor) -> None:
         """Include ``governor`` in the observable gauges."""
@@ -45,7 +46,7 @@ class GovernorMetrics:
     def _ensure_instruments(self) -> None:
         if self._throttled is not None:
             return
-        meter = metrics.get_meter(METER_NAME)
+        meter = self._meter or metrics.get_meter(METER_NAME)
         self._throttled = meter.create_counter(
             MetricName.THROTTLED.value, unit="{request}", description="429 answers received."
         )

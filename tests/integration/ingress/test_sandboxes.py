@@ -1,0 +1,159 @@
+"""The sandboxes call the ingress: one typed event per change, hydrated, bursts coalesced."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import uuid
+
+import httpx
+import pytest
+
+from isthmus.sandbox_d365.seed import sid
+from isthmus.testing.kafka import Broker
+from isthmus.testing.sandbox_d365 import SandboxD365
+from isthmus.testing.sandbox_s4 import SandboxS4
+
+from .conftest import (
+    SAP_PASSWORD,
+    SAP_USER,
+    WEBHOOK_KEY,
+    RunningIngress,
+    decoded,
+    headers_of,
+    records_for,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+
+def _create_order(sandbox: SandboxD365) -> str:
+    body = {
+        "name": f"Web order {uuid.uuid4().hex[:6]}",
+        "customerid_account@odata.bind": f"/accounts({sid('account:C-10001')})",
+        "pricelevelid@odata.bind": f"/pricelevels({sid('pricelevel:default')})",
+        "transactioncurrencyid@odata.bind": f"/transactioncurrencies({sid('currency:USD')})",
+        "order_details": [
+            {"productid@odata.bind": f"/products({sid('product:TG11')})", "quantity": 2},
+            {"productid@odata.bind": f"/products({sid('product:TG12')})", "quantity": 5},
+        ],
+    }
+    with sandbox.api_client() as api:
+        response = api.post("salesorders", json=body, headers={"Prefer": "return=representation"})
+    assert response.status_code == 201, response.text
+    return str(response.json()["salesorderid"])
+
+
+def test_order_created_in_dataverse_is_one_typed_event(
+    ingress: RunningIngress, sandbox_d365_clean: SandboxD365, kafka_broker: Broker
+) -> None:
+    sandbox_d365_clean.admin.add_webhook(
+        url=f"{ingress.url}/v1/webhooks/dataverse",
+        message="Create",
+        table="salesorder",
+        auth_type="WebhookKey",
+        auth_value=WEBHOOK_KEY,
+        mode=1,
+    )
+    order_id = _create_order(sandbox_d365_clean)
+
+    records = records_for(kafka_broker, ingress.topics.d365["salesorder"], order_id, expected=1)
+    assert len(records) == 1
+    value = decoded(records[0], "io.isthmus.d365.SalesOrderEvent")
+    headers = headers_of(records[0])
+    assert value["envelope"]["message"] == "Create"
+    assert value["envelope"]["operation"] == "CREATED"
+    assert value["envelope"]["sourceVersion"]
+    assert value["data"]["salesorderid"] == order_id
+    assert value["data"]["_customerid_value"] == sid("account:C-10001")
+    assert len(value["data"]["order_details"]) == 2
+    assert headers["ce_subject"] == order_id
+    assert headers["ce_type"] == "com.microsoft.dataverse.salesorder.Create"
+    delivery = sandbox_d365_clean.admin.deliveries()[0]
+    assert headers["isthmus_correlation_id"] == delivery["correlation_id"]
+    version, trace_id, span_id, flags = headers["traceparent"].split("-")
+    assert (version, len(trace_id), len(span_id)) == ("00", 32, 16)
+
+
+def _s4_order(sandbox: SandboxS4) -> str:
+    service = sandbox.service_url("API_SALES_ORDER_SRV")
+    with httpx.Client(verify=sandbox.ssl_context(), auth=sandbox.basic_auth, timeout=30) as client:
+        fetched = client.get(service, headers={"X-CSRF-Token": "Fetch"})
+        token = fetched.headers["x-csrf-token"]
+        body = {
+            "SalesOrderType": "OR",
+            "SalesOrganization": "1710",
+            "DistributionChannel": "10",
+            "OrganizationDivision": "00",
+            "SoldToParty": "17100001",
+            "PurchaseOrderByCustomer": f"ORD-{uuid.uuid4().hex[:8]}",
+            "to_Item": [{"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}],
+        }
+        created = client.post(
+            f"{service}A_SalesOrder",
+            json=body,
+            headers={"X-CSRF-Token": token, "Accept": "application/json"},
+        )
+    assert created.status_code == 201, created.text
+    return str(created.json()["d"]["SalesOrder"])
+
+
+def _thin(number: str) -> dict[str, object]:
+    return {
+        "type": "sap.s4.beh.salesorder.v1.SalesOrder.Changed.v1",
+        "specversion": "1.0",
+        "source": "/default/sap.s4.beh/S4HCLNT100",
+        "id": str(uuid.uuid4()),
+        "time": "2026-11-26T10:00:00Z",
+        "datacontenttype": "application/json",
+        "data": {"SalesOrder": number},
+    }
+
+
+def test_thin_events_are_hydrated_and_a_burst_shares_reads(
+    ingress: RunningIngress, sandbox_s4_clean: SandboxS4, kafka_broker: Broker
+) -> None:
+    sandbox_s4_clean.admin.settings(events_enabled=False)
+    number = _s4_order(sandbox_s4_clean)
+    sandbox_s4_clean.admin.clear_calls()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda _: ingress.sap_event(_thin(number)).status_code, range(20)))
+
+    assert answers == [200] * 20
+    reads = [c for c in sandbox_s4_clean.admin.calls(method="GET") if "A_SalesOrder" in c["path"]]
+    assert 1 <= len(reads) <= 5
+    records = records_for(kafka_broker, ingress.topics.s4["salesorder"], number, expected=20)
+    assert len(records) == 20
+    value = decoded(records[0], "io.isthmus.s4.SalesOrderEvent")
+    assert value["data"]["SoldToParty"] == "17100001"
+    assert value["data"]["to_Item"][0]["Material"] == "TG11"
+    assert value["envelope"]["sourceVersion"]
+    assert value["envelope"]["originUser"]
+
+
+def test_event_mesh_subscription_pushes_through_the_handshake(
+    ingress: RunningIngress, sandbox_s4_clean: SandboxS4, kafka_broker: Broker
+) -> None:
+    subscription = sandbox_s4_clean.admin.subscribe_events(
+        name=f"ingress-{uuid.uuid4().hex[:6]}",
+        endpoint=f"{ingress.url}/v1/webhooks/sap",
+        topics=["sap.s4.beh.salesorder.v1.SalesOrder.Created.v1"],
+        auth={"type": "basic", "user": SAP_USER, "password": SAP_PASSWORD},
+    )
+    assert json.dumps(subscription)
+    number = _s4_order(sandbox_s4_clean)
+
+    created = "sap.s4.beh.salesorder.v1.SalesOrder.Created.v1"
+
+    def pushed() -> list[dict[str, object]]:
+        found = records_for(kafka_broker, ingress.topics.s4["salesorder"], number, expected=None)
+        values = [decoded(m, "io.isthmus.s4.SalesOrderEvent") for m in found]
+        return [v for v in values if v["envelope"]["message"] == created]
+
+    assert wait_until(lambda: len(pushed()) >= 1)
+    (value,) = pushed()
+    assert value["data"]["SalesOrder"] == number
+    assert value["data"]["to_Item"]
+    assert wait_until(lambda: any(d["status"] == 200 for d in sandbox_s4_clean.admin.deliveries()))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import Message
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -80,56 +80,56 @@ class RecordSteps:
         Raises:
             FatalError: the handler raised a fatal (or unexpected) error.
         """
-        topic = message.topic() or ""
         headers = h.of(message)
         named = dict(headers)  # one pass; the last header of a name wins, as in ``h.get``
-        info = h.read_error_info(headers) if h.ERROR_CLASS in named else None
-        from_retry = self._routes.tier_index(topic) is not None
-        if info is not None and not from_retry:
-            # A replayed record is back on its source topic: it is its own origin now.
-            info = replace(
-                info,
-                source_topic=topic,
-                source_partition=message.partition() or 0,
-                source_offset=message.offset() or 0,
-            )
-        origin = info.origin if info else _coordinates(message)
+        inbound = _Inbound(message=message, headers=headers, info=None, source="")
+        inbound.info = self._error_info(message, headers) if h.ERROR_CLASS in named else None
+        inbound.source = inbound.info.source_topic if inbound.info else message.topic() or ""
         key = message.key()
-        if key is not None and not self._parked.may_process(key, origin):
-            self._park(message, key, origin=origin, info=info, delivery=delivery, now=now)
-            return
-        source = info.source_topic if info else topic
+        if key is not None and key in self._parked:
+            origin = inbound.origin
+            if not self._parked.may_process(key, origin):
+                self._park(
+                    message, key, origin=origin, info=inbound.info, delivery=delivery, now=now
+                )
+                return
         raw_correlation = named.get(h.CORRELATION_ID) or named.get(h.CE_ID)
         correlation_id = raw_correlation.decode("utf-8", "replace") if raw_correlation else None
         with correlation(correlation_id):
             span = process_span(
                 self._tracer,
-                topic=source,
+                topic=inbound.source,
                 partition=message.partition() or 0,
                 offset=message.offset() or 0,
                 key=key,
                 group=self._settings.group_id,
                 parent=h.extract_context(named) if h.TRACEPARENT in named else None,
             )
+            if not span.is_recording() and not span.get_span_context().is_valid:
+                self._run(inbound, delivery=delivery, span=span, now=now, correlation_id=None)
+                return  # tracing is off and no trace came in: skip the context switch
             with trace.use_span(span, end_on_exit=True):
                 self._run(
-                    message,
-                    source=source,
-                    info=info,
-                    origin=origin,
-                    delivery=delivery,
-                    span=span,
-                    now=now,
-                    correlation_id=correlation_id,
+                    inbound, delivery=delivery, span=span, now=now, correlation_id=correlation_id
                 )
+
+    def _error_info(self, message: Message, headers: h.Headers) -> h.ErrorInfo | None:
+        info = h.read_error_info(headers)
+        topic = message.topic() or ""
+        if info is None or self._routes.tier_index(topic) is not None:
+            return info
+        # A replayed record is back on its source topic: it is its own origin now.
+        return replace(
+            info,
+            source_topic=topic,
+            source_partition=message.partition() or 0,
+            source_offset=message.offset() or 0,
+        )
 
     def _run(
         self,
-        message: Message,
+        inbound: _Inbound,
         *,
-        source: str,
-        info: h.ErrorInfo | None,
-        origin: str,
         delivery: Delivery,
         span: Span,
         now: datetime,
@@ -137,51 +137,45 @@ class RecordSteps:
     ) -> None:
         stage = Stage.DECODE
         try:
-            record = self._decode(message, source, info)
+            record = self._decode(inbound)
             stage = Stage.HANDLE
             outputs = self._handle(record)
             stage = Stage.ENCODE
             encoded = [self._encode(output, correlation_id, span) for output in outputs]
-        except Exception as exc:
+        except Exception as exc:  # every failure is classified and routed, none escapes
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
-            self._fail(
-                message,
-                exc,
-                stage=stage,
-                info=info,
-                origin=origin,
-                delivery=delivery,
-                now=now,
-            )
+            self._fail(inbound, exc, stage=stage, delivery=delivery, now=now)
             return
         for topic, key, value, headers in encoded:
             delivery.produce(topic, key, value, headers)
         self._metrics.produced.add(len(encoded))
-        key = message.key()
-        if key is not None and key in self._parked and self._parked.release(key, origin):
+        key = inbound.message.key()
+        if key is not None and key in self._parked and self._parked.release(key, inbound.origin):
             self._write_parked(key, delivery)
 
-    def _decode(self, message: Message, source: str, info: h.ErrorInfo | None) -> Record[Any, Any]:
-        headers = h.of(message)
+    def _decode(self, inbound: _Inbound) -> Record[Any, Any]:
+        message = inbound.message
         raw_key, raw_value = message.key(), message.value()
         key: Any = raw_key
         value: Any = raw_value
+        # confluent's stub wants str|bytes|None values; ours are a subset (list is invariant)
+        headers = cast("list[tuple[str, str | bytes | None]]", inbound.headers)
         if self._key_deserializer is not None:
-            ctx = SerializationContext(source, MessageField.KEY, message.headers())
+            ctx = SerializationContext(inbound.source, MessageField.KEY, headers)
             key = self._key_deserializer(raw_key, ctx)
         if self._value_deserializer is not None:
-            ctx = SerializationContext(source, MessageField.VALUE, message.headers())
+            ctx = SerializationContext(inbound.source, MessageField.VALUE, headers)
             value = self._value_deserializer(raw_value, ctx)
         return Record(
-            topic=source,
+            topic=inbound.source,
             partition=message.partition() or 0,
             offset=message.offset() or 0,
             timestamp_ms=message.timestamp()[1],
             key=key,
             value=value,
-            headers=headers,
-            attempt=info.attempt if info else 0,
+            headers=inbound.headers,
+            attempt=inbound.info.attempt if inbound.info else 0,
             delivered_from=message.topic() or "",
             raw_key=raw_key,
         )
@@ -229,15 +223,14 @@ class RecordSteps:
 
     def _fail(
         self,
-        message: Message,
+        inbound: _Inbound,
         exc: Exception,
         *,
         stage: Stage,
-        info: h.ErrorInfo | None,
-        origin: str,
         delivery: Delivery,
         now: datetime,
     ) -> None:
+        message, info, origin = inbound.message, inbound.info, inbound.origin
         error_class = classify(exc, stage=stage)
         self._metrics.failed.add(1, {"error.class": error_class.value, "stage": stage.value})
         where = _where(message)
@@ -306,8 +299,22 @@ class RecordSteps:
         delivery.produce(self._routes.parked, key, self._parked.encode(key), [])
 
 
-def _coordinates(message: Message) -> str:
-    return f"{message.topic()}/{message.partition()}/{message.offset()}"
+@dataclass(slots=True)
+class _Inbound:
+    """One consumed record and what the loop learnt from its headers."""
+
+    message: Message
+    headers: h.Headers
+    info: h.ErrorInfo | None
+    source: str
+
+    @property
+    def origin(self) -> str:
+        """``topic/partition/offset`` of the source record (its identity across retries)."""
+        if self.info is not None:
+            return self.info.origin
+        message = self.message
+        return f"{message.topic()}/{message.partition()}/{message.offset()}"
 
 
 def _where(message: Message) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
@@ -70,3 +71,18 @@ class TransformerSettings(BaseSettings):
         description="The topic catalogue: value schemas per topic and the retry tiers.",
     )
     log_level: str = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _transformer_processor(cls, data: Any) -> Any:
+        """Keep the transformer's processor defaults when only some fields come from the env.
+
+        Without this, ``..._PROCESSOR__BATCH_SIZE=50`` alone would build a ProcessorSettings
+        with the library defaults, silently turning exactly-once off.
+        """
+        if isinstance(data, dict) and isinstance(data.get("processor"), dict):
+            processor = dict(data["processor"])
+            processor.setdefault("group_id", "transformer")
+            processor.setdefault("exactly_once", True)
+            data = {**data, "processor": processor}
+        return data

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 
 import httpx
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from isthmus.connectors.budget import LimitHint
 from isthmus.connectors.errors import ConnectorError, TransportError
@@ -35,6 +36,23 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     date = response.headers.get("date")
     now = parsedate_to_datetime(date) if date else None
     return max(0.0, (when - now).total_seconds()) if now else None
+
+
+@contextmanager
+def token_span(*, system: str, url: str) -> Iterator[Span]:
+    """A CLIENT span around a token request (the token itself never goes into it)."""
+    parsed = httpx.URL(url)
+    tracer = trace.get_tracer(TRACER_NAME)
+    with tracer.start_as_current_span(f"POST {parsed.path}", kind=SpanKind.CLIENT) as span:
+        span.set_attributes(
+            {
+                "http.request.method": "POST",
+                "url.template": parsed.path,
+                "server.address": parsed.host,
+                "isthmus.connector.system": system,
+            }
+        )
+        yield span
 
 
 class Exchanger:

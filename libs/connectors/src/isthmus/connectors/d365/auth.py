@@ -24,6 +24,7 @@ from isthmus.connectors.d365.errors import (
     DataverseTransportError,
 )
 from isthmus.connectors.d365.settings import D365Settings
+from isthmus.connectors.exchange import token_span
 
 log = logging.getLogger(__name__)
 _UNAUTHORIZED = 401
@@ -135,8 +136,10 @@ class TokenProvider:
     def _request(self, app: ConfidentialApp) -> str:
         started = self._clock()
         self.token_requests += 1
+        url = f"{self._settings.authority}/oauth2/v2.0/token"
         try:
-            result = app.acquire_token_for_client(scopes=[self._settings.token_scope])
+            with token_span(system="entra-id", url=url):
+                result = app.acquire_token_for_client(scopes=[self._settings.token_scope])
         except requests.exceptions.SSLError as exc:
             raise DataverseAuthenticationError("token endpoint TLS verification failed") from exc
         except requests.RequestException as exc:

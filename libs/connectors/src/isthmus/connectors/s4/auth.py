@@ -9,6 +9,7 @@ from collections.abc import AsyncGenerator, Callable, Generator
 
 import httpx
 
+from isthmus.connectors.exchange import token_span
 from isthmus.connectors.s4.errors import S4AuthenticationError, S4TransportError
 from isthmus.connectors.s4.settings import S4Settings
 
@@ -75,10 +76,12 @@ class OAuthClientCredentials(httpx.Auth):
         started = self._clock()
         self.token_requests += 1
         try:
-            async with httpx.AsyncClient(verify=self._verify, timeout=30) as client:
-                response = await client.post(
-                    settings.token_url, data=form, auth=auth, params=params
-                )
+            with token_span(system="s4hana", url=settings.token_url) as span:
+                async with httpx.AsyncClient(verify=self._verify, timeout=30) as client:
+                    response = await client.post(
+                        settings.token_url, data=form, auth=auth, params=params
+                    )
+                span.set_attribute("http.response.status_code", response.status_code)
         except httpx.TransportError as exc:
             message = f"token endpoint unreachable: {type(exc).__name__}"
             raise S4TransportError(message, request_sent=False) from exc

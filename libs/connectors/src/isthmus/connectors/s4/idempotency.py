@@ -10,7 +10,8 @@ never by a blind second POST. Callers in one process are serialised per referenc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,14 +31,21 @@ class CreateOutcome:
     created: bool
 
 
-_LOCKS: dict[tuple[str, ...], asyncio.Lock] = {}
+_LOCKS: dict[tuple[str, ...], tuple[asyncio.Lock, list[int]]] = {}
 
 
-def _lock(key: tuple[str, ...]) -> asyncio.Lock:
-    lock = _LOCKS.get(key)
-    if lock is None:
-        lock = _LOCKS[key] = asyncio.Lock()
-    return lock
+@asynccontextmanager
+async def _serialised(key: tuple[str, ...]) -> AsyncIterator[None]:
+    """Hold the lock of ``key``; the lock is dropped once nobody holds or waits for it."""
+    lock, users = _LOCKS.setdefault(key, (asyncio.Lock(), [0]))
+    users[0] += 1
+    try:
+        async with lock:
+            yield
+    finally:
+        users[0] -= 1
+        if users[0] == 0:
+            del _LOCKS[key]
 
 
 async def _find_one(
@@ -64,7 +72,7 @@ async def _create_once(
             return CreateOutcome(entity=existing, created=False)
         return CreateOutcome(entity=await client.create(service, entity_set, body), created=True)
 
-    async with _lock((client.settings.credential_name, service, flt)):
+    async with _serialised((client.settings.credential_name, service, flt)):
         # Every attempt looks again first, so even a create whose answer was lost is retried.
         return await call_with_retries(attempt, policy=client.settings.retry, idempotent=True)
 

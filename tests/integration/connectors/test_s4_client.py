@@ -23,6 +23,7 @@ async def test_deep_insert_read_and_etag_update(s4: S4Client) -> None:
     created = await s4.create(SO, "A_SalesOrder", sales_order("DEEP-1"))
     number = created.data["SalesOrder"]
     assert created.etag
+    assert created.messages  # the sandbox's sap-message header, surfaced on the result
     read = await s4.read(SO, "A_SalesOrder", number, expand=["to_Item"])
     assert len(read.data["to_Item"]["results"]) == 1
     await s4.update(

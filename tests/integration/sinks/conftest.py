@@ -80,7 +80,11 @@ class SinkHarness:
     def start(self, *, name: str = "sink", extra: dict[str, str] | None = None) -> ManagedProcess:
         """Start one replica and wait for its readiness endpoint."""
         port = free_port()
-        env = {**self.env, "ISTHMUS_" + self.prefix_env + "SINK__HEALTH_PORT": str(port), **(extra or {})}
+        env = {
+            **self.env,
+            "ISTHMUS_" + self.prefix_env + "SINK__HEALTH_PORT": str(port),
+            **(extra or {}),
+        }
         process = ManagedProcess(
             name=name,
             argv=[sys.executable, "-m", self.module],
@@ -105,7 +109,9 @@ class SinkHarness:
             producer.produce(self.topics.commands, serializer(value, ctx), key.encode())
         producer.flush(30)
 
-    def decode(self, topic: str, expected: int | None = None, timeout_s: float = 60) -> list[tuple[str, dict[str, Any]]]:
+    def decode(
+        self, topic: str, expected: int | None = None, timeout_s: float = 60
+    ) -> list[tuple[str, Any]]:
         """Read a topic from the start and decode it."""
         deserializer = self.factory.deserializer(value_schema=None)
         out = []
@@ -138,8 +144,13 @@ def header(*, key: str, reference: str, flow: str = "d365-salesorder-to-s4") -> 
 
 
 def sales_order(
-    *, key: str, reference: str, sold_to: str = "10100001", action: str = "CREATE",
-    material: str = "TG11", delivery: date | None = None,
+    *,
+    key: str,
+    reference: str,
+    sold_to: str = "10100001",
+    action: str = "CREATE",
+    material: str = "TG11",
+    delivery: date | None = None,
 ) -> dict[str, Any]:
     """A SalesOrderCommand for sales area 1010/10/00."""
     return {
@@ -179,13 +190,28 @@ def sap_sink(
 ) -> Iterator[SinkHarness]:
     """A provisioned sap-sink test set-up (topics, env); start replicas with ``.start()``."""
     topics = SinkTopicsUnderTest(
-        prefix=unique_name("") + ".", group=unique_name("sap-sink"), system="s4", entity="salesorder"
+        prefix=unique_name("") + ".",
+        group=unique_name("sap-sink"),
+        system="s4",
+        entity="salesorder",
     )
     create_topics(kafka_broker, topics.commands, partitions=4)
-    create_topics(kafka_broker, topics.results, topics.state, topics.audit, topics.dlq,
-                  *topics.retries, partitions=4)
-    create_topics(kafka_broker, topics.xref, f"{topics.group}.parked", partitions=1,
-                  **{"cleanup.policy": "compact"})
+    create_topics(
+        kafka_broker,
+        topics.results,
+        topics.state,
+        topics.audit,
+        topics.dlq,
+        *topics.retries,
+        partitions=4,
+    )
+    create_topics(
+        kafka_broker,
+        topics.xref,
+        f"{topics.group}.parked",
+        partitions=1,
+        **{"cleanup.policy": "compact"},
+    )
     factory = SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas"))
     sandbox = sandbox_s4_clean
     env = {
@@ -206,8 +232,13 @@ def sap_sink(
         "ISTHMUS_SAP_SINK_BILLING_RUN_URL": f"{sandbox.base_url}/_sandbox/billing-run",
     }
     harness = SinkHarness(
-        broker=kafka_broker, topics=topics, factory=factory, repo_root=repo_root,
-        log_dir=tmp_path, env=env, module="isthmus.sap_sink",
+        broker=kafka_broker,
+        topics=topics,
+        factory=factory,
+        repo_root=repo_root,
+        log_dir=tmp_path,
+        env=env,
+        module="isthmus.sap_sink",
     )
     try:
         yield harness

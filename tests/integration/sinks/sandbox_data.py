@@ -39,8 +39,12 @@ def create_customer(sandbox: SandboxS4, *, number: str, org: str = "1010") -> di
         "to_BusinessPartnerRole": [{"BusinessPartnerRole": "FLCU01"}],
         "to_Customer": {
             "to_CustomerSalesArea": [
-                {"SalesOrganization": org, "DistributionChannel": "10", "Division": "00",
-                 "Currency": "EUR"}
+                {
+                    "SalesOrganization": org,
+                    "DistributionChannel": "10",
+                    "Division": "00",
+                    "Currency": "EUR",
+                }
             ]
         },
     }
@@ -50,8 +54,13 @@ def create_customer(sandbox: SandboxS4, *, number: str, org: str = "1010") -> di
 def add_sales_area(sandbox: SandboxS4, *, customer: str, org: str) -> dict[str, Any]:
     """Maintain ``customer`` in sales area ``org``/10/00."""
     service = sandbox.service_url("API_BUSINESS_PARTNER")
-    body = {"Customer": customer, "SalesOrganization": org, "DistributionChannel": "10",
-            "Division": "00", "Currency": "USD"}
+    body = {
+        "Customer": customer,
+        "SalesOrganization": org,
+        "DistributionChannel": "10",
+        "Division": "00",
+        "Currency": "USD",
+    }
     return _post(sandbox, service, f"A_Customer('{customer}')/to_CustomerSalesArea", body)
 
 
@@ -60,7 +69,8 @@ def _post(sandbox: SandboxS4, service: str, path: str, body: dict[str, Any]) -> 
         head = client.get(service, headers={"X-CSRF-Token": "Fetch"})
         token = head.headers["x-csrf-token"]
         response = client.post(
-            service + path, json=body,
+            service + path,
+            json=body,
             headers={"X-CSRF-Token": token, "Accept": "application/json"},
         )
         response.raise_for_status()

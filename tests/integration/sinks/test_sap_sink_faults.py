@@ -25,12 +25,22 @@ def test_thousand_orders_under_faults_exist_once_in_order(sap_sink, sandbox_s4_c
     commands = []
     for i in range(CREATES):
         key = f"so-{i}"
-        commands.append((key, sales_order(key=key, reference=f"LOAD-{i}",
-                                          sold_to="10100001" if i % 2 else "10100002")))
+        commands.append(
+            (
+                key,
+                sales_order(
+                    key=key, reference=f"LOAD-{i}", sold_to="10100001" if i % 2 else "10100002"
+                ),
+            )
+        )
         if i < CHANGES:
-            change = sales_order(key=key, reference=f"LOAD-{i}", action="CHANGE",
-                                 sold_to="10100001" if i % 2 else "10100002",
-                                 delivery=date(2030, 1, 2))
+            change = sales_order(
+                key=key,
+                reference=f"LOAD-{i}",
+                action="CHANGE",
+                sold_to="10100001" if i % 2 else "10100002",
+                delivery=date(2030, 1, 2),
+            )
             commands.append((key, change))
     sap_sink.produce(commands, schema="io.isthmus.s4.SalesOrderCommand")
     sap_sink.start()
@@ -47,8 +57,9 @@ def test_thousand_orders_under_faults_exist_once_in_order(sap_sink, sandbox_s4_c
 
     found = orders_by_reference(sandbox_s4_clean, "LOAD-")
     assert len(found) == CREATES and set(found.values()) == {1}
-    created = [c for c in admin.calls(method="POST", path_contains="A_SalesOrder")
-               if c["status"] == 201]
+    created = [
+        c for c in admin.calls(method="POST", path_contains="A_SalesOrder") if c["status"] == 201
+    ]
     assert len(created) == CREATES
     assert any(c["status"] == 503 for c in admin.calls(path_contains="A_SalesOrder"))
     assert any(c["status"] == 429 for c in admin.calls())

@@ -42,9 +42,12 @@ def test_poison_goes_to_dlq_with_sap_message_then_replay_creates_it(sap_sink, sa
 
     dlq = sap_sink.decode(sap_sink.topics.dlq, expected=1)
     assert [key for key, _ in dlq] == ["poison"]
-    raw = sap_sink.broker and __import__("isthmus.testing.kafka", fromlist=["drain"]).drain(
-        sap_sink.broker, sap_sink.topics.dlq, expected=1
-    )[0]
+    raw = (
+        sap_sink.broker
+        and __import__("isthmus.testing.kafka", fromlist=["drain"]).drain(
+            sap_sink.broker, sap_sink.topics.dlq, expected=1
+        )[0]
+    )
     message = h.get_str(h.of(raw), h.ERROR_MESSAGE) or ""
     assert "not maintained for sales area" in message
     assert h.get_str(h.of(raw), h.ERROR_CLASS) == "invalid"
@@ -56,14 +59,26 @@ def test_poison_goes_to_dlq_with_sap_message_then_replay_creates_it(sap_sink, sa
     cli = shutil.which("isthmus")
     assert cli is not None
     done = subprocess.run(
-        [cli, "replay", "run", sap_sink.topics.dlq, "--bootstrap-servers",
-         sap_sink.broker.bootstrap_servers],
-        check=False, capture_output=True, text=True, timeout=60,
+        [
+            cli,
+            "replay",
+            "run",
+            sap_sink.topics.dlq,
+            "--bootstrap-servers",
+            sap_sink.broker.bootstrap_servers,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     _wait(lambda: orders_by_reference(sandbox_s4_clean, "POISON-")["POISON-1"] == 1)
-    statuses = [v["status"] for k, v in sap_sink.decode(sap_sink.topics.results, expected=3)
-                if k == "poison"]
+    statuses = [
+        v["status"]
+        for k, v in sap_sink.decode(sap_sink.topics.results, expected=3)
+        if k == "poison"
+    ]
     assert statuses == ["REJECTED", "SUCCEEDED"]
 
 
@@ -92,8 +107,9 @@ def test_missing_customer_parks_until_its_xref_entry_arrives(sap_sink, sandbox_s
 
 
 def test_kill_9_mid_batch_loses_and_duplicates_nothing(sap_sink, sandbox_s4_clean):
-    sandbox_s4_clean.admin.add_fault(kind="latency", path="*A_SalesOrder", method="POST",
-                                     latency_ms=20)
+    sandbox_s4_clean.admin.add_fault(
+        kind="latency", path="*A_SalesOrder", method="POST", latency_ms=20
+    )
     count = 300
     sap_sink.produce(
         [(f"k-{i}", sales_order(key=f"k-{i}", reference=f"KILL-{i}")) for i in range(count)],
@@ -130,8 +146,14 @@ def test_two_replicas_share_partitions_and_process_everything_once(sap_sink, san
 
 def _publish_xref(sap_sink, key: str, *, d365: str, s4: str) -> None:
     serializer = sap_sink.factory.serializer(value_schema="io.isthmus.common.CrossReference")
-    value = {"entity": "account", "d365Id": d365, "s4Id": s4, "linkedAt": datetime.now(UTC),
-             "createdBy": "S4", "flow": None}
+    value = {
+        "entity": "account",
+        "d365Id": d365,
+        "s4Id": s4,
+        "linkedAt": datetime.now(UTC),
+        "createdBy": "S4",
+        "flow": None,
+    }
     ctx = SerializationContext(sap_sink.topics.xref, MessageField.VALUE)
     producer = Producer(sap_sink.broker.settings.client_config())
     producer.produce(sap_sink.topics.xref, serializer(value, ctx), key.encode())

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_orders_created_once_with_results_state_xref_audit(sap_sink, sandbox_s4_clean):
-    commands = [(f"key-{i}", sales_order(key=f"key-{i}", reference=f"SMOKE-{i}")) for i in range(10)]
+    commands = [
+        (f"key-{i}", sales_order(key=f"key-{i}", reference=f"SMOKE-{i}")) for i in range(10)
+    ]
     sap_sink.produce(commands + commands[:3], schema="io.isthmus.s4.SalesOrderCommand")
     sap_sink.start()
     results = sap_sink.decode(sap_sink.topics.results, expected=13)

@@ -91,27 +91,27 @@ class DependencyMissingError(CommandFailedError):
 
 
 _BUSINESS_STATUSES = frozenset({409, 422})
+_BY_CATEGORY: tuple[
+    tuple[type[ConnectorError] | tuple[type[ConnectorError], ...], FailureClass], ...
+] = (
+    (ThrottledError, FailureClass.THROTTLED),
+    ((ServiceUnavailableError, TransportError), FailureClass.UNAVAILABLE),
+    ((AuthenticationError, PrivilegeError), FailureClass.AUTH),
+    ((DuplicateError, PreconditionFailedError), FailureClass.CONFLICT),
+    (NotFoundError, FailureClass.VALIDATION),
+)
 
 
 def failure_of(error: ConnectorError) -> FailureClass:
     """The failure class of a connector error (after the connector's own retries)."""
-    if isinstance(error, ThrottledError):
-        return FailureClass.THROTTLED
-    if isinstance(error, ServiceUnavailableError | TransportError):
-        return FailureClass.UNAVAILABLE
-    if isinstance(error, AuthenticationError | PrivilegeError):
-        return FailureClass.AUTH
-    if isinstance(error, DuplicateError | PreconditionFailedError):
-        return FailureClass.CONFLICT
-    if isinstance(error, NotFoundError):
-        return FailureClass.VALIDATION
+    for category, failure in _BY_CATEGORY:
+        if isinstance(error, category):
+            return failure
     if isinstance(error, ValidationError):
-        # SAP and Dataverse answer business-rule refusals with 400 too; a code says which.
-        return (
-            FailureClass.BUSINESS
-            if error.status in _BUSINESS_STATUSES
-            else (FailureClass.VALIDATION)
-        )
+        # SAP and Dataverse answer business-rule refusals with 400 too; 409/422 say so plainly.
+        if error.status in _BUSINESS_STATUSES:
+            return FailureClass.BUSINESS
+        return FailureClass.VALIDATION
     return FailureClass.UNAVAILABLE if error.kind == "retryable" else FailureClass.VALIDATION
 
 

@@ -151,7 +151,7 @@ def retry_outputs(
             topics=topics,
             service=service,
             outcome=AuditOutcome.RETRIED,
-            what=f"{topics.system} {command.entity} failed after {latency_ms:.0f} ms, retried later",
+            what=f"{topics.system} {command.entity} failed after {latency_ms:.0f} ms, retried",
             now=now,
             failure=failure,
         )

@@ -13,7 +13,7 @@ from isthmus.telemetry.setup import setup_telemetry
 
 def main() -> None:
     """Run d365-sink until SIGTERM; exit nonzero on a fatal error."""
-    settings = D365SinkSettings()  # type: ignore[call-arg]  # d365 comes from the environment
+    settings = D365SinkSettings()
     telemetry = setup_telemetry(
         service=SERVICE, log_level=settings.log_level, metric_readers=(PrometheusMetricReader(),)
     )

@@ -13,7 +13,7 @@ from isthmus.telemetry.setup import setup_telemetry
 
 def main() -> None:
     """Run sap-sink until SIGTERM; exit nonzero on a fatal error."""
-    settings = SapSinkSettings()  # type: ignore[call-arg]  # s4 comes from the environment
+    settings = SapSinkSettings()
     telemetry = setup_telemetry(
         service=SERVICE, log_level=settings.log_level, metric_readers=(PrometheusMetricReader(),)
     )

@@ -12,6 +12,7 @@ from isthmus.connectors.budget import LimitHint
 from isthmus.connectors.d365 import errors as d365
 from isthmus.connectors.errors import ConnectorError
 from isthmus.connectors.s4 import errors as s4
+from isthmus.kafka.errors import ErrorClass
 
 pytestmark = pytest.mark.unit
 SAMPLES = Path(__file__).parent / "samples"
@@ -176,3 +177,12 @@ def test_captured_sap_samples_parse() -> None:
 def test_throttle_messages_name_the_limit(code: str, message: str, expected: object) -> None:
     body = {"error": {"code": code, "message": message}}
     assert d365.limit_hint(response(429, body)) == expected
+
+
+def test_kinds_are_the_kafka_runtime_error_classes() -> None:
+    for error in (
+        d365.DataverseThrottledError("t"),
+        s4.S4ValidationError("v"),
+        s4.CsrfTokenError("c"),
+    ):
+        assert ErrorClass(error.kind).value == error.kind

@@ -15,6 +15,10 @@ from .conftest import d365_settings, own_governor
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
 
+async def test_who_am_i(dataverse: DataverseClient) -> None:
+    assert "UserId" in await dataverse.who_am_i()
+
+
 async def test_create_retrieve_update_delete(dataverse: DataverseClient) -> None:
     created = await dataverse.create("accounts", {"name": "Smoke GmbH", "accountnumber": "SM-1"})
     assert created.entity_id is not None

@@ -93,3 +93,17 @@ async def test_journal_entry_posting(s4: S4Client) -> None:
     confirmation = await s4.post_journal_entry(entry)
     assert confirmation.accounting_document.strip("0")
     assert confirmation.company_code == "1710"
+
+
+async def test_function_import_posts_goods_issue(s4: S4Client) -> None:
+    order = await s4.create(SO, "A_SalesOrder", sales_order("GI-1"))
+    service = "API_OUTBOUND_DELIVERY_SRV"
+    body = {"to_DeliveryDocumentItem": [{"ReferenceSDDocument": order.data["SalesOrder"]}]}
+    delivery = await s4.create(service, "A_OutbDeliveryHeader", body)
+    number = delivery.data["DeliveryDocument"]
+    header = await s4.read(service, "A_OutbDeliveryHeader", number)
+    await s4.call_function(
+        service, "PostGoodsIssue", params={"DeliveryDocument": number}, etag=header.etag or "*"
+    )
+    posted = await s4.read(service, "A_OutbDeliveryHeader", number)
+    assert posted.data["OverallGoodsMovementStatus"] == "C"

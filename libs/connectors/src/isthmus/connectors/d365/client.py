@@ -68,6 +68,16 @@ class DataverseClient(QueryOperations, BatchOperations):
     ``async with``). Every call goes through the credential's governor and the retry policy.
     """
 
+    async def who_am_i(self) -> dict[str, Any]:
+        """The ``WhoAmI`` answer (user, business unit, organization): a connectivity probe.
+
+        Raises:
+            DataverseError: the environment cannot be reached or refuses the credential.
+        """
+        response = await self._call("GET", "WhoAmI", template="WhoAmI", ok=(200,))
+        body: dict[str, Any] = response.json()
+        return body
+
     async def create(
         self, entity_set: str, data: Mapping[str, Any], *, return_representation: bool = False
     ) -> WriteResult:

@@ -13,12 +13,14 @@ from isthmus.connectors.s4.odata import (
     EntityKey,
     S4Entity,
     S4Page,
+    V2Value,
     entity_from,
     key_predicate,
     key_template,
     page_from,
     query_options,
     sap_messages,
+    v2_literal,
 )
 from isthmus.connectors.s4.soap import JournalEntryOperations
 
@@ -219,6 +221,37 @@ class S4Client(JournalEntryOperations, S4Base):
         )
         response = await self._call(call)
         return S4WriteResult(etag=response.headers.get("etag"), messages=sap_messages(response))
+
+    async def call_function(
+        self,
+        service: str,
+        name: str,
+        *,
+        params: Mapping[str, V2Value],
+        method: str = "POST",
+        etag: str | None = None,
+    ) -> S4Entity | None:
+        """Call a function import such as ``PostGoodsIssue`` (parameters as V2 literals).
+
+        A POST is treated as not idempotent: it is not resent once it may have arrived.
+
+        Raises:
+            S4PreconditionError: ``etag`` is stale (or missing where S/4 demands one).
+            S4Error: the call failed.
+        """
+        modifying = method.upper() != "GET"
+        call = Call(
+            method,
+            self._url(service, name),
+            template=f"{service}/{name}",
+            params={key: v2_literal(value) for key, value in params.items()},
+            headers={"If-Match": etag} if etag else None,
+            ok=(200, 204),
+            idempotent=not modifying,
+            csrf_service=service if modifying else None,
+        )
+        response = await self._call(call)
+        return entity_from(response) if response.content else None
 
     async def batch(self, service: str, parts: Sequence[BatchPart]) -> S4BatchResult:
         """Send one ``$batch`` (URLs in parts relative to the service root).

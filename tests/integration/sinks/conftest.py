@@ -21,6 +21,7 @@ from isthmus.devenv.process import ManagedProcess
 from isthmus.schemas.factory import SerdeFactory
 from isthmus.schemas.settings import SchemaSettings
 from isthmus.testing.kafka import Broker, create_topics, drain
+from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
 
 RETRY_DELAYS_MS = (1000, 2000)
@@ -239,6 +240,91 @@ def sap_sink(
         log_dir=tmp_path,
         env=env,
         module="isthmus.sap_sink",
+    )
+    try:
+        yield harness
+    finally:
+        harness.stop_all()
+
+
+def account_upsert(*, partner: str, name: str, currency: str | None = None) -> dict[str, Any]:
+    """An AccountUpsertCommand keyed by the S/4 business partner number."""
+    return {
+        "header": header(key=partner, reference=partner, flow="s4-businesspartner-to-d365-account"),
+        "action": "UPSERT",
+        "isthmus_s4businesspartner": partner,
+        "accountid": None,
+        "name": name,
+        "accountnumber": None,
+        "address1_line1": None,
+        "address1_line2": None,
+        "address1_city": "Walldorf",
+        "address1_stateorprovince": None,
+        "address1_postalcode": None,
+        "address1_country": "DE",
+        "emailaddress1": None,
+        "telephone1": None,
+        "isocurrencycode": currency,
+    }
+
+
+@pytest.fixture
+def d365_sink(
+    kafka_broker: Broker,
+    sandbox_d365_clean: SandboxD365,
+    unique_name,
+    repo_root: Path,
+    tmp_path: Path,
+) -> Iterator[SinkHarness]:
+    """A provisioned d365-sink test set-up for account commands."""
+    topics = SinkTopicsUnderTest(
+        prefix=unique_name("") + ".",
+        group=unique_name("d365-sink"),
+        system="d365",
+        entity="account",
+    )
+    create_topics(kafka_broker, topics.commands, partitions=4)
+    create_topics(
+        kafka_broker,
+        topics.results,
+        topics.state,
+        topics.audit,
+        topics.dlq,
+        *topics.retries,
+        partitions=4,
+    )
+    create_topics(
+        kafka_broker,
+        topics.xref,
+        f"{topics.group}.parked",
+        partitions=1,
+        **{"cleanup.policy": "compact"},
+    )
+    sandbox = sandbox_d365_clean
+    env = {
+        "ISTHMUS_D365_SINK_KAFKA__BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers,
+        "ISTHMUS_D365_SINK_PROCESSOR__GROUP_ID": topics.group,
+        "ISTHMUS_D365_SINK_PROCESSOR__RETRY_DELAYS_MS": json.dumps(list(RETRY_DELAYS_MS)),
+        "ISTHMUS_D365_SINK_SINK__TOPIC_PREFIX": topics.prefix,
+        "ISTHMUS_D365_SINK_SINK__ENTITIES": '["account"]',
+        "ISTHMUS_D365_SINK_SCHEMAS__SCHEMAS_DIR": str(repo_root / "schemas"),
+        "ISTHMUS_D365_SINK_CATALOGUE": str(repo_root / "deploy" / "topics.yaml"),
+        "ISTHMUS_D365_SINK_D365__ENVIRONMENT_URL": sandbox.base_url,
+        "ISTHMUS_D365_SINK_D365__SCOPE": f"{ORG_URL}/.default",
+        "ISTHMUS_D365_SINK_D365__TENANT_ID": sandbox.tenant_id,
+        "ISTHMUS_D365_SINK_D365__CLIENT_ID": sandbox.client_id,
+        "ISTHMUS_D365_SINK_D365__CLIENT_SECRET": sandbox.client_secret,
+        "ISTHMUS_D365_SINK_D365__AUTHORITY_HOST": sandbox.base_url,
+        "ISTHMUS_D365_SINK_D365__CA_BUNDLE": str(sandbox.ca_file),
+    }
+    harness = SinkHarness(
+        broker=kafka_broker,
+        topics=topics,
+        factory=SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas")),
+        repo_root=repo_root,
+        log_dir=tmp_path,
+        env=env,
+        module="isthmus.d365_sink",
     )
     try:
         yield harness

@@ -1,0 +1,331 @@
+"""Sink benchmark: commands/s per replica against the sandboxes with 20 ms latency per call.
+
+Runs, in one go and on one broker of its own: sap-sink and d365-sink with one request per command
+(``mode=single``) and batched + concurrent (``mode=batched``), then sap-sink and d365-sink with
+two replicas against one. Throughput is measured between the first and the last result record
+(broker timestamps), so process start-up is not counted. Run: ``make bench-sinks``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Producer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from isthmus.devenv.environment import local_kafka
+from isthmus.devenv.paths import find_root
+from isthmus.devenv.ports import free_port
+from isthmus.devenv.process import ManagedProcess
+from isthmus.devenv.tls import ensure_local_tls
+from isthmus.schemas.factory import SerdeFactory
+from isthmus.schemas.settings import SchemaSettings
+from isthmus.testing.kafka import Broker, create_topics, drain
+from isthmus.testing.sandbox_d365 import CLIENT_ID, CLIENT_SECRET, ORG_URL, TENANT_ID, SandboxAdmin
+from isthmus.testing.sandbox_s4 import COMM_PASSWORD, COMM_USER, SandboxS4Admin
+
+LATENCY_MS = 20
+ORDERS = 600
+ACCOUNTS = 1500
+SETTLE_S = 8.0
+ROOT = find_root(Path(__file__))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One measured run: which sink, mode, replicas, and the commands/s it reached."""
+
+    sink: str
+    mode: str
+    replicas: int
+    commands: int
+    per_second: float
+
+
+def _header(key: str) -> dict[str, Any]:
+    return {
+        "commandId": str(uuid.uuid4()),
+        "issuedAt": datetime.now(UTC),
+        "flow": "bench",
+        "idempotency": {
+            "sourceSystem": "D365",
+            "sourceId": key,
+            "externalReference": key,
+            "sourceVersion": None,
+        },
+        "causationId": None,
+        "correlationId": None,
+    }
+
+
+def order(key: str) -> dict[str, Any]:
+    """A sales order for customer 10100001 with one item."""
+    item = {
+        "SalesOrderItem": "10",
+        "Material": "TG11",
+        "RequestedQuantity": Decimal("1.000"),
+        "RequestedQuantityUnit": "PC",
+        "SalesOrderItemText": None,
+        "MaterialByCustomer": None,
+        "ProductionPlant": None,
+        "RequestedDeliveryDate": None,
+    }
+    return {
+        "header": _header(key),
+        "action": "CREATE",
+        "SalesOrder": None,
+        "SalesOrderType": "OR",
+        "SalesOrganization": "1010",
+        "DistributionChannel": "10",
+        "OrganizationDivision": "00",
+        "SoldToParty": "10100001",
+        "PurchaseOrderByCustomer": key,
+        "CustomerPurchaseOrderDate": None,
+        "RequestedDeliveryDate": None,
+        "TransactionCurrency": "EUR",
+        "CustomerPaymentTerms": None,
+        "ShippingCondition": None,
+        "to_Partner": [],
+        "to_Item": [item],
+    }
+
+
+def account(key: str) -> dict[str, Any]:
+    """An account upsert keyed by a business partner number."""
+    empty = dict.fromkeys(
+        (
+            "accountid",
+            "accountnumber",
+            "address1_line1",
+            "address1_line2",
+            "address1_city",
+            "address1_stateorprovince",
+            "address1_postalcode",
+            "address1_country",
+            "emailaddress1",
+            "telephone1",
+            "isocurrencycode",
+        )
+    )
+    return {
+        "header": _header(key),
+        "action": "UPSERT",
+        "isthmus_s4businesspartner": key,
+        "name": f"Bench {key}",
+        **empty,
+    }
+
+
+@dataclass
+class Bench:
+    """Broker, sandboxes and codecs shared by every run."""
+
+    broker: Broker
+    folder: Path
+    factory: SerdeFactory
+    env: dict[str, dict[str, str]]
+
+    def measure(self, *, sink: str, mode: str, replicas: int, count: int) -> Run:
+        """Publish ``count`` commands, run ``replicas`` sinks, return commands/s."""
+        system, entity, schema, build = _SINKS[sink]
+        prefix, group = f"b-{uuid.uuid4().hex[:6]}.", f"b-{sink}-{uuid.uuid4().hex[:6]}"
+        commands, results = (
+            f"{prefix}{system}.{entity}.commands",
+            f"{prefix}{system}.{entity}.results",
+        )
+        create_topics(
+            self.broker,
+            commands,
+            results,
+            f"{prefix}state.{system}.{entity}",
+            f"{prefix}audit.events",
+            f"{group}.dlq",
+            f"{group}.retry.1s",
+            partitions=6,
+        )
+        create_topics(
+            self.broker,
+            f"{prefix}xref.ids",
+            f"{group}.parked",
+            partitions=1,
+            **{"cleanup.policy": "compact"},
+        )
+        env = self._env(sink, prefix=prefix, group=group, mode=mode, entity=entity)
+        with ExitStack() as stack:
+            for index in range(replicas):
+                stack.enter_context(self._replica(sink, env, f"{group}-{index}"))
+            time.sleep(SETTLE_S)  # the group settles on its members before commands arrive
+            self._produce(commands, schema, [build(f"{prefix}{i}") for i in range(count)])
+            records = drain(self.broker, results, expected=count, timeout_s=600)
+        stamps = sorted(m.timestamp()[1] for m in records)
+        seconds = max((stamps[-1] - stamps[0]) / 1000, 0.001)
+        return Run(sink, mode, replicas, len(records), (len(records) - 1) / seconds)
+
+    def _produce(self, topic: str, schema: str, values: list[dict[str, Any]]) -> None:
+        serializer = self.factory.serializer(value_schema=schema)
+        producer = Producer({**self.broker.settings.client_config(), "linger.ms": 20})
+        ctx = SerializationContext(topic, MessageField.VALUE)
+        for value in values:
+            producer.produce(
+                topic, serializer(value, ctx), value["header"]["idempotency"]["sourceId"].encode()
+            )
+        producer.flush(60)
+
+    def _env(self, sink: str, *, prefix: str, group: str, mode: str, entity: str) -> dict[str, str]:
+        p = "ISTHMUS_SAP_SINK_" if sink == "sap-sink" else "ISTHMUS_D365_SINK_"
+        return {
+            **self.env[sink],
+            f"{p}KAFKA__BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
+            f"{p}PROCESSOR__GROUP_ID": group,
+            f"{p}PROCESSOR__RETRY_DELAYS_MS": "[1000]",
+            f"{p}SINK__TOPIC_PREFIX": prefix,
+            f"{p}SINK__ENTITIES": json.dumps([entity]),
+            f"{p}SINK__MODE": mode,
+            f"{p}SCHEMAS__SCHEMAS_DIR": str(ROOT / "schemas"),
+            f"{p}LOG_LEVEL": "WARNING",
+        }
+
+    @contextmanager
+    def _replica(self, sink: str, env: dict[str, str], name: str) -> Iterator[None]:
+        p = "ISTHMUS_SAP_SINK_" if sink == "sap-sink" else "ISTHMUS_D365_SINK_"
+        port = free_port()
+        module = "isthmus.sap_sink" if sink == "sap-sink" else "isthmus.d365_sink"
+        process = ManagedProcess(
+            name=name,
+            argv=[sys.executable, "-m", module],
+            log_file=self.folder / f"{name}.log",
+            env={**env, f"{p}SINK__HEALTH_PORT": str(port)},
+        )
+        process.start()
+        try:
+            process.wait_http_ready(f"http://127.0.0.1:{port}/readyz")
+            yield
+        finally:
+            process.stop()
+
+
+_SINKS: dict[str, tuple[str, str, str, Callable[[str], dict[str, Any]]]] = {
+    "sap-sink": ("s4", "salesorder", "io.isthmus.s4.SalesOrderCommand", order),
+    "d365-sink": ("d365", "account", "io.isthmus.d365.AccountUpsertCommand", account),
+}
+
+
+@contextmanager
+def sandbox(module: str, folder: Path, tls_dir: Path, health: str) -> Iterator[str]:
+    """A sandbox process over HTTPS on a free port; yields its base URL."""
+    port = free_port()
+    process = ManagedProcess(
+        name=module,
+        log_file=folder / f"{module}.log",
+        argv=[
+            sys.executable,
+            "-m",
+            module,
+            "--port",
+            str(port),
+            "--db",
+            str(folder / f"{module}.db"),
+            "--tls-dir",
+            str(tls_dir),
+        ],
+    )
+    process.start()
+    try:
+        base = f"https://127.0.0.1:{port}"
+        process.wait_http_ready(f"{base}{health}", ca_file=tls_dir / "ca.pem")
+        yield base
+    finally:
+        process.stop()
+
+
+def sink_env(s4: str, d365: str, ca: Path) -> dict[str, dict[str, str]]:
+    """The target settings of both sinks."""
+    return {
+        "sap-sink": {
+            "ISTHMUS_SAP_SINK_S4__BASE_URL": s4,
+            "ISTHMUS_SAP_SINK_S4__USER": COMM_USER,
+            "ISTHMUS_SAP_SINK_S4__PASSWORD": COMM_PASSWORD,
+            "ISTHMUS_SAP_SINK_S4__CA_BUNDLE": str(ca),
+        },
+        "d365-sink": {
+            "ISTHMUS_D365_SINK_D365__ENVIRONMENT_URL": d365,
+            "ISTHMUS_D365_SINK_D365__SCOPE": f"{ORG_URL}/.default",
+            "ISTHMUS_D365_SINK_D365__TENANT_ID": TENANT_ID,
+            "ISTHMUS_D365_SINK_D365__CLIENT_ID": CLIENT_ID,
+            "ISTHMUS_D365_SINK_D365__CLIENT_SECRET": CLIENT_SECRET,
+            "ISTHMUS_D365_SINK_D365__AUTHORITY_HOST": d365,
+            "ISTHMUS_D365_SINK_D365__CA_BUNDLE": str(ca),
+        },
+    }
+
+
+def main() -> None:
+    """Run every configuration once and print the table and the ratios."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-sinks-"))
+    tls = ensure_local_tls(folder / "tls")
+    kafka = local_kafka(root=ROOT, name=f"bench-sinks-{uuid.uuid4().hex[:6]}")
+    try:
+        state = kafka.up()
+        with (
+            sandbox("isthmus.sandbox_s4", folder, tls.ca_cert.parent, "/_sandbox/health") as s4,
+            sandbox("isthmus.sandbox_d365", folder, tls.ca_cert.parent, "/_sandbox/health") as d365,
+        ):
+            SandboxS4Admin(base_url=s4, ca_file=tls.ca_cert).add_fault(
+                kind="latency", path="/sap/opu/odata/*", latency_ms=LATENCY_MS
+            )
+            d365_admin = SandboxAdmin(base_url=d365, ca_file=tls.ca_cert)
+            d365_admin.add_fault(kind="latency", path="/api/data/v9.2/*", latency_ms=LATENCY_MS)
+            bench = Bench(
+                broker=Broker(bootstrap_servers=state.bootstrap_servers),
+                folder=folder,
+                factory=SerdeFactory(settings=SchemaSettings(schemas_dir=ROOT / "schemas")),
+                env=sink_env(s4, d365, tls.ca_cert),
+            )
+            report(run_all(bench))
+            d365_admin.close()
+    finally:
+        kafka.down()
+        shutil.rmtree(kafka.data_dir, ignore_errors=True)
+
+
+def run_all(bench: Bench) -> list[Run]:
+    """Single vs batched (one replica), then batched with two replicas, per sink."""
+    runs = []
+    for sink, count in (("sap-sink", ORDERS), ("d365-sink", ACCOUNTS)):
+        small = count // 5 if sink == "sap-sink" else count // 10
+        runs.append(bench.measure(sink=sink, mode="single", replicas=1, count=small))
+        runs.append(bench.measure(sink=sink, mode="batched", replicas=1, count=count))
+        runs.append(bench.measure(sink=sink, mode="batched", replicas=2, count=count))
+    return runs
+
+
+def report(runs: list[Run]) -> None:
+    """Print one line per run and the two ratios per sink."""
+    print(f"latency {LATENCY_MS} ms per target call; commands/s between first and last result")
+    for r in runs:
+        print(
+            f"{r.sink:10} {r.mode:8} replicas={r.replicas} n={r.commands:5} {r.per_second:8.1f}/s"
+        )
+    for sink in ("sap-sink", "d365-sink"):
+        single, one, two = (r for r in runs if r.sink == sink)
+        print(
+            f"{sink}: batched+concurrent / one request per command = "
+            f"{one.per_second / single.per_second:.1f}x; "
+            f"2 replicas / 1 = {two.per_second / one.per_second:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -55,5 +55,8 @@ bench: setup ## Runtime throughput beside bare confluent-kafka (B1, B1s), own br
 bench-connectors: setup ## Connectors: Dataverse upserts one-by-one vs batched, and under throttling
 	$(RUN) python tests/bench/connectors/bench_connectors.py
 
+bench-sinks: setup ## Sinks: commands/s single vs batched+concurrent, 2 replicas vs 1, 20 ms latency
+	$(RUN) python libs/sink-runtime/bench/bench_sinks.py
+
 clean: down ## Remove .local/ (broker data, jars, logs)
 	rm -rf .local

@@ -20,6 +20,8 @@ from isthmus.devenv.process import ManagedProcess
 from isthmus.ingress.settings import DataverseWebhookSettings, SapEventSettings
 from isthmus.schemas import SchemaCatalogue, SchemaSettings, SerdeFactory
 from isthmus.testing.kafka import Broker, create_topics, drain
+
+__all__ = ["create_topics"]
 from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
 

@@ -1,0 +1,132 @@
+"""Bad inputs get the right status and a precise message, and nothing is produced."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from isthmus.devenv.ports import free_port
+from isthmus.testing.kafka import Broker
+
+from .conftest import (
+    REPO,
+    SAMPLES,
+    WEBHOOK_KEY,
+    RunningIngress,
+    decoded,
+    headers_of,
+    ingress_env,
+    make_topics,
+    records_for,
+    start_ingress,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+
+def _order_event(order_id: str) -> dict[str, object]:
+    document = json.loads((REPO / "flows" / "samples" / "d365-salesorder-created.json").read_text())
+    document["envelope"]["eventId"] = str(uuid.uuid4())
+    document["data"]["salesorderid"] = order_id
+    return document
+
+
+def test_bad_requests_are_refused_and_nothing_is_produced(
+    ingress: RunningIngress, kafka_broker: Broker
+) -> None:
+    body = json.loads((SAMPLES / "d365-webhook-7.json").read_text())
+    key = str(uuid.uuid4())
+    body["PrimaryEntityId"] = key
+    raw = json.dumps(body).encode()
+    with ingress.client() as http:
+        url = "/v1/webhooks/dataverse"
+        no_key = http.post(url, content=raw, headers={"Content-Type": "application/json"})
+        wrong = http.post(url, params={"code": "guess"}, content=raw, headers={"Content-Type": "application/json"})
+        as_text = http.post(url, params={"code": WEBHOOK_KEY}, content=raw, headers={"Content-Type": "text/plain"})
+        broken = http.post(url, params={"code": WEBHOOK_KEY}, content=raw[:-5], headers={"Content-Type": "application/json"})
+        huge = http.post(
+            url,
+            params={"code": WEBHOOK_KEY},
+            content=b'{"x": "' + b"a" * 2_000_000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
+        not_context = http.post(url, params={"code": WEBHOOK_KEY}, json={"MessageName": "Create"})
+        sap_no_auth = http.post("/v1/webhooks/sap", json={"id": "1"})
+        sap_wrong = http.post("/v1/webhooks/sap", json={"id": "1"}, auth=("event-mesh", "nope"))
+
+    assert (no_key.status_code, no_key.json()["message"]) == (401, "credentials required")
+    assert (wrong.status_code, wrong.json()["message"]) == (403, "credentials refused")
+    assert as_text.status_code == 415
+    assert broken.status_code == 400 and broken.json()["message"].startswith("body is not JSON")
+    assert huge.status_code == 413
+    assert not_context.status_code == 400
+    assert not_context.json()["violations"] == [
+        "$.PrimaryEntityName: required field is missing",
+        "$.PrimaryEntityId: required field is missing",
+    ]
+    assert (sap_no_auth.status_code, sap_wrong.status_code) == (401, 403)
+    assert records_for(kafka_broker, ingress.topics.d365["account"], key, expected=None, timeout_s=3) == []
+
+
+def test_publish_api_validates_against_the_topic_schema(ingress: RunningIngress, kafka_broker: Broker) -> None:
+    from .conftest import create_topics  # noqa: PLC0415 - the real topic of the catalogue
+
+    try:
+        create_topics(kafka_broker, "d365.salesorder.events")
+    except Exception:  # noqa: BLE001, S110 - it exists already from an earlier test
+        pass
+    order_id = str(uuid.uuid4())
+    good = _order_event(order_id)
+    bad = _order_event(order_id)
+    bad["data"]["totalamount"] = "twelve"
+    del bad["data"]["name"]
+    bad["data"]["colour"] = "red"
+    with ingress.client() as http:
+        refused = http.post("/v1/events/d365.salesorder.events", json=bad)
+        unknown = http.post("/v1/events/no.such.topic", json=good)
+        accepted = http.post(
+            "/v1/events/d365.salesorder.events", json=good, headers={"traceparent": f"00-{'ab' * 16}-{'cd' * 8}-01"}
+        )
+        repeated = http.post("/v1/events/d365.salesorder.events", json=good)
+
+    assert refused.status_code == 400
+    violations = refused.json()["violations"]
+    assert "$.data.name: required field is missing" in violations
+    assert "$.data.colour: unknown field" in violations
+    assert any(v.startswith("$.data.totalamount: expected decimal") for v in violations)
+    assert unknown.status_code == 404
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["key"] == order_id
+    assert repeated.status_code == 200
+    (record,) = records_for(kafka_broker, "d365.salesorder.events", order_id, expected=1)
+    assert decoded(record, "io.isthmus.d365.SalesOrderEvent")["data"]["name"] == "Web order 1001"
+    assert headers_of(record)["traceparent"].split("-")[1] == "ab" * 16
+
+
+def test_rate_limit_per_source(kafka_broker: Broker, tmp_path: Path) -> None:
+    topics = make_topics(kafka_broker)
+    env = ingress_env(
+        bootstrap=kafka_broker.bootstrap_servers,
+        topics=topics,
+        port=free_port(),
+        ISTHMUS_INGRESS_LIMITS__RATE_PER_S="0.1",
+        ISTHMUS_INGRESS_LIMITS__BURST="3",
+    )
+    ingress = start_ingress(env, topics, tmp_path)
+    try:
+        with httpx.Client(base_url=ingress.url) as http:
+            statuses = [
+                http.post("/v1/webhooks/dataverse", params={"code": WEBHOOK_KEY}, json={}).status_code
+                for _ in range(4)
+            ]
+            limited = http.post("/v1/webhooks/dataverse", params={"code": WEBHOOK_KEY}, json={})
+            other_source = http.post("/v1/webhooks/sap", json={})
+    finally:
+        ingress.process.stop()
+    assert statuses == [400, 400, 400, 429]
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert other_source.status_code == 401

@@ -77,6 +77,7 @@ class SinkHarness:
     env: dict[str, str]
     module: str
     processes: list[ManagedProcess] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
 
     def start(self, *, name: str = "sink", extra: dict[str, str] | None = None) -> ManagedProcess:
         """Start one replica and wait for its readiness endpoint."""
@@ -94,6 +95,7 @@ class SinkHarness:
         )
         process.start()
         self.processes.append(process)
+        self.ports.append(port)
         process.wait_http_ready(f"http://127.0.0.1:{port}/readyz", timeout_s=60)
         return process
 

@@ -39,7 +39,7 @@ def test_accounts_upserted_once_in_batches_bad_bind_dead_lettered(d365_sink, san
             },
             headers={"Prefer": "odata.maxpagesize=5000"},
         ).json()["value"]
-    by_partner = {}
+    by_partner: dict[str, list[str]] = {}
     for row in rows:
         by_partner.setdefault(row["isthmus_s4businesspartner"], []).append(row["name"])
     assert len(by_partner) == count and all(len(v) == 1 for v in by_partner.values())

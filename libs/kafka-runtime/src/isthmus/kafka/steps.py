@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from confluent_kafka import Message
@@ -15,14 +15,14 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from isthmus.kafka import failures
 from isthmus.kafka import headers as h
 from isthmus.kafka.delivery import Delivery
-from isthmus.kafka.errors import ErrorClass, FatalError, RetryableError, Stage
+from isthmus.kafka.errors import RetryableError, Stage
 from isthmus.kafka.instrumentation import process_span, send_span, tracer
 from isthmus.kafka.parking import ParkedKeys
 from isthmus.kafka.records import DeserializerLike, Handler, Output, Record, SerializerLike
-from isthmus.kafka.routing import Routes, classify
+from isthmus.kafka.rerouting import Rerouter
+from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import ProcessorSettings
 from isthmus.telemetry.context import correlation
 from isthmus.telemetry.metrics import RuntimeMetrics
@@ -59,6 +59,7 @@ class RecordSteps:
         self._key_serializer = key_serializer
         self._value_serializer = value_serializer
         self._tracer = spans or tracer()
+        self._rerouter = Rerouter(routes=routes, parked=parked, metrics=metrics)
         self._retrying = Retrying(
             stop=stop_after_attempt(max(1, settings.in_place_attempts - 1)),
             wait=wait_exponential(
@@ -89,7 +90,7 @@ class RecordSteps:
         if key is not None and key in self._parked:
             origin = inbound.origin
             if not self._parked.may_process(key, origin):
-                self._park(
+                self._rerouter.park(
                     message, key, origin=origin, info=inbound.info, delivery=delivery, now=now
                 )
                 return
@@ -145,14 +146,22 @@ class RecordSteps:
         except Exception as exc:  # every failure is classified and routed, none escapes
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
-            self._fail(inbound, exc, stage=stage, delivery=delivery, now=now)
+            self._rerouter.fail(
+                inbound.message,
+                exc,
+                stage=stage,
+                info=inbound.info,
+                origin=inbound.origin,
+                delivery=delivery,
+                now=now,
+            )
             return
         for topic, key, value, headers in encoded:
             delivery.produce(topic, key, value, headers)
         self._metrics.produced.add(len(encoded))
         key = inbound.message.key()
-        if key is not None and key in self._parked and self._parked.release(key, inbound.origin):
-            self._write_parked(key, delivery)
+        if key is not None and key in self._parked:
+            self._rerouter.release(key, inbound.origin, delivery)
 
     def _decode(self, inbound: _Inbound) -> Record[Any, Any]:
         message = inbound.message
@@ -221,83 +230,6 @@ class RecordSteps:
         )
         return output.topic, _bytes(key), _bytes(value), headers
 
-    def _fail(
-        self,
-        inbound: _Inbound,
-        exc: Exception,
-        *,
-        stage: Stage,
-        delivery: Delivery,
-        now: datetime,
-    ) -> None:
-        message, info, origin = inbound.message, inbound.info, inbound.origin
-        error_class = classify(exc, stage=stage)
-        self._metrics.failed.add(1, {"error.class": error_class.value, "stage": stage.value})
-        where = _where(message)
-        if error_class is ErrorClass.FATAL:
-            raise FatalError(f"{type(exc).__name__}: {exc}", stage=stage, **where) from exc
-        new = failures.next_error_info(
-            previous=info,
-            error_class=error_class.value,
-            message=f"{type(exc).__name__}: {exc}",
-            stage=stage.value,
-            topic=message.topic() or "",
-            partition=message.partition() or 0,
-            offset=message.offset() or 0,
-            now=now,
-        )
-        tier = self._routes.next_tier(message.topic() or "")
-        key = message.key()
-        if error_class is ErrorClass.RETRYABLE and tier is not None:
-            due = int(now.timestamp() * 1000) + tier.delay_ms
-            headers = failures.retry_headers(h.of(message), info=new, due_ms=due)
-            delivery.produce(tier.topic, key, message.value(), headers)
-            self._metrics.retried.add(1, {"topic": tier.topic})
-            if key is not None and self._parked.park(key, origin):
-                self._write_parked(key, delivery)
-            logger.warning("record sent to %s: %s", tier.topic, exc, extra=where)
-            return
-        headers = failures.dlq_headers(h.of(message), info=new)
-        delivery.produce(self._routes.dlq, key, message.value(), headers)
-        self._metrics.dead_lettered.add(1, {"error.class": error_class.value})
-        if key is not None and self._parked.release(key, origin):
-            self._write_parked(key, delivery)
-        logger.warning("record dead-lettered to %s: %s", self._routes.dlq, exc, extra=where)
-
-    def _park(
-        self,
-        message: Message,
-        key: bytes,
-        *,
-        origin: str,
-        info: h.ErrorInfo | None,
-        delivery: Delivery,
-        now: datetime,
-    ) -> None:
-        topic = message.topic() or ""
-        index = self._routes.tier_index(topic)
-        tier = self._routes.tiers[index or 0]
-        head = self._parked.queue(key)[0]
-        parked = failures.next_error_info(
-            previous=info,
-            error_class=failures.PARKED_CLASS,
-            message=f"waiting behind {head}",
-            stage="order",
-            topic=topic,
-            partition=message.partition() or 0,
-            offset=message.offset() or 0,
-            now=now,
-        )
-        due = int(now.timestamp() * 1000) + tier.delay_ms
-        headers = failures.parked_headers(h.of(message), info=parked, head=head, due_ms=due)
-        delivery.produce(tier.topic, key, message.value(), headers)
-        self._metrics.parked.add(1, {"topic": tier.topic})
-        if self._parked.park(key, origin):
-            self._write_parked(key, delivery)
-
-    def _write_parked(self, key: bytes, delivery: Delivery) -> None:
-        delivery.produce(self._routes.parked, key, self._parked.encode(key), [])
-
 
 @dataclass(slots=True)
 class _Inbound:
@@ -317,23 +249,9 @@ class _Inbound:
         return f"{message.topic()}/{message.partition()}/{message.offset()}"
 
 
-def _where(message: Message) -> dict[str, Any]:
-    return {
-        "topic": message.topic(),
-        "partition": message.partition(),
-        "offset": message.offset(),
-        "key": message.key(),
-    }
-
-
 def _bytes(value: object) -> bytes | None:
     if value is None or isinstance(value, bytes):
         return value
     if isinstance(value, str):
         return value.encode()
     raise TypeError(f"serialized to {type(value).__name__}, expected bytes")
-
-
-def utc_now() -> datetime:
-    """The current time in UTC (one place, so tests read the same clock)."""
-    return datetime.now(tz=UTC)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from pydantic import SecretStr
 
 from isthmus.connectors.d365.client import DataverseClient
 from isthmus.connectors.s4.client import S4Client
+from isthmus.ingress.adapters.checkpoints import load_checkpoints
 from isthmus.ingress.adapters.hydrator import CoalescingHydrator, ConnectorReader, RecordReader
 from isthmus.ingress.adapters.producer import KafkaEventProducer
 from isthmus.ingress.adapters.recent import restore_window
@@ -22,6 +25,7 @@ from isthmus.ingress.core.echo import LastWrites
 from isthmus.ingress.core.ratelimit import RateLimiter
 from isthmus.ingress.http_api import Components, create_app
 from isthmus.ingress.pipeline import Ingress
+from isthmus.ingress.pollers import CHECKPOINT_SCHEMA, Pollers
 from isthmus.ingress.settings import IngressSettings
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.schemas import SerdeFactory
@@ -118,13 +122,58 @@ def build_app(
             if client is not None:
                 await client.aclose()
 
-    components.on_start += [restore, state.start]
-    components.on_stop += [state.stop, close_clients]
+    pollers = _pollers(settings, ingress, d365, s4, serdes)
+    components.on_start += [restore, state.start, pollers.start]
+    components.on_stop += [pollers.stop, state.stop, close_clients]
     if given.producer is None:
         components.on_stop.append(producer.close)
     app = create_app(components)
     app.state.state_reader = state
     return app
+
+
+class _PollerTask:
+    """Starts the pollers after the checkpoints are read; cancels them on shutdown."""
+
+    def __init__(self, build: Callable[[], Awaitable[Pollers]] | None) -> None:
+        self._build = build
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._build is not None:
+            pollers = await self._build()
+            self._task = asyncio.create_task(pollers.run_forever())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def _pollers(
+    settings: IngressSettings,
+    ingress: Ingress,
+    d365: DataverseClient | None,
+    s4: S4Client | None,
+    serdes: SerdeFactory,
+) -> _PollerTask:
+    if not settings.pollers.enabled:
+        return _PollerTask(None)
+
+    async def build() -> Pollers:
+        checkpoints = await asyncio.to_thread(
+            load_checkpoints,
+            settings=settings.kafka,
+            topic=settings.pollers.checkpoint_topic,
+            deserializer=serdes.deserializer(value_schema=CHECKPOINT_SCHEMA),
+        )
+        logger.info("poller checkpoints read", extra={"pollers": sorted(checkpoints)})
+        return Pollers(
+            settings=settings, ingress=ingress, d365=d365, s4=s4, checkpoints=checkpoints
+        )
+
+    return _PollerTask(build)
 
 
 def _event_topics(settings: IngressSettings, publish: dict[str, str]) -> list[str]:

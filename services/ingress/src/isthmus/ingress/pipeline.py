@@ -73,6 +73,7 @@ class Ingress:
         self.last_writes = last_writes
         self._users = integration_users
         self._audit_topic = audit_topic
+        self._versions = DedupWindow(window_s=dedup.window_s)
 
     async def accept(self, events: Sequence[PendingEvent], request: RequestContext) -> Outcome:
         """Produce ``events`` (minus duplicates and echoes) and wait for Kafka.
@@ -99,7 +100,15 @@ class Ingress:
             await self.producer.send(records)
         for event in outcome.produced:
             self.dedup.remember(event.dedup_id)
+            version = _version_id(event)
+            if version:
+                self._versions.remember(version)
         return outcome
+
+    def produced_version(self, event: PendingEvent) -> bool:
+        """True when some channel already produced this key at this source version."""
+        version = _version_id(event)
+        return bool(version) and self._versions.seen(version)
 
     async def publish(
         self,
@@ -229,6 +238,11 @@ class Ingress:
             (h.CORRELATION_ID, request.correlation_id.encode()),
         ]
         return OutRecord(topic, event.key.encode(), encoded, forwarded)
+
+
+def _version_id(event: PendingEvent) -> str | None:
+    version = event.envelope.get("sourceVersion")
+    return f"{event.topic}|{event.key}|{version}" if version else None
 
 
 def _headers(event: PendingEvent, envelope: dict[str, Any], request: RequestContext) -> h.Headers:

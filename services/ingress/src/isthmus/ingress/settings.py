@@ -168,7 +168,10 @@ class PollerSettings(BaseModel):
     enabled: bool = False
     interval_s: float = Field(default=60.0, gt=0)
     d365_tables: tuple[str, ...] = ("salesorder", "account", "invoice")
-    s4_objects: tuple[str, ...] = ("salesorder", "businesspartner", "product")
+    s4_objects: tuple[str, ...] = Field(
+        default=("salesorder", "product"),
+        description="Object types whose entity has LastChangeDateTime (not A_BusinessPartner).",
+    )
     checkpoint_topic: str = "ingress.checkpoints"
 
 

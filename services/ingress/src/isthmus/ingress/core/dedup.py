@@ -22,6 +22,11 @@ class DedupWindow:
         self._limit = limit
         self._ids: OrderedDict[str, float] = OrderedDict()
 
+    @property
+    def window_s(self) -> float:
+        """How long an id is remembered."""
+        return self._window_s
+
     def seen(self, event_id: str) -> bool:
         """True when ``event_id`` was remembered less than the window ago."""
         self._expire()

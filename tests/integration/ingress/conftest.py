@@ -198,13 +198,15 @@ def ingress(
 
 def decoded(message: Message, schema: str) -> dict[str, Any]:
     """The Avro value of a produced record."""
-    value: dict[str, Any] = SERDES.deserializer(value_schema=schema)(message.value())
+    value = SERDES.deserializer(value_schema=schema)(message.value())
+    assert isinstance(value, dict)
     return value
 
 
 def headers_of(message: Message) -> dict[str, str]:
     """The record headers as text."""
-    return {name: (raw or b"").decode() for name, raw in message.headers() or []}
+    pairs: list[tuple[str, bytes]] = list(message.headers() or [])  # type: ignore[arg-type]  # list form
+    return {name: (raw or b"").decode() for name, raw in pairs}
 
 
 def records_for(

@@ -6,6 +6,7 @@ import json
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import Producer
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 INTEGRATION_USER = "aaaaaaaa-0000-0000-0000-000000000001"
 
 
-def _account_update(*, user: str, name: str, account: str | None = None) -> dict[str, object]:
+def _account_update(*, user: str, name: str, account: str | None = None) -> dict[str, Any]:
     body = json.loads((SAMPLES / "d365-webhook-2.json").read_text())
     account = account or str(uuid.uuid4())
     body["OperationId"] = str(uuid.uuid4())
@@ -41,7 +42,7 @@ def _account_update(*, user: str, name: str, account: str | None = None) -> dict
         {"key": "accountnumber", "value": "C-9"},
     ]
     body["ParentContext"] = None
-    return body
+    return dict(body)
 
 
 def test_kafka_down_answers_503_and_the_retry_lands_once(
@@ -72,9 +73,14 @@ def test_kafka_down_answers_503_and_the_retry_lands_once(
             assert ingress.webhook(during).status_code == 200
             with ingress.client() as http:
                 assert http.get("/readyz").status_code == 200
-            found = records_for(client, topics.d365["account"], str(during["PrimaryEntityId"]), expected=1)
+            found = records_for(
+                client, topics.d365["account"], str(during["PrimaryEntityId"]), expected=1
+            )
             assert len(found) == 1
-            assert decoded(found[0], "io.isthmus.d365.AccountEvent")["data"]["name"] == "During the outage"
+            assert (
+                decoded(found[0], "io.isthmus.d365.AccountEvent")["data"]["name"]
+                == "During the outage"
+            )
         finally:
             ingress.process.stop()
     finally:
@@ -99,7 +105,14 @@ def test_duplicate_delivery_is_one_event_even_across_a_restart(
         assert again.webhook(body).json()["duplicates"] == 1
     finally:
         again.process.stop()
-    assert len(records_for(kafka_broker, topics.d365["account"], str(body["PrimaryEntityId"]), expected=None)) == 1
+    assert (
+        len(
+            records_for(
+                kafka_broker, topics.d365["account"], str(body["PrimaryEntityId"]), expected=None
+            )
+        )
+        == 1
+    )
 
 
 def _write_state(broker: Broker, topic: str, *, key: str, fields: dict[str, str]) -> None:
@@ -121,9 +134,16 @@ def _write_state(broker: Broker, topic: str, *, key: str, fields: dict[str, str]
     assert producer.flush(30) == 0
 
 
-def test_echo_of_our_own_write_produces_nothing(ingress: RunningIngress, kafka_broker: Broker) -> None:
+def test_echo_of_our_own_write_produces_nothing(
+    ingress: RunningIngress, kafka_broker: Broker
+) -> None:
     account = str(uuid.uuid4())
-    _write_state(kafka_broker, ingress.topics.state, key=account, fields={"name": "Acme", "accountnumber": "C-9"})
+    _write_state(
+        kafka_broker,
+        ingress.topics.state,
+        key=account,
+        fields={"name": "Acme", "accountnumber": "C-9"},
+    )
     echo = _account_update(user=INTEGRATION_USER, name="Acme", account=account)
 
     def answer(body: dict[str, object]) -> dict[str, object]:
@@ -136,11 +156,15 @@ def test_echo_of_our_own_write_produces_nothing(ingress: RunningIngress, kafka_b
             break
     else:
         pytest.fail("the echo was never recognised")
-    produced_before = len(records_for(kafka_broker, ingress.topics.d365["account"], account, expected=None))
+    produced_before = len(
+        records_for(kafka_broker, ingress.topics.d365["account"], account, expected=None)
+    )
     assert answer({**echo, "OperationId": str(uuid.uuid4())})["echoes"] == 1
     person = _account_update(user="someone-else", name="Acme", account=account)
     assert answer(person)["produced"]
     changed = _account_update(user=INTEGRATION_USER, name="Acme Corp", account=account)
     assert answer(changed)["produced"]
-    after = records_for(kafka_broker, ingress.topics.d365["account"], account, expected=produced_before + 2)
+    after = records_for(
+        kafka_broker, ingress.topics.d365["account"], account, expected=produced_before + 2
+    )
     assert len(after) == produced_before + 2

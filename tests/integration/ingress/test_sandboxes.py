@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -72,7 +73,7 @@ def test_order_created_in_dataverse_is_one_typed_event(
     assert headers["ce_type"] == "com.microsoft.dataverse.salesorder.Create"
     delivery = sandbox_d365_clean.admin.deliveries()[0]
     assert headers["isthmus_correlation_id"] == delivery["correlation_id"]
-    version, trace_id, span_id, flags = headers["traceparent"].split("-")
+    version, trace_id, span_id, _flags = headers["traceparent"].split("-")
     assert (version, len(trace_id), len(span_id)) == ("00", 32, 16)
 
 
@@ -88,7 +89,9 @@ def _s4_order(sandbox: SandboxS4) -> str:
             "OrganizationDivision": "00",
             "SoldToParty": "17100001",
             "PurchaseOrderByCustomer": f"ORD-{uuid.uuid4().hex[:8]}",
-            "to_Item": [{"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}],
+            "to_Item": [
+                {"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}
+            ],
         }
         created = client.post(
             f"{service}A_SalesOrder",
@@ -147,7 +150,7 @@ def test_event_mesh_subscription_pushes_through_the_handshake(
 
     created = "sap.s4.beh.salesorder.v1.SalesOrder.Created.v1"
 
-    def pushed() -> list[dict[str, object]]:
+    def pushed() -> list[dict[str, Any]]:
         found = records_for(kafka_broker, ingress.topics.s4["salesorder"], number, expected=None)
         values = [decoded(m, "io.isthmus.s4.SalesOrderEvent") for m in found]
         return [v for v in values if v["envelope"]["message"] == created]

@@ -42,7 +42,9 @@ def test_flow_samples_convert_and_encode() -> None:
         document = json.loads((REPO / "flows" / "samples" / f"{sample}.json").read_text())
         result = convert(document, _schema(name), strict=True)
         assert result.violations == []
-        assert _roundtrip(name, result.value)["envelope"]["eventId"] == document["envelope"]["eventId"]
+        assert (
+            _roundtrip(name, result.value)["envelope"]["eventId"] == document["envelope"]["eventId"]
+        )
 
 
 def test_every_violation_is_listed_with_its_path() -> None:
@@ -54,12 +56,16 @@ def test_every_violation_is_listed_with_its_path() -> None:
     result = convert(document, _schema("io.isthmus.d365.SalesOrderEvent"), strict=True)
 
     assert "$.envelope.eventId: expected string" in result.violations
-    assert any(v.startswith("$.envelope.occurredAt: expected timestamp-millis") for v in result.violations)
+    assert any(
+        v.startswith("$.envelope.occurredAt: expected timestamp-millis") for v in result.violations
+    )
     assert "$.envelope.system: expected one of D365, S4" in result.violations
     assert "$.envelope.operation: required field is missing" in result.violations
     assert "$.data.name: required field is missing" in result.violations
     assert any(v.startswith("$.data.totalamount: expected decimal") for v in result.violations)
-    assert "$.data.order_details[0].salesorderdetailid: required field is missing" in result.violations
+    assert (
+        "$.data.order_details[0].salesorderdetailid: required field is missing" in result.violations
+    )
     assert "$.extra: unknown field" in result.violations
 
 
@@ -71,7 +77,9 @@ def test_odata_v2_forms_are_read() -> None:
         "GrossWeight": "1.500",
         "CreationDate": "/Date(1731024000000)/",
         "LastChangeDateTime": "/Date(1731053106000+0000)/",
-        "to_Description": {"results": [{"Product": "TG11", "Language": "EN", "ProductDescription": "T"}]},
+        "to_Description": {
+            "results": [{"Product": "TG11", "Language": "EN", "ProductDescription": "T"}]
+        },
         "__metadata": {"uri": "x"},
     }
     result = convert(row, schema, strict=False)

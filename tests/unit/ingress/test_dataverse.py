@@ -57,7 +57,10 @@ def test_account_create_carries_option_sets_and_lookups() -> None:
     assert event.hydration is not None and event.hydration.collection == "accounts"
 
 
-@pytest.mark.parametrize("name", ["d365-webhook-3.json", "d365-webhook-4.json", "d365-webhook-5.json", "d365-webhook-6.json"])
+@pytest.mark.parametrize(
+    "name",
+    ["d365-webhook-3.json", "d365-webhook-4.json", "d365-webhook-5.json", "d365-webhook-6.json"],
+)
 def test_tables_no_flow_uses_make_no_event(name: str) -> None:
     assert events_for(_context(name), settings=SETTINGS, correlation_id=None) == []
 
@@ -86,11 +89,16 @@ def test_fulfill_sales_order_message_reads_order_close_and_status() -> None:
         "PrimaryEntityId": "6D81597F-0AB1-4F3E-9D1C-2B7A5E4C8F10",
         "OperationId": "op-1",
         "InputParameters": [
-            {"key": "OrderClose", "value": {"Attributes": [{"key": "subject", "value": "Shipped"}]}},
+            {
+                "key": "OrderClose",
+                "value": {"Attributes": [{"key": "subject", "value": "Shipped"}]},
+            },
             {"key": "Status", "value": {"__type": "OptionSetValue:x", "Value": 100002}},
         ],
     }
-    (shipment,) = events_for(parse_context(body, organization=None), settings=SETTINGS, correlation_id=None)
+    (shipment,) = events_for(
+        parse_context(body, organization=None), settings=SETTINGS, correlation_id=None
+    )
 
     assert shipment.key == "6d81597f-0ab1-4f3e-9d1c-2b7a5e4c8f10"
     assert shipment.data == {"salesorderid": shipment.key, "status": 100002, "subject": "Shipped"}

@@ -59,7 +59,9 @@ def test_binary_mode_reads_ce_headers_and_the_body_as_data() -> None:
         "ce-specversion": "1.0",
     }
     event = parse_cloud_event(
-        content_type="application/json", headers=headers, body=json.dumps({"Product": "TG11"}).encode()
+        content_type="application/json",
+        headers=headers,
+        body=json.dumps({"Product": "TG11"}).encode(),
     )
     pending = event_for(event, routes=ROUTES, correlation_id=None)
 
@@ -78,7 +80,13 @@ def test_bad_events_name_every_problem() -> None:
         content_type="application/cloudevents+json",
         headers={},
         body=json.dumps(
-            {"id": "1", "source": "s", "specversion": "1.0", "type": "sap.s4.beh.salesorder.v1.SalesOrder.Created.v1", "data": {}}
+            {
+                "id": "1",
+                "source": "s",
+                "specversion": "1.0",
+                "type": "sap.s4.beh.salesorder.v1.SalesOrder.Created.v1",
+                "data": {},
+            }
         ).encode(),
     )
     with pytest.raises(MalformedError):

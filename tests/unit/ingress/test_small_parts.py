@@ -49,12 +49,16 @@ def test_echo_needs_the_integration_user_and_the_same_content() -> None:
     same = {"name": "Acme", "credit": 10.50, "other": "ignored"}
 
     def echo(user: str, data: dict[str, object]) -> bool:
-        return writes.is_echo(system="D365", key="k", origin_user=user, integration_user="U", data=data)
+        return writes.is_echo(
+            system="D365", key="k", origin_user=user, integration_user="U", data=data
+        )
 
     assert echo("u", same)
     assert not echo("someone", same)
     assert not echo("U", {**same, "name": "Acme Corp"})
-    assert not writes.is_echo(system="D365", key="other", origin_user="U", integration_user="U", data=same)
+    assert not writes.is_echo(
+        system="D365", key="other", origin_user="U", integration_user="U", data=same
+    )
 
 
 def test_normalised_forms() -> None:

@@ -95,7 +95,7 @@ def _error_response(_request: Request, error: IngressError) -> JSONResponse:
     headers = {}
     if isinstance(error, RateLimitedError):
         headers["Retry-After"] = str(error.retry_after_s)
-    content = {"error": type(error).__name__, "message": error.message}
+    content: dict[str, Any] = {"error": type(error).__name__, "message": error.message}
     if error.violations:
         content["violations"] = list(error.violations)
     return JSONResponse(status_code=error.status, content=content, headers=headers)

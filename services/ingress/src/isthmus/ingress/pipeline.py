@@ -108,7 +108,7 @@ class Ingress:
     def produced_version(self, event: PendingEvent) -> bool:
         """True when some channel already produced this key at this source version."""
         version = _version_id(event)
-        return bool(version) and self._versions.seen(version)
+        return version is not None and self._versions.seen(version)
 
     async def publish(
         self,

@@ -103,7 +103,9 @@ class Pollers:
             data=dict(row),
             ce_source=f"/dataverse/poller/{table}",
             ce_type=f"com.microsoft.dataverse.{table}.{message}",
-            hydration=Hydration("d365", route.entity_set, key, (route.expand,) if route.expand else ()),
+            hydration=Hydration(
+                "d365", route.entity_set, key, (route.expand,) if route.expand else ()
+            ),
         )
 
     def _d365_deletion(self, table: str, row_id: str) -> PendingEvent:
@@ -143,11 +145,14 @@ class Pollers:
         ):
             events = [self._s4_event(kind, row) for row in page.rows]
             await self._accept(events, "s4-poller")
-            newest = max((_changed_at(row) for row in page.rows), default=None)
+            stamps = [stamp for row in page.rows if (stamp := _changed_at(row)) is not None]
+            newest = max(stamps, default=None)
             if newest is not None and (since is None or newest > since):
                 since = newest
                 last_key = str(page.rows[-1][route.key])
-                await self._save(poller_id, "S4", route.entity_set, watermark=since, lastKey=last_key)
+                await self._save(
+                    poller_id, "S4", route.entity_set, watermark=since, lastKey=last_key
+                )
 
     def _s4_event(self, kind: str, row: dict[str, Any]) -> PendingEvent:
         route = self._settings.sap.routes[kind]

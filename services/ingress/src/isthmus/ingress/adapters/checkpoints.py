@@ -67,6 +67,9 @@ def _read(
             found.pop(key, None)
             continue
         try:
-            found[key] = deserializer(message.value())
+            value = deserializer(message.value())
         except DecodeError:
             logger.warning("undecodable checkpoint skipped", extra={"poller": key})
+            continue
+        if isinstance(value, dict):
+            found[key] = value

@@ -72,7 +72,7 @@ class KafkaEventProducer:
                     record.topic,
                     key=record.key,
                     value=record.value,
-                    headers=record.headers,
+                    headers=list(record.headers),
                     on_delivery=_reporter(loop, future),
                 )
             except (BufferError, KafkaException) as exc:

@@ -74,6 +74,8 @@ class StateTopicReader:
         except DecodeError:
             logger.warning("undecodable state record skipped")
             return
+        if not isinstance(state, dict):
+            return
         system, key = str(state["system"]), str(state["key"])
         if state.get("deleted"):
             self._writes.forget(system=system, key=key)

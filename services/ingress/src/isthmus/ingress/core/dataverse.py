@@ -218,13 +218,7 @@ def _type_of(value: Any) -> str:
 def _sdk_value(value: Any) -> Any:
     """One SDK value as the Web API writes it."""
     if isinstance(value, Mapping):
-        if "__value" in value:
-            return _sdk_value(value["__value"])
-        if "Value" in value:
-            return value["Value"]
-        if "Id" in value:
-            return str(value["Id"]).lower()
-        return None
+        return _wrapped(value)
     if isinstance(value, list):
         return ",".join(str(_sdk_value(item)) for item in value)
     if isinstance(value, str) and value.startswith("/Date("):
@@ -232,6 +226,15 @@ def _sdk_value(value: Any) -> Any:
         if millis is not None:
             return iso_millis(dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC))
     return value
+
+
+def _wrapped(value: Mapping[str, Any]) -> Any:
+    """Typed wrappers: ``__value`` (Guid, DateTime), ``Value`` (Money, choice), ``Id``."""
+    if "__value" in value:
+        return _sdk_value(value["__value"])
+    if "Value" in value:
+        return value["Value"]
+    return str(value["Id"]).lower() if "Id" in value else None
 
 
 def _when(raw: Any) -> str:

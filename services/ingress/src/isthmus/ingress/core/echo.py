@@ -20,23 +20,19 @@ from typing import Any
 
 def normalise(value: Any) -> str | None:
     """One field in the state topics' string form: decimals plain, dates/times ISO-8601."""
-    if value is None:
-        return None
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
+    if isinstance(value, float | int | Decimal):
+        text = format(Decimal(str(value)).normalize(), "f")
         return "0" if text in ("-0", "") else text
-    if isinstance(value, float | int):
-        return normalise(Decimal(str(value)))
     if isinstance(value, dt.datetime):
         moment = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    if isinstance(value, list | dict):
-        return json.dumps(value, sort_keys=True, default=normalise, separators=(",", ":"))
-    return str(value)
+    return json.dumps(value, sort_keys=True, default=normalise, separators=(",", ":"))
 
 
 def fingerprint(fields: Mapping[str, str | None]) -> str:

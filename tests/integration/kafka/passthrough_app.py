@@ -31,8 +31,9 @@ def main() -> int:
     parser.add_argument("--marker", type=Path, default=None)
     parser.add_argument("--delay-ms", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--metrics-port", type=int, default=None)
     args = parser.parse_args()
-    setup_telemetry(service="passthrough-test")
+    setup_telemetry(service="passthrough-test", metrics_port=args.metrics_port)
     kill_on = args.kill_on.encode() if args.kill_on else None
 
     def handler(record: Record[bytes, bytes]) -> list[Output]:

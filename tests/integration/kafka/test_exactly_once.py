@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka import Message
 
+from isthmus.devenv.ports import free_port
 from isthmus.testing.kafka import Broker, drain
 
 from .conftest import Group, produce, wait_for_output
@@ -60,13 +62,18 @@ def test_killed_between_produce_and_commit_then_restarted_each_input_appears_onc
     with app(kafka_broker, group, tmp_path, "--kill-on", "v120", "--marker", str(marker)) as first:
         assert first.wait(timeout=60) == -signal.SIGKILL
     assert marker.exists()
-    with app(kafka_broker, group, tmp_path, "--kill-on", "v120", "--marker", str(marker)) as second:
+    port = free_port()
+    restart = ("--kill-on", "v120", "--marker", str(marker), "--metrics-port", str(port))
+    with app(kafka_broker, group, tmp_path, *restart) as second:
         committed = drain(kafka_broker, group.output, expected=len(inputs))
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0
     assert _values(committed) == Counter[bytes | None](v for _, v in inputs)
     everything = drain(kafka_broker, group.output, expected=len(inputs), read_committed=False)
     assert len(everything) >= len(inputs)  # aborted copies exist, hidden from read_committed
+    assert "isthmus_messages_consumed" in scraped  # Prometheus endpoint of the restarted process
+    assert "isthmus_messages_produced" in scraped
 
 
 def test_sigterm_during_load_loses_nothing_and_duplicates_nothing(

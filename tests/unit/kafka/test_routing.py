@@ -8,7 +8,8 @@ import pytest
 
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.errors import ErrorClass, InvalidRecordError, RetryableError, Stage
-from isthmus.kafka.routing import Routes, classify, format_delay
+from isthmus.kafka.routing import Routes, classify, format_delay, routes_for
+from isthmus.kafka.settings import ProcessorSettings
 from isthmus.schemas import RegistryUnavailableError, UnknownFingerprintError
 
 pytestmark = pytest.mark.unit
@@ -43,6 +44,13 @@ def test_the_catalogue_gives_the_delays_and_a_test_group_gets_its_own_names(
     test = Routes.from_catalogue(catalogue, group="t-abc", template="sap-sink")
     assert [t.delay_ms for t in test.tiers] == [10_000, 60_000, 600_000]
     assert test.retry_topics[0] == "t-abc.retry.10s"
+    configured = ProcessorSettings(group_id="t-abc", retry_template="d365-sink")
+    assert routes_for(configured, catalogue=catalogue).retry_topics[0] == "t-abc.retry.10s"
+    short = ProcessorSettings(group_id="t-abc", retry_delays_ms=(1_000, 2_000))
+    assert routes_for(short, catalogue=catalogue).retry_topics == [
+        "t-abc.retry.1s",
+        "t-abc.retry.2s",
+    ]
 
 
 @pytest.mark.parametrize(

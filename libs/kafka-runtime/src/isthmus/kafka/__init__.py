@@ -1,1 +1,1 @@
-"""Isthmus Kafka runtime: settings, the topic catalogue and its provisioning."""
+"""Isthmus Kafka runtime: settings, topic catalogue, the processing loop, retry/DLQ, replay."""

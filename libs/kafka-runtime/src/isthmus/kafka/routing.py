@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from isthmus.kafka.catalogue import Catalogue, TopicKind
 from isthmus.kafka.errors import ErrorClass, ProcessingError, Stage
+from isthmus.kafka.settings import ProcessorSettings
 
 _UNITS = (("h", 3_600_000), ("m", 60_000), ("s", 1_000))
 
@@ -91,6 +92,17 @@ class Routes:
             if spec.name.startswith(prefix) and spec.retry_delay_ms is not None
         ]
         return cls.from_delays(group=group, delays_ms=delays)
+
+
+def routes_for(settings: ProcessorSettings, *, catalogue: Catalogue) -> Routes:
+    """The routes of a processor: its ``retry_delays_ms`` if set, else the catalogue's delays of
+    ``retry_template`` (default: its own group).
+    """
+    if settings.retry_delays_ms is not None:
+        return Routes.from_delays(group=settings.group_id, delays_ms=settings.retry_delays_ms)
+    return Routes.from_catalogue(
+        catalogue, group=settings.group_id, template=settings.retry_template
+    )
 
 
 def format_delay(delay_ms: int) -> str:

@@ -16,10 +16,13 @@ from datetime import datetime
 
 from confluent_kafka import Message
 from confluent_kafka.serialization import MessageField, SerializationContext
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 from isthmus.kafka import failures
 from isthmus.kafka import headers as h
 from isthmus.kafka.delivery import Delivery, Offsets
+from isthmus.kafka.instrumentation import process_span, tracer
 from isthmus.kafka.records import Output, Record
 from isthmus.sink import outcomes
 from isthmus.sink.context import SinkContext
@@ -91,7 +94,16 @@ class PollBatch:
             )
             self._dead_letter_raw(message, failure, info=info, origin=origin)
             return None
-        return Pending(command=command, message=message, info=info)
+        span = process_span(
+            tracer(),
+            topic=command.record.topic,
+            partition=tp[1],
+            offset=message.offset() or 0,
+            key=key,
+            group=self._ctx.routes.group,
+            parent=h.extract_context(headers),
+        )
+        return Pending(command=replace(command, span=span), message=message, info=info)
 
     def run(self, pending: list[Pending]) -> None:
         """Run the admitted commands wave by wave and route every outcome."""
@@ -126,6 +138,7 @@ class PollBatch:
             return False
         if not ctx.parked.may_process(item.raw_key, item.command.origin):
             # An earlier command of this key failed in this very poll: follow it.
+            _end(item)
             self._park_behind(
                 item.message, item.raw_key, origin=item.command.origin, info=item.info
             )
@@ -133,11 +146,19 @@ class PollBatch:
         return True
 
     def _hold(self, item: Pending) -> None:
+        _end(item)
         offset = item.message.offset() or 0
         self.held[item.tp] = min(self.held.get(item.tp, offset), offset)
         self._held_keys.add(item.command.key)
 
     def _route(self, item: Pending, outcome: Outcome, *, latency_ms: float) -> None:
+        span = item.command.span
+        if span is not None and isinstance(outcome, CommandFailedError):
+            span.set_status(Status(StatusCode.ERROR, str(outcome)))
+        self._route_outcome(item, outcome, latency_ms=latency_ms)
+        _end(item)
+
+    def _route_outcome(self, item: Pending, outcome: Outcome, *, latency_ms: float) -> None:
         ctx = self._ctx
         entity = item.command.entity
         ctx.metrics.latency.record(latency_ms / 1000, {"entity": entity})
@@ -289,6 +310,10 @@ class PollBatch:
             for name, value in h.of(item.message)
             if name in (h.TRACEPARENT, h.TRACESTATE, h.CORRELATION_ID)
         ]
+        span = item.command.span
+        if span is not None and span.get_span_context().is_valid:
+            context = trace.set_span_in_context(span)
+            forwarded = h.merge(forwarded, h.trace_headers(context))
         for output in outputs:
             self._delivery.produce(*self._ctx.encode(output, forwarded=forwarded))
 
@@ -343,6 +368,12 @@ class PollBatch:
             raw_value=message.value(),
             first_failure=info.first_failure if failed_before and info else None,
         )
+
+
+def _end(item: Pending) -> None:
+    span = item.command.span
+    if span is not None and span.is_recording():
+        span.end()
 
 
 def _where(item: Pending) -> dict[str, object]:

@@ -34,7 +34,7 @@ from isthmus.kafka.delivery import AtLeastOnceDelivery
 from isthmus.kafka.errors import FatalError
 from isthmus.kafka.parked_store import load_parked
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
-from isthmus.sink.batch import Pending, PollBatch, TopicPartitionKey
+from isthmus.sink.batch import PollBatch, TopicPartitionKey
 from isthmus.sink.context import SinkContext
 from isthmus.sink.errors import CommandFailedError
 from isthmus.sink.health import HealthState

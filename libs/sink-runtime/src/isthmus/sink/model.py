@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from opentelemetry.trace import Span
+
 from isthmus.kafka.records import Record
 from isthmus.sink.errors import CommandFailedError
 
@@ -29,6 +31,8 @@ class Command:
     origin: str
     raw_value: bytes | None
     first_failure: datetime | None = None
+    span: Span | None = field(default=None, compare=False)
+    """The CONSUMER ``process`` span of this command (executors make it the parent of calls)."""
 
     @property
     def key(self) -> str:

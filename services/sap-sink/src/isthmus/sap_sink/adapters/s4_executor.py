@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from opentelemetry import trace
+
 from isthmus.connectors.errors import ConnectorError
 from isthmus.connectors.s4.base import Call
 from isthmus.connectors.s4.client import S4Client
@@ -91,7 +93,10 @@ class S4Executor:
                 f"no S/4 handler for {command.entity}", failure=FailureClass.VALIDATION
             )
         try:
-            return await handler(command)
+            if command.span is None:
+                return await handler(command)
+            with trace.use_span(command.span, end_on_exit=False):
+                return await handler(command)
         except CommandFailedError as exc:
             return exc
         except ConnectorError as exc:

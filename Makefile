@@ -60,3 +60,6 @@ bench-sinks: setup ## Sinks: commands/s single vs batched+concurrent, 2 replicas
 
 clean: down ## Remove .local/ (broker data, jars, logs)
 	rm -rf .local
+
+bench-ingress: setup ## Ingress: webhooks/s accepted with Kafka acks vs a bare 204 ASGI endpoint, same run
+	$(RUN) python services/ingress/bench/bench_ingress.py

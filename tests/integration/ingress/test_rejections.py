@@ -148,3 +148,43 @@ def test_rate_limit_per_source(kafka_broker: Broker, tmp_path: Path) -> None:
     assert statuses == [400, 400, 400, 429]
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert other_source.status_code == 401
+
+
+def test_event_mesh_oauth_client_credentials(kafka_broker: Broker, tmp_path: Path) -> None:
+    topics = make_topics(kafka_broker)
+    env = ingress_env(
+        bootstrap=kafka_broker.bootstrap_servers,
+        topics=topics,
+        port=free_port(),
+        ISTHMUS_INGRESS_SAP__OAUTH_CLIENT_ID="mesh-client",
+        ISTHMUS_INGRESS_SAP__OAUTH_CLIENT_SECRET="mesh-secret",
+    )
+    ingress = start_ingress(env, topics, tmp_path)
+    event = (SAMPLES / "s4-event-4.json").read_bytes()
+    headers = {"Content-Type": "application/json"}
+    try:
+        with httpx.Client(base_url=ingress.url) as http:
+            form = {"grant_type": "client_credentials"}
+            refused = http.post("/v1/oauth/token", data=form, auth=("mesh-client", "wrong"))
+            issued = http.post("/v1/oauth/token", data=form, auth=("mesh-client", "mesh-secret"))
+            token = issued.json()["access_token"]
+            accepted = http.post(
+                "/v1/webhooks/sap",
+                content=event,
+                headers={**headers, "Authorization": f"Bearer {token}"},
+            )
+            forged = http.post(
+                "/v1/webhooks/sap",
+                content=event,
+                headers={**headers, "Authorization": f"Bearer {token[:-4]}beef"},
+            )
+            handshake = http.options(
+                "/v1/webhooks/sap", headers={"WebHook-Request-Origin": "eventmesh.example"}
+            )
+    finally:
+        ingress.process.stop()
+    assert refused.status_code == 403
+    assert issued.status_code == 200 and issued.json()["token_type"] == "bearer"
+    assert (accepted.status_code, accepted.json()["status"]) == (200, "ignored")
+    assert forged.status_code == 403
+    assert handshake.headers["webhook-allowed-origin"] == "eventmesh.example"

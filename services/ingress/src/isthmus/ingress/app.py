@@ -80,7 +80,9 @@ def build_app(
     ingress = Ingress(
         producer=producer,
         serdes=serdes,
-        hydrator=CoalescingHydrator(reader=reader, window_s=settings.sap.coalesce_window_s),
+        hydrator=CoalescingHydrator(
+            reader=reader, windows_s={"s4": settings.sap.coalesce_window_s, "d365": 0.0}
+        ),
         dedup=dedup,
         last_writes=writes,
         integration_users={
@@ -99,7 +101,14 @@ def build_app(
     components = Components(
         settings=settings,
         ingress=ingress,
-        tokens=TokenIssuer(settings=settings.sap),
+        tokens=TokenIssuer(
+            settings=settings.sap,
+            key=(
+                settings.sap.token_signing_key.get_secret_value().encode()
+                if settings.sap.token_signing_key
+                else None
+            ),
+        ),
         limiter=RateLimiter(rate_per_s=settings.limits.rate_per_s, burst=settings.limits.burst),
         publish_topics=publish if publish is not None else publishable_topics(settings, base),
         publish_token=given.publish_token,

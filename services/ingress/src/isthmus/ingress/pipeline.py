@@ -154,6 +154,8 @@ class Ingress:
         if event.hydration is None or self._hydrator is None:
             return
         found: Hydrated = await self._hydrator.hydrate(event.hydration)
+        if found.data is None and not self._hydrator.reads(event.hydration.system):
+            return
         if found.data is None:
             logger.info(
                 "record not readable; event keeps the pushed fields",

@@ -138,6 +138,9 @@ class SapEventSettings(BaseModel):
     oauth_client_id: str | None = Field(default=None, description="Enables the token endpoint.")
     oauth_client_secret: SecretStr | None = None
     token_lifetime_s: int = Field(default=3600, ge=60)
+    token_signing_key: SecretStr | None = Field(
+        default=None, description="Shared HMAC key so every replica accepts the tokens."
+    )
     allowed_origins: tuple[str, ...] = Field(
         default=("*",), description="WebHook-Request-Origin values answered in the handshake."
     )

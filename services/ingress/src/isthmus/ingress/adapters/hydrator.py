@@ -32,6 +32,10 @@ class Hydrated:
 class RecordReader(Protocol):
     """Reads one record by its hydration request."""
 
+    def reads(self, system: str) -> bool:
+        """True when records of ``system`` can be read."""
+        ...
+
     async def __call__(self, request: Hydration, /) -> Hydrated: ...
 
 
@@ -42,6 +46,10 @@ class ConnectorReader:
         self._d365 = d365
         self._s4 = s4
         self.fetches = 0
+
+    def reads(self, system: str) -> bool:
+        """True when a client for ``system`` is configured."""
+        return (self._s4 if system == "s4" else self._d365) is not None
 
     async def __call__(self, request: Hydration, /) -> Hydrated:
         """Read the record.
@@ -80,11 +88,15 @@ class ConnectorReader:
 class CoalescingHydrator:
     """One read per key per gathering window, shared by every event waiting for it."""
 
-    def __init__(self, *, reader: RecordReader, window_s: float) -> None:
+    def __init__(self, *, reader: RecordReader, windows_s: dict[str, float]) -> None:
         self._reader = reader
-        self._window_s = window_s
+        self._windows_s = windows_s
         self._gathering: dict[Hydration, asyncio.Future[Hydrated]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def reads(self, system: str) -> bool:
+        """True when records of ``system`` are read (else events keep the pushed fields)."""
+        return self._reader.reads(system)
 
     async def hydrate(self, request: Hydration) -> Hydrated:
         """The record for ``request``, read at or after the moment of this call.
@@ -92,6 +104,8 @@ class CoalescingHydrator:
         Raises:
             UnavailableError: the source could not be read.
         """
+        if not self._reader.reads(request.system):
+            return Hydrated(data=None)
         future = self._gathering.get(request)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -102,7 +116,7 @@ class CoalescingHydrator:
         return await asyncio.shield(future)
 
     async def _read(self, request: Hydration, future: asyncio.Future[Hydrated]) -> None:
-        await asyncio.sleep(self._window_s)
+        await asyncio.sleep(self._windows_s.get(request.system, 0.0))
         self._gathering.pop(request, None)
         try:
             future.set_result(await self._reader(request))

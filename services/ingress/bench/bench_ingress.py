@@ -1,0 +1,177 @@
+"""``make bench-ingress``: Dataverse webhooks accepted with a Kafka ack vs a bare 204 endpoint.
+
+One private broker (pinned to core 0), two uvicorn servers with the same options (one worker,
+no access log, pinned to core 1): the ingress (auth, parse, convert, Avro, produce, wait for
+acks=all) and a bare ASGI app answering 204. A closed-loop generator (httpx, keep-alive, N
+concurrent clients) posts the same kind of body to each, interleaved, after a warm-up round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from isthmus.devenv.environment import local_kafka
+from isthmus.devenv.ports import free_port
+from isthmus.devenv.process import ManagedProcess
+
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLE = ROOT / "tests" / "integration" / "ingress" / "samples" / "d365-webhook-7.json"
+KEY = "bench-key"
+
+
+def main() -> None:
+    """Run both servers against one broker and print requests/s and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--repetitions", type=int, default=3)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="isthmus-bench-ingress-"))
+    broker = local_kafka(root=ROOT, name=f"bench-ingress-{uuid.uuid4().hex[:6]}")
+    servers: list[ManagedProcess] = []
+    try:
+        bootstrap = broker.up().bootstrap_servers
+        _pin(broker.pid(), {0})
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        created = admin.create_topics(
+            [NewTopic("bench.d365.account.events", 6, 1), NewTopic("bench.audit", 6, 1)]
+        )
+        for future in created.values():
+            future.result(30)
+        ingress_url, bare_url = _start(servers, bootstrap, workdir)
+        results = asyncio.run(_measure(ingress_url, bare_url, args))
+    finally:
+        for server in servers:
+            server.stop()
+        broker.down()
+        shutil.rmtree(broker.data_dir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    _report(results, args)
+
+
+def _pin(pid: int | None, cores: set[int]) -> None:
+    if pid and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > max(cores):
+        os.sched_setaffinity(pid, cores)
+
+
+def _start(servers: list[ManagedProcess], bootstrap: str, workdir: Path) -> tuple[str, str]:
+    ingress_port, bare_port = free_port(), free_port()
+    route = {
+        "topic": "bench.d365.account.events",
+        "schema_name": "io.isthmus.d365.AccountEvent",
+        "entity_set": "accounts",
+        "key": "accountid",
+    }
+    env = {
+        "ISTHMUS_INGRESS_PORT": str(ingress_port),
+        "ISTHMUS_INGRESS_METRICS_PORT": str(free_port()),
+        "ISTHMUS_INGRESS_LOG_LEVEL": "WARNING",
+        "ISTHMUS_INGRESS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        "ISTHMUS_INGRESS_DATAVERSE__AUTH_PAIRS": json.dumps({"code": KEY}),
+        "ISTHMUS_INGRESS_DATAVERSE__ROUTES": json.dumps({"account": route}),
+        "ISTHMUS_INGRESS_AUDIT_TOPIC": "bench.audit",
+        "ISTHMUS_INGRESS_LIMITS__RATE_PER_S": "1000000",
+        "ISTHMUS_INGRESS_LIMITS__BURST": "1000000",
+    }
+    ingress = ManagedProcess(
+        name="ingress",
+        argv=[sys.executable, "-m", "isthmus.ingress"],
+        log_file=workdir / "ingress.log",
+        env=env,
+    )
+    bare = ManagedProcess(
+        name="bare",
+        argv=[
+            sys.executable, "-m", "uvicorn", "bare_app:app", "--host", "127.0.0.1",
+            "--port", str(bare_port), "--log-level", "warning", "--no-access-log",
+            "--app-dir", str(Path(__file__).parent),
+        ],
+        log_file=workdir / "bare.log",
+    )  # fmt: skip
+    for server, port in ((ingress, ingress_port), (bare, bare_port)):
+        servers.append(server)
+        server.start()
+        _pin(server.pid, {1})
+        server.wait_http_ready(f"http://127.0.0.1:{port}/healthz")
+    return f"http://127.0.0.1:{ingress_port}", f"http://127.0.0.1:{bare_port}"
+
+
+def _bodies(count: int) -> list[bytes]:
+    template = json.loads(SAMPLE.read_text())
+    bodies = []
+    for _ in range(count):
+        account = str(uuid.uuid4())
+        template["OperationId"] = str(uuid.uuid4())
+        template["PrimaryEntityId"] = account
+        template["InputParameters"][0]["value"]["Attributes"][-1]["value"] = account
+        bodies.append(json.dumps(template).encode())
+    return bodies
+
+
+async def _run(url: str, seconds: float, clients: int) -> float:
+    bodies = _bodies(4096)
+    done = 0
+    failed = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+
+        async def worker(offset: int) -> None:
+            nonlocal done, failed
+            index = offset
+            while time.monotonic() < deadline:
+                response = await client.post(
+                    "/v1/webhooks/dataverse",
+                    params={"code": KEY},
+                    content=bodies[index % len(bodies)],
+                    headers={"Content-Type": "application/json"},
+                )
+                index += clients
+                if response.is_success:
+                    done += 1
+                else:
+                    failed += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.monotonic() - started
+    if failed:
+        raise RuntimeError(f"{failed} requests were not accepted")
+    return done / elapsed
+
+
+async def _measure(ingress: str, bare: str, args: argparse.Namespace) -> dict[str, list[float]]:
+    await _run(ingress, 2.0, args.clients)  # warm-up, discarded
+    await _run(bare, 2.0, args.clients)
+    results: dict[str, list[float]] = {"ingress": [], "bare": []}
+    for _ in range(args.repetitions):
+        results["bare"].append(await _run(bare, args.seconds, args.clients))
+        results["ingress"].append(await _run(ingress, args.seconds, args.clients))
+    return results
+
+
+def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
+    ingress, bare = statistics.median(results["ingress"]), statistics.median(results["bare"])
+    print(f"clients={args.clients} seconds={args.seconds} repetitions={args.repetitions}")
+    for name, values in results.items():
+        spread = ", ".join(f"{v:.0f}" for v in values)
+        print(f"{name:8s} median {statistics.median(values):8.0f} requests/s  ({spread})")
+    print(f"ratio ingress/bare = {ingress / bare:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -147,8 +147,18 @@ class ExactlyOnceDelivery:
         self._open = True
 
     def produce(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> None:
-        """Produce one record inside the open transaction."""
-        _produce(self._producer, topic, key=key, value=value, headers=headers, callback=None)
+        """Produce one record inside the open transaction.
+
+        Raises:
+            FencedError: the producer was fenced (or hit another fatal error) meanwhile.
+        """
+        try:
+            _produce(self._producer, topic, key=key, value=value, headers=headers, callback=None)
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            if error.fatal() or error.code() in _FENCED:
+                raise FencedError(f"producer fenced or fatal: {error}") from None
+            raise
 
     def complete(self, offsets: Offsets) -> None:
         """Add the offsets to the transaction and commit it.
@@ -199,7 +209,7 @@ class ExactlyOnceDelivery:
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
                 if error.code() in _FENCED or error.fatal():
-                    raise FencedError(f"producer fenced or fatal: {error}") from exc
+                    raise FencedError(f"producer fenced or fatal: {error}") from None
                 if error.txn_requires_abort():
                     raise BatchAbortedError(str(error)) from exc
                 if not error.retriable() or time.monotonic() > deadline:

@@ -88,6 +88,7 @@ class Processor:
         )
         self._paused: dict[tuple[str, int], int] = {}
         self._stopping = False
+        self._closing = False
         self._last_lag = 0.0
 
     def stop(self) -> None:
@@ -116,14 +117,14 @@ class Processor:
             self._reload_parked()
             consumer.subscribe(
                 [*self._topics, *self._routes.retry_topics],
-                on_assign=self._on_assign,
+                on_assign=lambda c, parts: self._on_assign(delivery, c, parts),
                 on_revoke=lambda c, parts: self._on_revoke(delivery, c, parts),
                 on_lost=lambda c, parts: self._forget(delivery, parts),
             )
             while not self._stopping:
                 self._batch(consumer, delivery)
-        except (FatalError, FencedError) as exc:
-            logger.error("processor stopping on a fatal error: %s", exc, exc_info=exc)
+        except (FatalError, FencedError, KafkaException) as exc:
+            logger.error("processor stopping on a fatal error: %s", exc)
             code = 1
         finally:
             self._close(consumer, producer, delivery, clean=code == 0)
@@ -206,17 +207,28 @@ class Processor:
         if self._routes.tiers:
             load_parked(kafka=self._kafka, topic=self._routes.parked, keys=self._parked)
 
-    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(
+        self, delivery: Delivery, _consumer: Consumer, partitions: list[TopicPartition]
+    ) -> None:
         logger.info("assigned %s", _names(partitions))
-        self._reload_parked()  # another member may have parked keys of these partitions
+        if self._routes.tiers:
+            # Another member may have parked keys of these partitions; our own parked updates
+            # still in flight must land first, or the reload would read an older state.
+            delivery.drain(timeout_s=self._settings.shutdown_timeout_s)
+            self._reload_parked()
 
     def _on_revoke(
         self, delivery: Delivery, consumer: Consumer, partitions: list[TopicPartition]
     ) -> None:
         logger.info("revoked %s", _names(partitions))
-        delivery.drain(timeout_s=self._settings.shutdown_timeout_s)
-        if not self._settings.exactly_once:
-            _commit_stored(consumer)
+        try:
+            delivery.drain(timeout_s=self._settings.shutdown_timeout_s)
+            if not self._settings.exactly_once:
+                _commit_stored(consumer)
+        except (FatalError, FencedError, KafkaException) as exc:
+            if not self._closing:
+                raise
+            logger.warning("revoked while closing after a failure: %s", exc)
         self._forget(delivery, partitions)
 
     def _forget(self, delivery: Delivery, partitions: list[TopicPartition]) -> None:
@@ -235,16 +247,19 @@ class Processor:
         self, consumer: Consumer, producer: Producer, delivery: Delivery, *, clean: bool
     ) -> None:
         timeout = self._settings.shutdown_timeout_s
+        self._closing = True
         try:
             if clean or not self._settings.exactly_once:
                 delivery.drain(timeout_s=timeout)
             if not self._settings.exactly_once:
                 _commit_stored(consumer)
-        except (FatalError, KafkaException) as exc:
+        except (FatalError, FencedError, KafkaException) as exc:
             logger.error("offsets not committed on close: %s", exc)
-        finally:
-            consumer.close()
-            producer.flush(timeout)
+        for step in (consumer.close, lambda: producer.flush(timeout)):
+            try:
+                step()
+            except (FatalError, FencedError, KafkaException) as exc:
+                logger.warning("closing the clients: %s", exc)
         logger.info("processor closed", extra={"group": self._settings.group_id})
 
     def _record_lag(self, consumer: Consumer) -> None:

@@ -1,0 +1,48 @@
+"""A second replica with the same transactional.id fences the first: it stops, nothing doubles."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from isthmus.kafka.processor import Processor
+from isthmus.kafka.records import Output, Record
+from isthmus.kafka.settings import ProcessorSettings
+from isthmus.testing.kafka import Broker, drain
+
+from .conftest import Group, produce, running, wait_for, wait_for_output
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_fenced_processor_stops_with_code_1_and_its_successor_finishes_exactly_once(
+    kafka_broker: Broker, make_group: Callable[..., Group]
+) -> None:
+    group = make_group(partitions=2)
+
+    def slow_copy(record: Record[bytes, bytes]) -> list[Output]:
+        time.sleep(0.005)
+        return [Output(topic=group.output, key=record.key, value=record.value)]
+
+    def processor() -> Processor:
+        return Processor(
+            kafka=kafka_broker.settings,
+            settings=ProcessorSettings(group_id=group.name, exactly_once=True, batch_size=20),
+            topics=[group.source],
+            handler=slow_copy,
+            routes=group.routes,
+        )
+
+    inputs = [(f"k{i % 10}".encode(), f"v{i}".encode()) for i in range(400)]
+    produce(kafka_broker, group.source, inputs)
+    with running(processor()) as first:
+        wait_for_output(kafka_broker, group.output)
+        with running(processor()) as second:  # same group and instance id: same transactional.id
+            wait_for(lambda: bool(first), timeout_s=60)
+            committed = drain(kafka_broker, group.output, expected=len(inputs), timeout_s=60)
+        assert first == [1]  # fenced: stopped, not crashed, nonzero
+        assert second == [0]
+    assert Counter(m.value() for m in committed) == Counter(v for _, v in inputs)

@@ -34,10 +34,11 @@ from isthmus.kafka.delivery import AtLeastOnceDelivery
 from isthmus.kafka.errors import FatalError
 from isthmus.kafka.parked_store import load_parked
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
-from isthmus.sink.batch import PollBatch, TopicPartitionKey
+from isthmus.sink.batch import PollBatch
 from isthmus.sink.context import SinkContext
 from isthmus.sink.errors import CommandFailedError
 from isthmus.sink.health import HealthState
+from isthmus.sink.reroute import Pending, TopicPartitionKey
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +125,10 @@ class SinkLoop:
         delivery.complete(offsets)
         self._after(consumer, batch)
 
-    def _admit(self, consumer: Consumer, batch: PollBatch, messages: list[Message]) -> list:  # type: ignore[type-arg]  # list[Pending]; kept short for the loop's reader
-        admitted = []
+    def _admit(
+        self, consumer: Consumer, batch: PollBatch, messages: list[Message]
+    ) -> list[Pending]:
+        admitted: list[Pending] = []
         blocked: set[TopicPartitionKey] = set()
         now_ms = time.time() * 1000
         for message in messages:

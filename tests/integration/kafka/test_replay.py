@@ -77,6 +77,11 @@ def test_replay_moves_exactly_the_selected_records_and_never_twice(
         )
         assert result.exit_code == 0, result.output
         assert "moved 1" in result.output
+        listing = CliRunner().invoke(
+            app, ["replay", "list", dlq, "--bootstrap-servers", kafka_broker.bootstrap_servers]
+        )
+        assert listing.exit_code == 0, listing.output
+        assert "would move 0" in listing.output  # every dead letter was replayed once
         outputs = drain(kafka_broker, group.output, expected=4)
     assert sorted(m.value() or b"" for m in outputs) == [
         b"bad-2@2",

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+
+from confluent_kafka import Producer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.mapping.contract import lookup_port_problems
 from isthmus.schemas import SchemaSettings, SerdeFactory
@@ -13,8 +17,27 @@ from tests.integration.transformer.conftest import XREF_SCHEMA, Stage
 
 KNOWN = {
     "account": {"d365-a1": "17100001", "d365-a2": "17100002"},
-    "salesorder": {"d365-o1": "4711"},
+    "salesorder": {"d365-o1": "4711", "d365-o2": "4712"},
 }
+
+
+def _write_in_transaction(
+    broker: Broker, serdes: SerdeFactory, topic: str, *, entity: str, d365: str, s4: str
+) -> None:
+    """The sinks link ids inside their transactions: the table ends on a commit marker then."""
+    producer = Producer({**broker.settings.client_config(), "transactional.id": f"{topic}-writer"})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    reference = {
+        "entity": entity, "d365Id": d365, "s4Id": s4,
+        "linkedAt": datetime.now(UTC), "createdBy": "S4", "flow": None,
+    }  # fmt: skip
+    value = serdes.serializer(value_schema=XREF_SCHEMA)(
+        reference, SerializationContext(topic, MessageField.VALUE)
+    )
+    for partition in range(3):  # every partition ends on a commit marker
+        producer.produce(topic, key=f"{entity}:{d365}".encode(), value=value, partition=partition)
+    producer.commit_transaction(30)
 
 
 def test_the_xref_topic_adapter_keeps_the_lookup_port_contract(
@@ -40,6 +63,9 @@ def test_the_xref_topic_adapter_keeps_the_lookup_port_contract(
     writer.send_xref(entity="account", d365="d365-gone", s4="17109999")
     writer.producer().produce(topic, key=b"account:d365-gone", value=None)  # tombstone
     writer.producer().flush(10)
+    _write_in_transaction(
+        kafka_broker, serdes, topic, entity="salesorder", d365="d365-o2", s4="4712"
+    )
 
     follower = XrefFollower(
         kafka=kafka_broker.settings,

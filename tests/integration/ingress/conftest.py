@@ -13,13 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from confluent_kafka import Message
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from isthmus.devenv.ports import free_port
 from isthmus.devenv.process import ManagedProcess
 from isthmus.ingress.settings import DataverseWebhookSettings, SapEventSettings
 from isthmus.schemas import SchemaCatalogue, SchemaSettings, SerdeFactory
-from isthmus.testing.kafka import Broker, create_topics, drain
+from isthmus.testing.kafka import Broker, create_topics
 
 __all__ = ["create_topics"]
 from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
@@ -212,14 +212,57 @@ def headers_of(message: Message) -> dict[str, str]:
 def records_for(
     broker: Broker, topic: str, key: str, *, expected: int | None, timeout_s: float = 30
 ) -> list[Message]:
-    """Records of ``topic`` with ``key`` (waits for ``expected`` of them)."""
-    deadline = time.monotonic() + timeout_s
-    found: list[Message] = []
-    while time.monotonic() < deadline:
-        found = [m for m in drain(broker, topic, timeout_s=3) if m.key() == key.encode()]
-        if expected is None or len(found) >= expected:
-            break
-    return found
+    """Records of ``topic`` with ``key``: all up to the current end, waiting for ``expected``."""
+    consumer = Consumer(
+        {
+            **broker.settings.client_config(),
+            "group.id": f"read-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        found: list[Message] = []
+        positions = dict.fromkeys(partitions, -1)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            ends = {
+                p: consumer.get_watermark_offsets(TopicPartition(topic, p))[1] for p in partitions
+            }
+            _read_to(
+                consumer,
+                ends=ends,
+                positions=positions,
+                found=found,
+                key=key.encode(),
+                deadline=deadline,
+            )
+            if expected is None or len(found) >= expected:
+                break
+            time.sleep(0.2)
+        return found
+    finally:
+        consumer.close()
+
+
+def _read_to(
+    consumer: Consumer,
+    *,
+    ends: dict[int, int],
+    positions: dict[int, int],
+    found: list[Message],
+    key: bytes,
+    deadline: float,
+) -> None:
+    while time.monotonic() < deadline and any(positions[p] + 1 < ends[p] for p in ends):
+        message = consumer.poll(0.2)
+        if message is None or message.error() is not None:
+            continue
+        positions[message.partition() or 0] = message.offset() or 0
+        if message.key() == key:
+            found.append(message)
 
 
 def wait_until(check: Callable[[], bool], *, timeout_s: float = 30) -> bool:

@@ -336,7 +336,7 @@ def _publish_routes(app: FastAPI, components: Components) -> None:
             raise UnknownTopicError(f"topic {topic!r} is not open for publishing")
         raw = await read_body(request, limit=components.settings.limits.max_body_bytes)
         document = _parse_json(raw)
-        schema = json.loads(components.ingress.catalogue.get(schema_name).text)
+        schema = components.ingress.schema_json(schema_name)
         converted = avro_json.convert(document, schema, strict=True)
         if converted.violations:
             raise MalformedError(

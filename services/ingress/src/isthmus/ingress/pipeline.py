@@ -68,6 +68,7 @@ class Ingress:
         self.catalogue: SchemaCatalogue = serdes.catalogue
         self._serdes = serdes
         self._serializers: dict[str, AvroSerializer] = {}
+        self._schemas: dict[str, dict[str, Any]] = {}
         self._hydrator = hydrator
         self.dedup = dedup
         self.last_writes = last_writes
@@ -180,6 +181,17 @@ class Ingress:
             data=event.data,
         )
 
+    def schema_json(self, name: str) -> dict[str, Any]:
+        """The self-contained schema ``name`` as parsed JSON (parsed once).
+
+        Raises:
+            UnknownSchemaNameError: the catalogue has no such schema.
+        """
+        schema = self._schemas.get(name)
+        if schema is None:
+            schema = self._schemas[name] = json.loads(self.catalogue.get(name).text)
+        return schema
+
     def encode(self, *, topic: str, schema_name: str, value: dict[str, Any]) -> bytes:
         """Avro bytes of a converted value for ``topic``."""
         serializer = self._serializers.get(schema_name)
@@ -192,7 +204,7 @@ class Ingress:
         return encoded
 
     def _records(self, event: PendingEvent, request: RequestContext) -> list[OutRecord]:
-        schema = json.loads(self.catalogue.get(event.schema_name).text)
+        schema = self.schema_json(event.schema_name)
         _fill_required(event, schema)
         converted = avro_json.convert(
             {"envelope": event.envelope, "data": event.data}, schema, strict=False

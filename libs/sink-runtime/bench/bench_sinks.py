@@ -10,7 +10,9 @@ Run: ``make bench-sinks``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -41,6 +43,7 @@ LATENCY_MS = 20
 ORDERS = 600
 ACCOUNTS = 1500
 SETTLE_S = 8.0
+REPETITIONS = 3
 ROOT = find_root(Path(__file__))
 
 
@@ -53,6 +56,9 @@ class Run:
     replicas: int
     commands: int
     per_second: float
+    wall_s: float
+    sink_cpu_s: float
+    target_cpu_s: float
 
 
 def _header(key: str) -> dict[str, Any]:
@@ -137,10 +143,13 @@ class Bench:
     folder: Path
     factory: SerdeFactory
     env: dict[str, dict[str, str]]
+    resets: dict[str, Callable[[], None]]
+    target_pids: dict[str, int]
 
     def measure(self, *, sink: str, mode: str, replicas: int, count: int) -> Run:
         """Publish ``count`` commands, run ``replicas`` sinks, return commands/s."""
         system, entity, schema, build = _SINKS[sink]
+        self.resets[sink]()  # every run starts from the seed (the S/4 look-ups scan all orders)
         prefix, group = f"b-{uuid.uuid4().hex[:6]}.", f"b-{sink}-{uuid.uuid4().hex[:6]}"
         commands, results = (
             f"{prefix}{system}.{entity}.commands",
@@ -164,17 +173,31 @@ class Bench:
             **{"cleanup.policy": "compact"},
         )
         env = self._env(sink, prefix=prefix, group=group, mode=mode, entity=entity)
+        sink_pids: list[int] = []
         with ExitStack() as stack:
             for index in range(replicas):
-                stack.enter_context(self._replica(sink, env, f"{group}-{index}"))
+                sink_pids.append(stack.enter_context(self._replica(sink, env, f"{group}-{index}")))
             time.sleep(SETTLE_S)  # the group settles on its members before commands arrive
             values = [build(f"{prefix}{i}") for i in range(count)]
+            sink_before = sum(cpu_seconds(pid) for pid in sink_pids)
+            target_before = cpu_seconds(self.target_pids[sink])
             started_ms = time.time() * 1000
             self._produce(commands, schema, values)
             records = drain(self.broker, results, expected=count, timeout_s=600)
+            sink_cpu = sum(cpu_seconds(pid) for pid in sink_pids) - sink_before
+            target_cpu = cpu_seconds(self.target_pids[sink]) - target_before
         # results are produced per wave, so time runs from the first command to the last result
         seconds = max((max(m.timestamp()[1] for m in records) - started_ms) / 1000, 0.001)
-        return Run(sink, mode, replicas, len(records), len(records) / seconds)
+        return Run(
+            sink,
+            mode,
+            replicas,
+            len(records),
+            len(records) / seconds,
+            seconds,
+            sink_cpu,
+            target_cpu,
+        )
 
     def _produce(self, topic: str, schema: str, values: list[dict[str, Any]]) -> None:
         serializer = self.factory.serializer(value_schema=schema)
@@ -201,7 +224,7 @@ class Bench:
         }
 
     @contextmanager
-    def _replica(self, sink: str, env: dict[str, str], name: str) -> Iterator[None]:
+    def _replica(self, sink: str, env: dict[str, str], name: str) -> Iterator[int]:
         p = "ISTHMUS_SAP_SINK_" if sink == "sap-sink" else "ISTHMUS_D365_SINK_"
         port = free_port()
         module = "isthmus.sap_sink" if sink == "sap-sink" else "isthmus.d365_sink"
@@ -214,7 +237,8 @@ class Bench:
         process.start()
         try:
             process.wait_http_ready(f"http://127.0.0.1:{port}/readyz")
-            yield
+            assert process.pid is not None  # noqa: S101 - started above
+            yield process.pid
         finally:
             process.stop()
 
@@ -226,8 +250,8 @@ _SINKS: dict[str, tuple[str, str, str, Callable[[str], dict[str, Any]]]] = {
 
 
 @contextmanager
-def sandbox(module: str, folder: Path, tls_dir: Path, health: str) -> Iterator[str]:
-    """A sandbox process over HTTPS on a free port; yields its base URL."""
+def sandbox(module: str, folder: Path, tls_dir: Path, health: str) -> Iterator[tuple[str, int]]:
+    """A sandbox process over HTTPS on a free port; yields its base URL and pid."""
     port = free_port()
     process = ManagedProcess(
         name=module,
@@ -248,7 +272,8 @@ def sandbox(module: str, folder: Path, tls_dir: Path, health: str) -> Iterator[s
     try:
         base = f"https://127.0.0.1:{port}"
         process.wait_http_ready(f"{base}{health}", ca_file=tls_dir / "ca.pem")
-        yield base
+        assert process.pid is not None  # noqa: S101 - started above
+        yield base, process.pid
     finally:
         process.stop()
 
@@ -282,19 +307,33 @@ def main() -> None:
     try:
         state = kafka.up()
         with (
-            sandbox("isthmus.sandbox_s4", folder, tls.ca_cert.parent, "/_sandbox/health") as s4,
-            sandbox("isthmus.sandbox_d365", folder, tls.ca_cert.parent, "/_sandbox/health") as d365,
+            sandbox("isthmus.sandbox_s4", folder, tls.ca_cert.parent, "/_sandbox/health") as (
+                s4,
+                s4_pid,
+            ),
+            sandbox("isthmus.sandbox_d365", folder, tls.ca_cert.parent, "/_sandbox/health") as (
+                d365,
+                d365_pid,
+            ),
         ):
-            SandboxS4Admin(base_url=s4, ca_file=tls.ca_cert).add_fault(
-                kind="latency", path="/sap/opu/odata/*", latency_ms=LATENCY_MS
-            )
+            s4_admin = SandboxS4Admin(base_url=s4, ca_file=tls.ca_cert)
             d365_admin = SandboxAdmin(base_url=d365, ca_file=tls.ca_cert)
-            d365_admin.add_fault(kind="latency", path="/api/data/v9.2/*", latency_ms=LATENCY_MS)
+
+            def reset_s4() -> None:
+                s4_admin.reset(seed=True)
+                s4_admin.add_fault(kind="latency", path="/sap/opu/odata/*", latency_ms=LATENCY_MS)
+
+            def reset_d365() -> None:
+                d365_admin.reset(seed=True)
+                d365_admin.add_fault(kind="latency", path="/api/data/v9.2/*", latency_ms=LATENCY_MS)
+
             bench = Bench(
                 broker=Broker(bootstrap_servers=state.bootstrap_servers),
                 folder=folder,
                 factory=SerdeFactory(settings=SchemaSettings(schemas_dir=ROOT / "schemas")),
                 env=sink_env(s4, d365, tls.ca_cert),
+                resets={"sap-sink": reset_s4, "d365-sink": reset_d365},
+                target_pids={"sap-sink": s4_pid, "d365-sink": d365_pid},
             )
             report(run_all(bench))
             d365_admin.close()
@@ -303,30 +342,49 @@ def main() -> None:
         shutil.rmtree(kafka.data_dir, ignore_errors=True)
 
 
+CONFIGS = (("single", 1), ("batched", 1), ("batched", 2))
+
+
 def run_all(bench: Bench) -> list[Run]:
-    """Single vs batched (one replica), then batched with two replicas, per sink."""
+    """Single vs batched (one replica) and batched with two replicas, per sink, interleaved."""
     runs = []
-    for sink, count in (("sap-sink", ORDERS), ("d365-sink", ACCOUNTS)):
-        small = count // 5 if sink == "sap-sink" else count // 10
-        runs.append(bench.measure(sink=sink, mode="single", replicas=1, count=small))
-        runs.append(bench.measure(sink=sink, mode="batched", replicas=1, count=count))
-        runs.append(bench.measure(sink=sink, mode="batched", replicas=2, count=count))
+    for _ in range(REPETITIONS):
+        for sink, count in (("sap-sink", ORDERS), ("d365-sink", ACCOUNTS)):
+            for mode, replicas in CONFIGS:
+                n = count if mode == "batched" else count // 5
+                runs.append(bench.measure(sink=sink, mode=mode, replicas=replicas, count=n))
     return runs
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / float(os.sysconf("SC_CLK_TCK"))
+
+
 def report(runs: list[Run]) -> None:
-    """Print one line per run and the two ratios per sink."""
+    """Print one line per run, then medians and the two ratios per sink."""
     print(f"latency {LATENCY_MS} ms per target call; commands/s from first command to last result")
     for r in runs:
         print(
-            f"{r.sink:10} {r.mode:8} replicas={r.replicas} n={r.commands:5} {r.per_second:8.1f}/s"
+            f"{r.sink:10} {r.mode:8} replicas={r.replicas} n={r.commands:5} "
+            f"{r.per_second:8.1f}/s wall {r.wall_s:6.1f}s cpu sink {r.sink_cpu_s:6.1f}s "
+            f"target {r.target_cpu_s:6.1f}s"
         )
     for sink in ("sap-sink", "d365-sink"):
-        single, one, two = (r for r in runs if r.sink == sink)
+        rates = {
+            config: sorted(
+                r.per_second for r in runs if r.sink == sink and (r.mode, r.replicas) == config
+            )
+            for config in CONFIGS
+        }
+        single, one, two = (statistics.median(rates[c]) for c in CONFIGS)
+        spread = ", ".join(f"{rates[c][0]:.1f}-{rates[c][-1]:.1f}" for c in CONFIGS)
         print(
-            f"{sink}: batched+concurrent / one request per command = "
-            f"{one.per_second / single.per_second:.1f}x; "
-            f"2 replicas / 1 = {two.per_second / one.per_second:.2f}x"
+            f"{sink}: medians single {single:.1f}/s, batched {one:.1f}/s, 2 replicas {two:.1f}/s "
+            f"(min-max {spread}); batched+concurrent / one request per command = "
+            f"{one / single:.1f}x; 2 replicas / 1 = {two / one:.2f}x"
         )
 
 

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-_STALE_S = 60.0
+_STALE_S = 300.0
 
 
 @dataclass
@@ -26,7 +26,7 @@ class HealthState:
 
     @property
     def alive(self) -> bool:
-        """False when the loop has not come round for a minute (stuck)."""
+        """False when the loop has not come round for five minutes (stuck)."""
         return time.monotonic() - self.heartbeat < _STALE_S
 
     @property

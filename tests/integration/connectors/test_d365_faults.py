@@ -115,7 +115,11 @@ async def test_burst_of_upserts_under_low_limits(sandbox_d365_clean: SandboxD365
         ]
     assert len({r["accountnumber"] for r in rows}) == 500
     statuses = [int(c["status"]) for c in sandbox.admin.calls(path=f"{API}/accounts(")]
-    assert _no_two_throttles_in_a_row(statuses)
+    assert _no_two_throttles_in_a_row(statuses), [
+        (c["status"], c["time"], c["duration_ms"])
+        for c in sandbox.admin.calls(path=f"{API}/accounts(")
+        if c["status"] == 429
+    ]
     assert governor.stats.max_in_flight <= 8
     sandbox.admin.set_throttling(
         requests=6000, execution_ms=1_200_000, window_s=300, concurrency=52

@@ -17,7 +17,7 @@ def test_governor_state_is_exported() -> None:
     reader = InMemoryMetricReader()
     provider = MeterProvider(metric_readers=[reader])
     exported = GovernorMetrics(provider.get_meter("test"))
-    governor = ApiGovernor(credential="app-1", limits=BudgetLimits(max_concurrency=12))
+    governor = ApiGovernor(credential="app-1", limits=BudgetLimits(max_concurrency=12, headroom=1))
     exported.watch(governor)
     exported.throttled("app-1")
     data = reader.get_metrics_data()

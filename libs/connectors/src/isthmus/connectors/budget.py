@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
 class BudgetLimits(BaseModel):
     """Service-protection limits of one credential; the defaults are Dataverse's documented ones.
 
-    ``headroom`` keeps the governor below the limits instead of on them, so clock skew between the
-    client and the server's sliding window does not produce a 429.
+    ``headroom`` keeps the governor below the limits instead of on them (request count, execution
+    time and concurrency), so clock skew between the client and the server's sliding window, or
+    a slot the server frees only after answering, does not produce a 429.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -77,10 +77,11 @@ class ApiGovernor:
         now = clock()
         self._bucket = _bucket(limits, now)
         self._exec = _exec_window(limits)
-        start = limits.initial_concurrency or limits.max_concurrency
-        self.limit = AimdLimit(
-            minimum=limits.min_concurrency, maximum=limits.max_concurrency, value=float(start)
-        )
+        # Headroom applies to concurrency too: the server frees a slot only after it has sent the
+        # answer, so a client that refills every slot at once races the server's own count.
+        maximum = max(limits.min_concurrency, math.floor(limits.max_concurrency * limits.headroom))
+        start = min(limits.initial_concurrency or maximum, maximum)
+        self.limit = AimdLimit(minimum=limits.min_concurrency, maximum=maximum, value=float(start))
         self.in_flight = 0
         self.paused_until = float("-inf")
         self.stats = GovernorStats()

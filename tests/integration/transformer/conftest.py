@@ -56,6 +56,13 @@ class Stage:
 
     def start(self, *, batch_size: int = 50) -> None:
         """Start ``isthmus-transformer`` and wait until it is ready."""
+        self.process = self.replica(instance="0", port=self.port, log=self.logs,
+                                    batch_size=batch_size)  # fmt: skip
+
+    def replica(
+        self, *, instance: str, port: int, log: Path, batch_size: int = 50
+    ) -> ManagedProcess:
+        """Start one more member of the group (its own instance id and port); wait until ready."""
         prefix = "ISTHMUS_TRANSFORMER_"
         env = {
             f"{prefix}KAFKA__BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
@@ -67,18 +74,20 @@ class Stage:
             f"{prefix}FLOWS__DIRECTORY": str(self.folder),
             f"{prefix}FLOWS__RELOAD_INTERVAL_S": "0.3",
             f"{prefix}XREF__TOPIC": self.xref,
-            f"{prefix}HTTP__PORT": str(self.port),
+            f"{prefix}HTTP__PORT": str(port),
+            f"{prefix}PROCESSOR__INSTANCE_ID": instance,
             f"{prefix}TOPICS_FILE": str(self.repo / "deploy" / "topics.yaml"),
             f"{prefix}SCHEMAS__SCHEMAS_DIR": str(self.repo / "schemas"),
         }
-        self.process = ManagedProcess(
-            name="transformer",
+        process = ManagedProcess(
+            name=f"transformer-{instance}",
             argv=[sys.executable, "-m", "isthmus.transformer"],
-            log_file=self.logs,
+            log_file=log,
             env=env,
         )
-        self.process.start()
-        self.process.wait_http_ready(f"http://127.0.0.1:{self.port}/readyz", timeout_s=60)
+        process.start()
+        process.wait_http_ready(f"http://127.0.0.1:{port}/readyz", timeout_s=60)
+        return process
 
     def metric(self, name: str) -> float:
         """The value of a Prometheus sample of the running process (0 when absent)."""

@@ -14,8 +14,14 @@ from isthmus.schemas.settings import SchemaSettings
 SERVICE = "transformer"
 
 
+# Range assigns every topic's partitions across the members on its own. Cooperative-sticky
+# balances the total count over the source and retry topics together, which can leave a second
+# replica with retry partitions only while the first keeps every source partition.
+_ASSIGNMENT = {"partition.assignment.strategy": "range"}
+
+
 def _processor_defaults() -> ProcessorSettings:
-    return ProcessorSettings(group_id="transformer", exactly_once=True)
+    return ProcessorSettings(group_id="transformer", exactly_once=True, consumer_extra=_ASSIGNMENT)
 
 
 class FlowSettings(BaseModel):
@@ -84,5 +90,6 @@ class TransformerSettings(BaseSettings):
             processor = dict(data["processor"])
             processor.setdefault("group_id", "transformer")
             processor.setdefault("exactly_once", True)
+            processor["consumer_extra"] = {**_ASSIGNMENT, **processor.get("consumer_extra", {})}
             data = {**data, "processor": processor}
         return data

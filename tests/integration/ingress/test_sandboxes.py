@@ -71,7 +71,9 @@ def test_order_created_in_dataverse_is_one_typed_event(
     assert len(value["data"]["order_details"]) == 2
     assert headers["ce_subject"] == order_id
     assert headers["ce_type"] == "com.microsoft.dataverse.salesorder.Create"
-    delivery = sandbox_d365_clean.admin.deliveries()[0]
+    assert wait_until(lambda: bool(sandbox_d365_clean.admin.deliveries()))
+    (delivery,) = sandbox_d365_clean.admin.deliveries()
+    assert delivery["succeeded"] and delivery["attempts"] == 1
     assert headers["isthmus_correlation_id"] == delivery["correlation_id"]
     version, trace_id, span_id, _flags = headers["traceparent"].split("-")
     assert (version, len(trace_id), len(span_id)) == ("00", 32, 16)

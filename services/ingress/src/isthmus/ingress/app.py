@@ -74,64 +74,32 @@ def build_app(
     )
     d365 = DataverseClient.connect(settings=settings.d365) if settings.d365 else None
     s4 = S4Client.connect(settings=settings.s4) if settings.s4 else None
-    reader = given.reader or ConnectorReader(d365=d365, s4=s4)
-    writes = LastWrites()
-    dedup = DedupWindow(window_s=settings.dedup_window_s)
-    ingress = Ingress(
-        producer=producer,
-        serdes=serdes,
-        hydrator=CoalescingHydrator(
-            reader=reader, windows_s={"s4": settings.sap.coalesce_window_s, "d365": 0.0}
-        ),
-        dedup=dedup,
-        last_writes=writes,
-        integration_users={
-            "D365": settings.dataverse.integration_user,
-            "S4": settings.sap.integration_user,
-        },
-        audit_topic=settings.audit_topic,
-    )
-    state = StateTopicReader(
-        settings=settings.kafka,
-        topics=settings.state_topics,
-        deserializer=serdes.deserializer(value_schema="io.isthmus.common.EntityState"),
-        writes=writes,
+    ingress = _ingress(
+        settings, serdes, producer, given.reader or ConnectorReader(d365=d365, s4=s4)
     )
     publish = given.publish_topics
     components = Components(
         settings=settings,
         ingress=ingress,
-        tokens=TokenIssuer(
-            settings=settings.sap,
-            key=(
-                settings.sap.token_signing_key.get_secret_value().encode()
-                if settings.sap.token_signing_key
-                else None
-            ),
-        ),
+        tokens=_tokens(settings),
         limiter=RateLimiter(rate_per_s=settings.limits.rate_per_s, burst=settings.limits.burst),
         publish_topics=publish if publish is not None else publishable_topics(settings, base),
         publish_token=given.publish_token,
     )
-    event_topics = _event_topics(settings, components.publish_topics)
-
-    async def restore() -> None:
-        if given.restore_dedup and settings.dedup_window_s > 0:
-            count = await asyncio.to_thread(
-                restore_window,
-                settings=settings.kafka,
-                topics=event_topics,
-                dedup=dedup,
-                window_s=settings.dedup_window_s,
-            )
-            logger.info("de-duplication window restored", extra={"ids": count})
+    state = StateTopicReader(
+        settings=settings.kafka,
+        topics=settings.state_topics,
+        deserializer=serdes.deserializer(value_schema="io.isthmus.common.EntityState"),
+        writes=ingress.last_writes,
+    )
+    pollers = _pollers(settings, ingress, d365, s4, serdes)
+    restore = _restorer(settings, ingress, components.publish_topics, enabled=given.restore_dedup)
 
     async def close_clients() -> None:
         for client in (d365, s4):
             if client is not None:
                 await client.aclose()
 
-    pollers = _pollers(settings, ingress, d365, s4, serdes)
     components.on_start += [restore, state.start, pollers.start]
     components.on_stop += [pollers.stop, state.stop, close_clients]
     if given.producer is None:
@@ -139,6 +107,53 @@ def build_app(
     app = create_app(components)
     app.state.state_reader = state
     return app
+
+
+def _ingress(
+    settings: IngressSettings,
+    serdes: SerdeFactory,
+    producer: KafkaEventProducer,
+    reader: RecordReader,
+) -> Ingress:
+    return Ingress(
+        producer=producer,
+        serdes=serdes,
+        hydrator=CoalescingHydrator(
+            reader=reader, windows_s={"s4": settings.sap.coalesce_window_s, "d365": 0.0}
+        ),
+        dedup=DedupWindow(window_s=settings.dedup_window_s),
+        last_writes=LastWrites(),
+        integration_users={
+            "D365": settings.dataverse.integration_user,
+            "S4": settings.sap.integration_user,
+        },
+        audit_topic=settings.audit_topic,
+    )
+
+
+def _tokens(settings: IngressSettings) -> TokenIssuer:
+    key = settings.sap.token_signing_key
+    return TokenIssuer(settings=settings.sap, key=key.get_secret_value().encode() if key else None)
+
+
+def _restorer(
+    settings: IngressSettings, ingress: Ingress, publish: dict[str, str], *, enabled: bool
+) -> Callable[[], Awaitable[None]]:
+    """The start-up step rebuilding the de-duplication window from recent records."""
+    topics = _event_topics(settings, publish)
+
+    async def restore() -> None:
+        if enabled and settings.dedup_window_s > 0:
+            count = await asyncio.to_thread(
+                restore_window,
+                settings=settings.kafka,
+                topics=topics,
+                dedup=ingress.dedup,
+                window_s=settings.dedup_window_s,
+            )
+            logger.info("de-duplication window restored", extra={"ids": count})
+
+    return restore
 
 
 class _PollerTask:

@@ -1,0 +1,136 @@
+"""What every HTTP route shares: the components, body limits, rate limit, request context."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from pydantic import SecretStr
+
+from isthmus.ingress.auth import TokenIssuer
+from isthmus.ingress.core.ratelimit import RateLimiter
+from isthmus.ingress.errors import (
+    IngressError,
+    MalformedError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    UnsupportedMediaError,
+)
+from isthmus.ingress.openapi_bodies import ERROR
+from isthmus.ingress.pipeline import Ingress, Outcome, RequestContext
+from isthmus.ingress.settings import IngressSettings
+from isthmus.ingress.tracing import outgoing_traceparent
+
+logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("isthmus.ingress")
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
+    (400, 401, 403, 404, 413, 415, 429, 503), ERROR
+)
+
+
+@dataclass
+class Components:
+    """What the HTTP layer needs, built by the composition root."""
+
+    settings: IngressSettings
+    ingress: Ingress
+    tokens: TokenIssuer
+    limiter: RateLimiter
+    publish_topics: dict[str, str]
+    publish_token: SecretStr | None = None
+    on_start: list[Callable[[], Any]] = field(default_factory=list)
+    on_stop: list[Callable[[], Any]] = field(default_factory=list)
+
+
+def error_response(_request: Request, error: IngressError) -> JSONResponse:
+    """The JSON answer of a refused request (no detail beyond the error's own message)."""
+    headers = {}
+    if isinstance(error, RateLimitedError):
+        headers["Retry-After"] = str(error.retry_after_s)
+    content: dict[str, Any] = {"error": type(error).__name__, "message": error.message}
+    if error.violations:
+        content["violations"] = list(error.violations)
+    return JSONResponse(status_code=error.status, content=content, headers=headers)
+
+
+async def read_body(request: Request, *, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it exceeds ``limit`` bytes.
+
+    Raises:
+        PayloadTooLargeError: the body is larger than ``limit``.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def limit_rate(components: Components, request: Request, channel: str) -> None:
+    """Take a token of the (channel, client address) bucket.
+
+    Raises:
+        RateLimitedError: the bucket is empty.
+    """
+    client = request.client.host if request.client else "unknown"
+    wait = components.limiter.take(f"{channel}:{client}")
+    if wait:
+        raise RateLimitedError("too many requests", retry_after_s=wait)
+
+
+def require_json(request: Request) -> None:
+    """Accept ``application/json`` and ``*+json`` only.
+
+    Raises:
+        UnsupportedMediaError: any other content type.
+    """
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaError("expected application/json")
+
+
+def parse_json(raw: bytes) -> Any:
+    """The JSON document of a body.
+
+    Raises:
+        MalformedError: not JSON (the parser's message says where).
+    """
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedError(f"body is not JSON: {exc}") from exc
+
+
+def request_context(request: Request, channel: str, correlation: str | None) -> RequestContext:
+    """Trace and correlation ids every record of this request carries."""
+    correlation_id = (
+        correlation or request.headers.get("isthmus-correlation-id") or str(uuid.uuid4())
+    )
+    return RequestContext(
+        traceparent=outgoing_traceparent(request.headers.get("traceparent")),
+        correlation_id=correlation_id,
+        channel=channel,
+    )
+
+
+def answer(outcome: Outcome) -> dict[str, Any]:
+    """The 200 body of an accepted request."""
+    return {
+        "status": "accepted",
+        "produced": [{"topic": e.topic, "key": e.key} for e in outcome.produced],
+        "duplicates": outcome.duplicates,
+        "echoes": outcome.echoes,
+    }

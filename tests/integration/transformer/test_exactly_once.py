@@ -7,12 +7,12 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import Consumer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from isthmus.testing.kafka import drain
 from tests.integration.transformer.conftest import ACCOUNT, Stage
 
-ORDERS = 1500
+ORDERS = 2500
 
 
 def _wait_for_uncommitted_output(stage: Stage, *, at_least: int) -> int:
@@ -24,7 +24,8 @@ def _wait_for_uncommitted_output(stage: Stage, *, at_least: int) -> int:
             "isolation.level": "read_uncommitted",
         }
     )
-    watcher.subscribe([stage.commands])
+    # assign, not subscribe: no group join, so the kill lands while the input is still flowing
+    watcher.assign([TopicPartition(stage.commands, p, OFFSET_BEGINNING) for p in range(3)])
     seen, deadline = 0, time.monotonic() + 60
     try:
         while seen < at_least and time.monotonic() < deadline:
@@ -41,7 +42,7 @@ def test_each_order_yields_one_command_for_read_committed_even_after_sigkill(
     events = [make_order(n) for n in range(ORDERS)]
     stage.send_orders(events)
     stage.start(batch_size=20)
-    assert _wait_for_uncommitted_output(stage, at_least=100) >= 100
+    assert _wait_for_uncommitted_output(stage, at_least=50) >= 50
     assert stage.process is not None
     stage.process.kill()  # SIGKILL mid-stream: the open transaction is never committed
     before_restart = len(drain(stage.broker, stage.commands, timeout_s=10))

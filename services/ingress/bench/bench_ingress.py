@@ -19,7 +19,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -52,7 +51,8 @@ def main() -> None:
         for future in created.values():
             future.result(30)
         ingress_url, bare_url = _start(servers, bootstrap, workdir)
-        results = asyncio.run(_measure(ingress_url, bare_url, args))
+        pids = {"ingress": servers[0].pid or 0, "bare": servers[1].pid or 0}
+        results = asyncio.run(_measure({"ingress": ingress_url, "bare": bare_url}, pids, args))
     finally:
         for server in servers:
             server.stop()
@@ -169,23 +169,39 @@ async def _response_status(reader: asyncio.StreamReader) -> int:
     return int(lines[0].split(" ")[1])
 
 
-async def _measure(ingress: str, bare: str, args: argparse.Namespace) -> dict[str, list[float]]:
-    await _run(ingress, 2.0, args.clients)  # warm-up, discarded
-    await _run(bare, 2.0, args.clients)
-    results: dict[str, list[float]] = {"ingress": [], "bare": []}
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(
+    urls: dict[str, str], pids: dict[str, int], args: argparse.Namespace
+) -> dict[str, list[tuple[float, float]]]:
+    """Requests/s and server CPU ms per request, per variant and repetition."""
+    for url in urls.values():
+        await _run(url, 2.0, args.clients)  # warm-up, discarded
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in urls}
     for _ in range(args.repetitions):
-        results["bare"].append(await _run(bare, args.seconds, args.clients))
-        results["ingress"].append(await _run(ingress, args.seconds, args.clients))
+        for name in ("bare", "ingress"):
+            before = _cpu_seconds(pids[name])
+            rate = await _run(urls[name], args.seconds, args.clients)
+            cpu = _cpu_seconds(pids[name]) - before
+            results[name].append((rate, 1000 * cpu / (rate * args.seconds)))
     return results
 
 
-def _report(results: dict[str, Any], args: argparse.Namespace) -> None:
-    ingress, bare = statistics.median(results["ingress"]), statistics.median(results["bare"])
+def _report(results: dict[str, list[tuple[float, float]]], args: argparse.Namespace) -> None:
+    rates = {name: statistics.median(r for r, _ in runs) for name, runs in results.items()}
+    cpus = {name: statistics.median(c for _, c in runs) for name, runs in results.items()}
     print(f"clients={args.clients} seconds={args.seconds} repetitions={args.repetitions}")
-    for name, values in results.items():
-        spread = ", ".join(f"{v:.0f}" for v in values)
-        print(f"{name:8s} median {statistics.median(values):8.0f} requests/s  ({spread})")
-    print(f"ratio ingress/bare = {ingress / bare:.3f}")
+    for name, runs in results.items():
+        spread = ", ".join(f"{r:.0f}" for r, _ in runs)
+        print(
+            f"{name:8s} median {rates[name]:8.0f} requests/s ({spread}); "
+            f"server CPU {cpus[name]:.3f} ms/request"
+        )
+    print(f"ratio ingress/bare = {rates['ingress'] / rates['bare']:.3f}")
+    print(f"CPU per request ingress/bare = {cpus['ingress'] / cpus['bare']:.1f}x")
 
 
 if __name__ == "__main__":

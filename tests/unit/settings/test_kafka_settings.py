@@ -63,3 +63,11 @@ def test_settings_are_frozen_and_strict() -> None:
         KafkaSettings(security_protocol="TLS")  # type: ignore[arg-type]  # proving it fails
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         KafkaSettings(bootstrap="x")  # type: ignore[call-arg]  # proving it fails
+
+
+def test_kraft_cluster_ids_never_start_with_a_dash() -> None:
+    from isthmus.devenv.broker import _cluster_id  # noqa: PLC0415 - private helper under test
+
+    ids = [_cluster_id() for _ in range(2_000)]
+
+    assert all(len(cluster_id) == 22 and not cluster_id.startswith("-") for cluster_id in ids)

@@ -90,7 +90,7 @@ class LocalKafka:
         state = BrokerState(
             port=self._requested_port or free_port(),
             controller_port=free_port(),
-            cluster_id=base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+            cluster_id=_cluster_id(),
         )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._state_file.write_text(json.dumps(state.__dict__))
@@ -243,6 +243,18 @@ class LocalKafka:
             if log.is_file():
                 lines += log.read_text(errors="replace").splitlines()[-30:]
         return "\n".join(lines)
+
+
+def _cluster_id() -> str:
+    """A KRaft cluster id: a URL-safe base64 UUID that does not start with '-'.
+
+    Kafka's own ``Uuid.randomUuid`` skips such ids because command lines read them as options;
+    the storage tool refuses them.
+    """
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
 
 
 def _reap(pid: int) -> None:

@@ -105,14 +105,11 @@ def test_duplicate_delivery_is_one_event_even_across_a_restart(
         assert again.webhook(body).json()["duplicates"] == 1
     finally:
         again.process.stop()
-    assert (
-        len(
-            records_for(
-                kafka_broker, topics.d365["account"], str(body["PrimaryEntityId"]), expected=None
-            )
-        )
-        == 1
-    )
+    key = str(body["PrimaryEntityId"])
+    assert len(records_for(kafka_broker, topics.d365["account"], key, expected=None)) == 1
+    audits = records_for(kafka_broker, topics.audit, key, expected=3)
+    outcomes = sorted(decoded(m, "io.isthmus.audit.AuditEvent")["outcome"] for m in audits)
+    assert outcomes == ["DUPLICATE", "DUPLICATE", "SUCCEEDED"]
 
 
 def _write_state(broker: Broker, topic: str, *, key: str, fields: dict[str, str]) -> None:

@@ -45,10 +45,18 @@ class Overrides:
 
 
 def publishable_topics(settings: IngressSettings, root: Path) -> dict[str, str]:
-    """Topic → value schema of the topics the publish API accepts (default: ``*.events``)."""
-    path = (
-        settings.topics_file if settings.topics_file.is_absolute() else root / settings.topics_file
-    )
+    """Topic → value schema of the topics the publish API accepts (default: ``*.events``).
+
+    A relative ``topics_file`` is looked up under ``root``, then beside the schemas folder.
+
+    Raises:
+        CatalogueError: the topics file is missing or invalid.
+    """
+    path = settings.topics_file
+    if not path.is_absolute():
+        schemas_dir = settings.schemas.schemas_dir
+        beside = schemas_dir.parent / path if schemas_dir.is_absolute() else None
+        path = root / path if (root / path).is_file() or beside is None else beside
     catalogue = load_catalogue(path)
     chosen = set(settings.publish_topics)
     return {

@@ -89,11 +89,13 @@ class Ingress:
             if self.dedup.seen(event.dedup_id):
                 outcome.duplicates += 1
                 logger.info("duplicate dropped", extra={"event_id": event.event_id})
+                records.extend(self._audits(event, None, request, "DUPLICATE", "redelivery"))
                 continue
             await self._hydrate(event)
             if self._is_echo(event):
                 outcome.echoes += 1
                 logger.info("echo of our own write dropped", extra={"key": event.key})
+                records.extend(self._audits(event, None, request, "SKIPPED", "echo"))
                 continue
             records.extend(self._records(event, request))
             outcome.produced.append(event)
@@ -216,27 +218,45 @@ class Ingress:
         value = self.encode(topic=event.topic, schema_name=event.schema_name, value=converted.value)
         headers = _headers(event, converted.value["envelope"], request)
         records = [OutRecord(event.topic, event.key.encode(), value, headers)]
-        if self._audit_topic:
-            records.append(self._audit(event, value, request))
-        return records
+        return records + self._audits(event, value, request, "SUCCEEDED", "accepted")
 
-    def _audit(self, event: PendingEvent, value: bytes, request: RequestContext) -> OutRecord:
+    def _audits(
+        self,
+        event: PendingEvent,
+        value: bytes | None,
+        request: RequestContext,
+        outcome: str,
+        what: str,
+    ) -> list[OutRecord]:
+        """The audit line of one event's hop (none when auditing is off)."""
+        if not self._audit_topic:
+            return []
+        return [self._audit(event, value, request, outcome, what)]
+
+    def _audit(
+        self,
+        event: PendingEvent,
+        value: bytes | None,
+        request: RequestContext,
+        outcome: str,
+        what: str,
+    ) -> OutRecord:
         from isthmus.kafka.audit import payload_digest  # noqa: PLC0415 - keeps import light
 
         audit = {
             "eventId": str(uuid.uuid4()),
             "occurredAt": dt.datetime.now(dt.UTC),
             "service": "ingress",
-            "what": f"{event.envelope['message']} accepted from {request.channel}",
+            "what": f"{event.envelope['message']} {what} from {request.channel}",
             "flow": None,
             "stage": request.channel,
             "entity": event.topic.split(".")[1],
             "businessKey": event.key,
-            "outcome": "SUCCEEDED",
+            "outcome": outcome,
             "attempt": 1,
             "errorClass": None,
             "error": None,
-            "payloadDigest": payload_digest(value),
+            "payloadDigest": None if value is None else payload_digest(value),
             "payload": None,
             "traceId": request.traceparent.split("-")[1],
             "correlationId": request.correlation_id,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from isthmus.ingress.errors import IngressError
 from isthmus.ingress.http_common import Components, error_response
@@ -36,6 +37,18 @@ def create_app(components: Components) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.components = components
+    instruments = components.ingress.metrics
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        labels = {"route": getattr(route, "path", "unmatched"), "status": response.status_code}
+        instruments.requests.add(1, labels)
+        instruments.duration.record(time.perf_counter() - started, {"route": labels["route"]})
+        return response
+
     app.add_exception_handler(IngressError, error_response)  # type: ignore[arg-type]  # subclass
     add_publish_routes(app, components)
     add_webhook_routes(app, components)

@@ -25,6 +25,7 @@ from isthmus.ingress.core.dedup import DedupWindow
 from isthmus.ingress.core.echo import LastWrites
 from isthmus.ingress.core.events import PendingEvent
 from isthmus.ingress.errors import MalformedError
+from isthmus.ingress.metrics import IngressMetrics
 from isthmus.kafka import headers as h
 from isthmus.schemas import AvroSerializer, SchemaCatalogue, SerdeFactory
 
@@ -75,6 +76,7 @@ class Ingress:
         self._users = integration_users
         self._audit_topic = audit_topic
         self._versions = DedupWindow(window_s=dedup.window_s)
+        self.metrics = IngressMetrics.create()
 
     async def accept(self, events: Sequence[PendingEvent], request: RequestContext) -> Outcome:
         """Produce ``events`` (minus duplicates and echoes) and wait for Kafka.
@@ -101,12 +103,21 @@ class Ingress:
             outcome.produced.append(event)
         if records:
             await self.producer.send(records)
+        self._count(outcome)
         for event in outcome.produced:
             self.dedup.remember(event.dedup_id)
             version = _version_id(event)
             if version:
                 self._versions.remember(version)
         return outcome
+
+    def _count(self, outcome: Outcome) -> None:
+        for event in outcome.produced:
+            self.metrics.produced.add(1, {"topic": event.topic})
+        if outcome.duplicates:
+            self.metrics.duplicates.add(outcome.duplicates)
+        if outcome.echoes:
+            self.metrics.echoes.add(outcome.echoes)
 
     def produced_version(self, event: PendingEvent) -> bool:
         """True when some channel already produced this key at this source version."""
@@ -157,6 +168,7 @@ class Ingress:
         if event.hydration is None or self._hydrator is None:
             return
         found: Hydrated = await self._hydrator.hydrate(event.hydration)
+        self.metrics.hydrations.add(1, {"system": event.hydration.system})
         if found.data is None and not self._hydrator.reads(event.hydration.system):
             return
         if found.data is None:

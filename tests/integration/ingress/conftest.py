@@ -132,6 +132,7 @@ class RunningIngress:
     url: str
     topics: Topics
     process: ManagedProcess
+    metrics_url: str = ""
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
@@ -169,7 +170,8 @@ def start_ingress(env: dict[str, str], topics: Topics, log_dir: Path) -> Running
     process.start()
     url = f"http://127.0.0.1:{port}"
     process.wait_http_ready(f"{url}/healthz", timeout_s=60)
-    return RunningIngress(url=url, topics=topics, process=process)
+    metrics = f"http://127.0.0.1:{env['ISTHMUS_INGRESS_METRICS_PORT']}/metrics"
+    return RunningIngress(url=url, topics=topics, process=process, metrics_url=metrics)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from isthmus.testing.kafka import Broker
@@ -95,6 +96,12 @@ def test_dataverse_samples(ingress: RunningIngress, kafka_broker: Broker) -> Non
         "io.isthmus.d365.AccountEvent",
     )
     assert phone["data"]["telephone1"] == "1111"
+    exported = httpx.get(ingress.metrics_url, timeout=10).text
+    requests = [
+        line for line in exported.splitlines() if line.startswith("isthmus_ingress_requests")
+    ]
+    assert any('route="/v1/webhooks/dataverse",status="200"' in line for line in requests)
+    assert "isthmus_messages_produced_total" in exported
 
 
 def test_sap_samples(ingress: RunningIngress, kafka_broker: Broker) -> None:

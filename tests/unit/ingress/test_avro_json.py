@@ -97,3 +97,9 @@ def test_money_decimals_round_trip(amount: Decimal) -> None:
     result = convert(str(amount), schema, strict=True)
     assert result.violations == []
     assert result.value == amount
+
+
+def test_float_noise_from_a_source_is_rounded_but_refused_from_publishers() -> None:
+    schema = {"type": "bytes", "logicalType": "decimal", "precision": 23, "scale": 4}
+    assert convert(12.340000000000002, schema, strict=False).value == Decimal("12.3400")
+    assert convert(12.340000000000002, schema, strict=True).violations

@@ -2,7 +2,9 @@
 
 Accepted forms: decimals as numbers or strings; dates ``YYYY-MM-DD`` or ``/Date(ms)/``;
 timestamps RFC 3339 or ``/Date(ms[+hhmm])/``; times ``HH:MM:SS`` or OData ``PT12H30M00S``;
-OData V2 collections ``{"results": [...]}`` as arrays. ``strict`` also reports unknown fields.
+OData V2 collections ``{"results": [...]}`` as arrays. ``strict`` (the publish API) also reports
+unknown fields and decimals with more places than the scale; otherwise (source records) float
+noise is rounded to the scale.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ class _Walker:
 
     def _logical(self, value: Any, schema: Mapping[str, Any], logical: str, path: str) -> Any:
         parser = {
-            "decimal": _decimal,
+            "decimal": _decimal if self.strict else _rounded_decimal,
             "date": _date,
             "timestamp-millis": _timestamp,
             "timestamp-micros": _timestamp,
@@ -208,6 +210,14 @@ def _decimal(value: Any, schema: Mapping[str, Any]) -> Decimal:
     if len(quantized.as_tuple().digits) > precision and quantized != 0:
         raise ValueError(f"more than {precision} digits")
     return quantized
+
+
+def _rounded_decimal(value: Any, schema: Mapping[str, Any]) -> Decimal:
+    """Like ``_decimal``, but binary-float noise from a source (``12.340000000000002``) is
+    rounded half-even to the scale instead of refused."""
+    if isinstance(value, float):
+        value = str(Decimal(str(value)).quantize(Decimal(1).scaleb(-int(schema.get("scale", 0)))))
+    return _decimal(value, schema)
 
 
 def _date(value: Any, _schema: Mapping[str, Any]) -> dt.date:

@@ -134,8 +134,8 @@ def test_thin_events_are_hydrated_and_a_burst_shares_reads(
     value = decoded(records[0], "io.isthmus.s4.SalesOrderEvent")
     assert value["data"]["SoldToParty"] == "17100001"
     assert value["data"]["to_Item"][0]["Material"] == "TG11"
-    assert value["envelope"]["sourceVersion"]
-    assert value["envelope"]["originUser"]
+    assert value["envelope"]["sourceVersion"].endswith("Z")  # LastChangeDateTime, RFC 3339
+    assert value["envelope"]["originUser"] == "ISTHMUS_COMM"
 
 
 def test_event_mesh_subscription_pushes_through_the_handshake(

@@ -8,6 +8,7 @@ than itself.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -15,7 +16,8 @@ from typing import Any, Protocol
 from isthmus.connectors.d365.client import DataverseClient
 from isthmus.connectors.errors import ConnectorError, NotFoundError
 from isthmus.connectors.s4.client import S4Client
-from isthmus.ingress.core.events import Hydration
+from isthmus.ingress.core.avro_json import parse_wcf_millis
+from isthmus.ingress.core.events import Hydration, iso_millis
 from isthmus.ingress.errors import UnavailableError
 
 logger = logging.getLogger(__name__)
@@ -74,7 +76,11 @@ class ConnectorReader:
         entity = await self._s4.read(
             request.service, request.collection, request.key, expand=request.expand or None
         )
-        version = entity.data.get("LastChangeDateTime") or entity.etag
+        changed = entity.data.get("LastChangeDateTime")
+        millis = parse_wcf_millis(changed) if isinstance(changed, str) else None
+        if millis is not None:
+            changed = iso_millis(dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC))
+        version = changed or entity.etag
         return Hydrated(data=entity.data, version=None if version is None else str(version))
 
     async def _read_d365(self, request: Hydration) -> Hydrated:

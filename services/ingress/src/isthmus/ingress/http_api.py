@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from isthmus.ingress.errors import IngressError
 from isthmus.ingress.http_common import Components, error_response
+from isthmus.ingress.metrics import IngressMetrics
 from isthmus.ingress.routes_publish import add_publish_routes
 from isthmus.ingress.routes_webhooks import add_webhook_routes
 
@@ -37,22 +39,40 @@ def create_app(components: Components) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.components = components
-    instruments = components.ingress.metrics
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        labels = {"route": getattr(route, "path", "unmatched"), "status": response.status_code}
-        instruments.requests.add(1, labels)
-        instruments.duration.record(time.perf_counter() - started, {"route": labels["route"]})
-        return response
+    app.add_middleware(RequestMetrics, metrics=components.ingress.metrics)
 
     app.add_exception_handler(IngressError, error_response)  # type: ignore[arg-type]  # subclass
     add_publish_routes(app, components)
     add_webhook_routes(app, components)
     return app
+
+
+class RequestMetrics:
+    """Pure ASGI middleware counting answers by route and status, and their duration."""
+
+    def __init__(self, app: ASGIApp, *, metrics: IngressMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._app(scope, receive, recording)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self._metrics.requests.add(1, {"route": route, "status": status})
+            self._metrics.duration.record(time.perf_counter() - started, {"route": route})
 
 
 async def _maybe_await(value: Any) -> None:

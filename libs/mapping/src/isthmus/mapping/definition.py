@@ -119,8 +119,13 @@ class _FlowCompiler:
             FieldRule(
                 path,
                 compile_path(parse_path(path)),
-                tuple((rule, self.check(rule, argument, path)) for rule, argument in rules.items()),
+                tuple(
+                    (rule, self.check(rule, argument, path))
+                    for rule, argument in rules.items()
+                    if rule != "required"
+                ),
                 dict(rules),
+                required="required" in rules,
             )
             for path, rules in spec.items()
         )

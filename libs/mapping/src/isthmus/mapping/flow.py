@@ -14,8 +14,9 @@ from isthmus.mapping.expressions.scope import Evaluator, Scope
 from isthmus.mapping.functions.conversion import to_string
 from isthmus.mapping.lookups import InMemoryLookups, LookupPort
 from isthmus.mapping.result import Result, Violation
-from isthmus.mapping.rules import FieldRule, RecordCheck, evaluate
+from isthmus.mapping.rules import FieldRule, RecordCheck, record_violations
 from isthmus.mapping.targets import ObjectBuilder
+from isthmus.mapping.validation import RuleSet
 
 _NO_LOOKUPS = InMemoryLookups()
 
@@ -87,6 +88,10 @@ class Flow:
     enabled: bool = True
     context: Evaluator | None = None
     context_text: str | None = None
+    _rule_set: RuleSet = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rule_set", RuleSet(self.rules))
 
     def matches(
         self, event_type: str, record: Mapping[str, Any], *, ignore_origins: Iterable[str] = ()
@@ -125,9 +130,8 @@ class Flow:
         target = self.builder.build(scope, "", violations)
         failed = frozenset(violation.field for violation in violations)
         check_scope = Scope(current=target, root=record, lookups=lookups)
-        violations.extend(
-            evaluate(target, rules=self.rules, checks=self.checks, scope=check_scope, skip=failed)
-        )
+        violations.extend(self._rule_set.violations(target, skip=failed))
+        violations.extend(record_violations(self.checks, scope=check_scope))
         if violations:
             return Result(self.id, self.version, None, tuple(violations))
         withheld = self.ownership.withheld(target) if self.ownership else ()

@@ -14,7 +14,8 @@ from isthmus.mapping.expressions.scope import Evaluator, Scope
 from isthmus.mapping.functions.conversion import to_string
 from isthmus.mapping.result import Violation
 
-# A check returns None when the value is fine, else the message.
+# A check returns None when the value is fine, else the message. Checks judge present values only
+# (not null, '' or []); an absent value breaks nothing but `required`.
 Check = Callable[[Any], str | None]
 
 
@@ -26,6 +27,7 @@ class FieldRule:
     resolver: Resolver
     checks: tuple[tuple[str, Check], ...]
     declared: Mapping[str, Any] = field(default_factory=dict)
+    required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,64 +82,53 @@ def resolve(target: Any, segments: tuple[tuple[str, bool], ...]) -> list[tuple[s
     return found
 
 
-def _present(value: Any) -> bool:
+def present(value: Any) -> bool:
+    """False for null, '' and [] (the values `required` refuses and other rules skip)."""
     return value is not None and value not in ("", [])
 
 
+def _text(value: Any) -> str:
+    return value if type(value) is str else (to_string(value) or "")
+
+
 def _decimal(value: Any) -> Decimal | None:
+    kind = type(value)
+    if kind is int or (kind is Decimal and value.is_finite()):
+        return Decimal(value)
     try:
         return Decimal(to_string(value) or "")
     except (InvalidOperation, MappingError, ValueError):
         return None
 
 
-def required(_: Any) -> Check:
-    """The field must have a non-empty value."""
-    return lambda value: None if _present(value) else "is required"
-
-
 def max_length(limit: int) -> Check:
     """Text no longer than `limit` characters (SAP metadata MaxLength)."""
-    return lambda v: (
-        f"is longer than {limit} characters"
-        if _present(v) and len(to_string(v) or "") > limit
-        else None
-    )
+    message = f"is longer than {limit} characters"
+    return lambda v: message if len(v if type(v) is str else _text(v)) > limit else None
 
 
 def min_length(limit: int) -> Check:
     """Text at least `limit` characters long."""
-    return lambda v: (
-        f"is shorter than {limit} characters"
-        if _present(v) and len(to_string(v) or "") < limit
-        else None
-    )
+    message = f"is shorter than {limit} characters"
+    return lambda v: message if len(v if type(v) is str else _text(v)) < limit else None
 
 
 def pattern(regex: str) -> Check:
     """Text matching a regular expression completely (compiled once, when the flow loads)."""
-    compiled = re.compile(regex)
-    return lambda v: (
-        f"does not match {regex}"
-        if _present(v) and not compiled.fullmatch(to_string(v) or "")
-        else None
-    )
+    fullmatch = re.compile(regex).fullmatch
+    message = f"does not match {regex}"
+    return lambda v: None if fullmatch(_text(v)) else message
 
 
 def _bound(limit: Any, *, lower: bool) -> Check:
     edge = Decimal(str(limit))
+    message = f"is below the minimum {edge}" if lower else f"is above the maximum {edge}"
 
     def check(value: Any) -> str | None:
-        if not _present(value):
-            return None
         amount = _decimal(value)
         if amount is None:
             return "is not a number"
-        if lower and amount < edge:
-            return f"is below the minimum {edge}"
-        if not lower and amount > edge:
-            return f"is above the maximum {edge}"
-        return None
+        return message if (amount < edge if lower else amount > edge) else None
 
     return check
 
@@ -145,21 +136,18 @@ def _bound(limit: Any, *, lower: bool) -> Check:
 def one_of(values: list[Any]) -> Check:
     """Membership in a code list."""
     allowed = {to_string(value) for value in values}
-    shown = ", ".join(sorted(str(value) for value in allowed))
-    return lambda v: (
-        f"is not one of {shown}" if _present(v) and to_string(v) not in allowed else None
-    )
+    message = "is not one of " + ", ".join(sorted(str(value) for value in allowed))
+    return lambda v: None if _text(v) in allowed else message
 
 
 def in_values(table: str, values: frozenset[str]) -> Check:
     """Membership in the target side of a static table (e.g. SAP units of measure)."""
-    return lambda v: (
-        f"is not a code of table {table}" if _present(v) and to_string(v) not in values else None
-    )
+    message = f"is not a code of table {table}"
+    return lambda v: None if _text(v) in values else message
 
 
+# `required` is no check: it is FieldRule.required, the one rule an absent value can break.
 RULES: Mapping[str, Callable[[Any], Check]] = {
-    "required": required,
     "max_length": max_length,
     "min_length": min_length,
     "pattern": pattern,
@@ -178,6 +166,17 @@ def evaluate(
     skip: frozenset[str],
 ) -> list[Violation]:
     """Every violated rule; fields that already failed to map (`skip`) are not reported twice."""
+    return field_violations(target, rules=rules, skip=skip) + record_violations(checks, scope=scope)
+
+
+def field_violations(
+    target: dict[str, Any], *, rules: tuple[FieldRule, ...], skip: frozenset[str]
+) -> list[Violation]:
+    """The field rules walked one by one (`validation.RuleSet` does the same in one walk).
+
+    Raises:
+        ConversionError: a rule needs the text of a value that has none (e.g. a list).
+    """
     violations: list[Violation] = []
     for rule in rules:
         found: list[tuple[str, Any]] = []
@@ -185,10 +184,20 @@ def evaluate(
         for path, value in found:
             if path in skip:
                 continue
+            if not present(value):
+                if rule.required:
+                    violations.append(Violation(path, "required", value, f"{path} is required"))
+                continue
             for name, check in rule.checks:
                 message = check(value)
                 if message is not None:
                     violations.append(Violation(path, name, value, f"{path} {message}"))
+    return violations
+
+
+def record_violations(checks: tuple[RecordCheck, ...], *, scope: Scope) -> list[Violation]:
+    """Every free rule over the whole target that does not hold (or cannot be evaluated)."""
+    violations: list[Violation] = []
     for record_check in checks:
         violations.extend(_record_check(record_check, scope))
     return violations

@@ -71,59 +71,65 @@ def _value_of(exc: MappingError) -> Any:
     return None
 
 
+def _nested_only(_scope: Scope) -> Any:  # pragma: no cover - never called, see _Step
+    raise AssertionError("a nested field is built by its producer")
+
+
+# One field of the plan: name, expression (for messages), condition, value, nested producer.
+# A plain value field is computed by `value` alone; nested objects and lists need the path and
+# the violations, so they go through `nested` (and `value` is the unused `_nested_only`).
+_Step = tuple[str, str, Evaluator | None, Evaluator, Producer | None]
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectBuilder:
     """An ordered set of field specs; builds one dict and records failures as violations."""
 
     fields: tuple[FieldSpec, ...]
-    _plan: tuple[tuple[str, str, Evaluator | None, Producer], ...] = field(
-        init=False, repr=False, compare=False
-    )
+    _plan: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        plan = tuple(
-            (
-                spec.name,
-                spec.expression if isinstance(spec, ValueSpec) else spec.name,
-                spec.when,
-                _producer(spec),
-            )
-            for spec in self.fields
-        )
-        object.__setattr__(self, "_plan", plan)
+        object.__setattr__(self, "_plan", tuple(_step(spec) for spec in self.fields))
 
     def build(self, scope: Scope, path: str, violations: list[Violation]) -> dict[str, Any]:
         """Evaluate every field; a failing field is left out and reported, the rest still map."""
         target: dict[str, Any] = {}
-        for name, expression, when, produce in self._plan:
+        for name, expression, when, value, nested in self._plan:
             try:
                 if when is not None and not truth(when(scope), where="when"):
                     continue
-                target[name] = produce(scope, path + name, violations)
+                if nested is None:
+                    target[name] = value(scope)
+                else:
+                    target[name] = nested(scope, path + name, violations)
             except MappingError as exc:
                 message = f"{exc} (in `{expression}`)"
                 violations.append(Violation(path + name, _rule_of(exc), _value_of(exc), message))
         return target
 
 
-def _producer(spec: FieldSpec) -> Producer:
+def _step(spec: FieldSpec) -> _Step:
     if isinstance(spec, ValueSpec):
-        return _value_producer(spec.value, spec.default)
+        value = _with_default(spec.value, spec.default)
+        return (spec.name, spec.expression, spec.when, value, None)
     if isinstance(spec, ObjectSpec):
-        builder = spec.builder
-        return lambda scope, where, violations: builder.build(scope, where + ".", violations)
-    return _list_producer(spec)
+        return (spec.name, spec.name, spec.when, _nested_only, _object_producer(spec.builder))
+    return (spec.name, spec.name, spec.when, _nested_only, _list_producer(spec))
 
 
-def _value_producer(value: Evaluator, default: Evaluator | None) -> Producer:
+def _object_producer(builder: ObjectBuilder) -> Producer:
+    return lambda scope, where, violations: builder.build(scope, where + ".", violations)
+
+
+def _with_default(value: Evaluator, default: Evaluator | None) -> Evaluator:
     if default is None:
-        return lambda scope, _where, _violations: value(scope)
+        return value
 
-    def produce(scope: Scope, _where: str, _violations: list[Violation]) -> Any:
+    def or_default(scope: Scope) -> Any:
         result = value(scope)
         return default(scope) if result is None else result
 
-    return produce
+    return or_default
 
 
 def _list_producer(spec: ListSpec) -> Producer:

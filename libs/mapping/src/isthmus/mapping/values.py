@@ -70,6 +70,8 @@ def integer(value: object, *, where: str) -> int:
     Raises:
         EvaluationError: for a non-number or a fraction.
     """
+    if type(value) is int:
+        return value  # the common case (positions, literals): whole already
     amount = number(value, where=where)
     if amount != amount.to_integral_value():
         raise EvaluationError(f"{where} needs a whole number, got {amount}")

@@ -10,7 +10,13 @@ from typing import Any
 from isthmus.mapping.errors import EvaluationError, ExpressionSyntaxError, FlowDefinitionError
 from isthmus.mapping.expressions import nodes
 from isthmus.mapping.expressions.lookup_calls import compile_lookup, is_lookup
-from isthmus.mapping.expressions.operators import arithmetic, compare, concatenate, equal, truth
+from isthmus.mapping.expressions.operators import (
+    arithmetic,
+    comparison,
+    concatenate,
+    equal,
+    truth,
+)
 from isthmus.mapping.expressions.parser import parse
 from isthmus.mapping.expressions.scope import Evaluator, Scope
 from isthmus.mapping.functions.registry import Function, builtins
@@ -139,7 +145,8 @@ class _Compiler:
             return lambda s: _member(left(s), right(s))
         if op in ("+", "-", "*", "/", "%"):
             return lambda s: _guard(arithmetic, op, left(s), right(s))
-        return lambda s: compare(op, left(s), right(s))
+        compared = comparison(op)
+        return lambda s: compared(left(s), right(s))
 
     def _conditional(self, node: nodes.Conditional) -> Evaluator:
         condition = self.compile(node.condition)
@@ -189,20 +196,46 @@ _HANDLERS: dict[type[nodes.Node], Callable[[_Compiler, Any], Evaluator]] = {
 
 
 def _bind(function: Function, args: list[Evaluator]) -> Evaluator:
+    """A call of a built-in; one and two arguments are bound without building a list."""
+    if len(args) == 1 and function.null_in_null_out:
+        return _bind_one(function, args[0])
+    if len(args) == 2:  # noqa: PLR2004 - the fixed-arity case, e.g. to_decimal(x, 3)
+        return _bind_two(function, args[0], args[1])
+    return _bind_many(function, args)
+
+
+def _bind_one(function: Function, only: Evaluator) -> Evaluator:
+    impl, name = function.impl, function.name
+
+    def call_one(scope: Scope) -> Any:
+        value = only(scope)
+        if value is None:
+            return None
+        try:
+            return impl(value)
+        except _VALUE_ERRORS as exc:
+            raise EvaluationError(f"{name}(): {exc}") from exc
+
+    return call_one
+
+
+def _bind_two(function: Function, first: Evaluator, second: Evaluator) -> Evaluator:
     impl, name, nulls = function.impl, function.name, function.null_in_null_out
-    if len(args) == 1 and nulls:
-        (only,) = args
 
-        def call_one(scope: Scope) -> Any:
-            value = only(scope)
-            if value is None:
-                return None
-            try:
-                return impl(value)
-            except _VALUE_ERRORS as exc:
-                raise EvaluationError(f"{name}(): {exc}") from exc
+    def call_two(scope: Scope) -> Any:
+        value, other = first(scope), second(scope)  # both evaluated, as for any other call
+        if nulls and value is None:
+            return None
+        try:
+            return impl(value, other)
+        except _VALUE_ERRORS as exc:
+            raise EvaluationError(f"{name}(): {exc}") from exc
 
-        return call_one
+    return call_two
+
+
+def _bind_many(function: Function, args: list[Evaluator]) -> Evaluator:
+    impl, name, nulls = function.impl, function.name, function.null_in_null_out
 
     def call(scope: Scope) -> Any:
         values = [arg(scope) for arg in args]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -29,8 +30,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
+# Pairs Python itself compares exactly as the language does (int and Decimal by value, text by
+# code points), so no conversion is needed; floats and mixed kinds take the general path.
+_PLAIN_PAIRS = frozenset(
+    {(int, int), (int, Decimal), (Decimal, int), (Decimal, Decimal), (str, str)}
+)
+
+
 def equal(left: Any, right: Any) -> bool:
     """Equality; numbers compare by value whatever their representation."""
+    if (type(left), type(right)) in _PLAIN_PAIRS:
+        return bool(left == right)
     if _is_number(left) and _is_number(right):
         return number(left, where="=") == number(right, where="=")
     if isinstance(left, bool) != isinstance(right, bool):
@@ -69,6 +79,23 @@ def compare(op: str, left: Any, right: Any) -> bool:
         return False
     a, b = _orderable(left, right, op)
     return bool(_ORDERINGS[op](a, b))
+
+
+def comparison(op: str) -> Callable[[Any, Any], bool]:
+    """`compare` with the operator fixed once, for a compiled expression.
+
+    The returned function raises EvaluationError as `compare` does.
+    """
+    order = _ORDERINGS.get(op)
+    if order is None:
+        return equal if op == "=" else lambda left, right: not equal(left, right)
+
+    def ordered(left: Any, right: Any) -> bool:
+        if (type(left), type(right)) in _PLAIN_PAIRS:
+            return bool(order(left, right))
+        return compare(op, left, right)
+
+    return ordered
 
 
 def arithmetic(op: str, left: Any, right: Any) -> Decimal | None:

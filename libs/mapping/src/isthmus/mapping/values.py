@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from isthmus.mapping.errors import ConversionError, EvaluationError
@@ -94,3 +95,17 @@ def plain_decimal(value: Decimal) -> str:
     if not value.is_finite():
         raise ConversionError(value=value, target_type="string", detail="not a finite number")
     return format(value, "f")
+
+
+def quantum(places: object, *, where: str) -> Decimal:
+    """`Decimal('0.001')` for 3 places: the exponent to quantize to (built once per scale).
+
+    Raises:
+        EvaluationError: for a non-number or a fraction.
+    """
+    return _quantum(integer(places, where=where))
+
+
+@lru_cache(maxsize=64)
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)

@@ -201,6 +201,8 @@ def _bind(function: Function, args: list[Evaluator]) -> Evaluator:
         return _bind_one(function, args[0])
     if len(args) == 2:  # noqa: PLR2004 - the fixed-arity case, e.g. to_decimal(x, 3)
         return _bind_two(function, args[0], args[1])
+    if len(args) == 3:  # noqa: PLR2004 - e.g. substring(text, 0, 40)
+        return _bind_three(function, args[0], args[1], args[2])
     return _bind_many(function, args)
 
 
@@ -232,6 +234,23 @@ def _bind_two(function: Function, first: Evaluator, second: Evaluator) -> Evalua
             raise EvaluationError(f"{name}(): {exc}") from exc
 
     return call_two
+
+
+def _bind_three(
+    function: Function, first: Evaluator, second: Evaluator, third: Evaluator
+) -> Evaluator:
+    impl, name, nulls = function.impl, function.name, function.null_in_null_out
+
+    def call_three(scope: Scope) -> Any:
+        value, other, last = first(scope), second(scope), third(scope)
+        if nulls and value is None:
+            return None
+        try:
+            return impl(value, other, last)
+        except _VALUE_ERRORS as exc:
+            raise EvaluationError(f"{name}(): {exc}") from exc
+
+    return call_three
 
 
 def _bind_many(function: Function, args: list[Evaluator]) -> Evaluator:

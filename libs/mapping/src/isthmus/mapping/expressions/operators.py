@@ -26,8 +26,12 @@ def truth(value: Any, *, where: str) -> bool:
     raise EvaluationError(f"{where} needs true or false, got {type_name(value)} {value!r}")
 
 
+_NUMBER_TYPES = (int, float, Decimal)
+_NUMBER_PAIRS = frozenset((a, b) for a in _NUMBER_TYPES for b in _NUMBER_TYPES)
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool)
 
 
 # Pairs Python itself compares exactly as the language does (int and Decimal by value, text by
@@ -49,7 +53,7 @@ def equal(left: Any, right: Any) -> bool:
 
 
 def _orderable(left: Any, right: Any, op: str) -> tuple[Any, Any]:
-    if _is_number(left) and _is_number(right):
+    if (type(left), type(right)) in _NUMBER_PAIRS or (_is_number(left) and _is_number(right)):
         return number(left, where=op), number(right, where=op)
     if isinstance(left, str) and isinstance(right, str):
         return left, right
@@ -91,8 +95,11 @@ def comparison(op: str) -> Callable[[Any, Any], bool]:
         return equal if op == "=" else lambda left, right: not equal(left, right)
 
     def ordered(left: Any, right: Any) -> bool:
-        if (type(left), type(right)) in _PLAIN_PAIRS:
+        kinds = (type(left), type(right))
+        if kinds in _PLAIN_PAIRS:
             return bool(order(left, right))
+        if kinds in _NUMBER_PAIRS:  # a float: compared through its shortest repr, as always
+            return bool(order(number(left, where=op), number(right, where=op)))
         return compare(op, left, right)
 
     return ordered

@@ -9,14 +9,23 @@ from typing import Any
 from isthmus.mapping.errors import ConversionError
 from isthmus.mapping.functions.registry import Function, fn
 from isthmus.mapping.functions.temporal import iso_datetime, parse_date, parse_datetime
-from isthmus.mapping.values import DECIMALS, integer, plain_decimal
+from isthmus.mapping.values import DECIMALS, plain_decimal, quantum
 
 _TRUE = frozenset({"true", "1", "yes", "y", "x"})
 _FALSE = frozenset({"false", "0", "no", "n", ""})
 
 
-def to_string(value: Any) -> str | None:  # noqa: PLR0911 - one return per type
+def to_string(value: Any) -> str | None:
     """Text of a value: decimals in plain notation, dates ISO, booleans true/false."""
+    kind = type(value)
+    if kind is str:  # the common cases, without walking the match of _text_of
+        return value  # type: ignore[no-any-return]  # the exact type test narrows it
+    if kind is int:
+        return str(value)
+    return _text_of(value)
+
+
+def _text_of(value: Any) -> str | None:  # noqa: PLR0911 - one return per type
     match value:
         case None:
             return None
@@ -54,7 +63,7 @@ def to_decimal(value: Any, scale: Any = None) -> Decimal:
         raise ConversionError(value=value, target_type="decimal", detail="not a finite number")
     if scale is None:
         return result
-    return result.quantize(Decimal(1).scaleb(-integer(scale, where="scale")), context=DECIMALS)
+    return result.quantize(quantum(scale, where="scale"), context=DECIMALS)
 
 
 def to_int(value: Any) -> int:

@@ -7,13 +7,13 @@ from typing import Any
 
 from isthmus.mapping.errors import EvaluationError
 from isthmus.mapping.functions.registry import Function, fn
-from isthmus.mapping.values import DECIMALS, as_list, integer, number
+from isthmus.mapping.values import DECIMALS, as_list, integer, number, quantum
 
 _HUNDRED = Decimal(100)
 
 
 def _quantum(places: Any) -> Decimal:
-    return Decimal(1).scaleb(-integer(places, where="decimal places"))
+    return quantum(places, where="decimal places")
 
 
 def round_half_up(value: Any, places: Any = 0) -> Decimal:

@@ -52,18 +52,22 @@ def parse_date(value: Any) -> dt.date:
     Raises:
         ConversionError: naming the value when it is no date.
     """
+    if isinstance(value, str):
+        return _date_of_text(value)
     if isinstance(value, dt.datetime):
         return parse_datetime(value).date()
     if isinstance(value, dt.date):
         return value
-    if not isinstance(value, str):
-        raise ConversionError(value=value, target_type="date")
+    raise ConversionError(value=value, target_type="date")
+
+
+def _date_of_text(value: str) -> dt.date:
     source = value.strip()
     try:
+        if len(source) == _ISO_DATE_LENGTH:  # the common case first; SAP DATS has 8 characters
+            return dt.date.fromisoformat(source)
         if _SAP_DATS.match(source):
             return dt.date(int(source[:4]), int(source[4:6]), int(source[6:]))
-        if len(source) == _ISO_DATE_LENGTH:
-            return dt.date.fromisoformat(source)
     except ValueError as exc:
         raise ConversionError(value=value, target_type="date", detail=str(exc)) from exc
     return parse_datetime(source).date()

@@ -96,8 +96,10 @@ class S4Executor(DocumentCommands):
             return exc
         except ConnectorError as exc:
             return from_connector(exc)
-        except ValueError as exc:
-            return CommandFailedError(str(exc), failure=FailureClass.VALIDATION)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A command lacking what its kind needs can never succeed: the DLQ, not a crash.
+            message = f"command lacks {exc}" if isinstance(exc, KeyError) else str(exc)
+            return CommandFailedError(message, failure=FailureClass.VALIDATION)
 
     async def _sales_order(self, command: Command) -> Success:
         value = command.value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from isthmus.connectors.d365.batch import part_error
-from isthmus.connectors.d365.client import DataverseClient
+from isthmus.connectors.d365.client import DataverseClient, primary_key
 from isthmus.connectors.d365.keys import key_segment
 from isthmus.connectors.errors import ConnectorError
 from isthmus.connectors.multipart import BatchOperation, PartResponse
@@ -26,6 +26,7 @@ class DataverseExecutor:
         self._client = client
         self._batched = batched
         self._batch_size = batch_size
+        self._ids: dict[p.Lookup, str] = {}
 
     async def execute(self, commands: Sequence[Command]) -> list[Outcome]:
         """One outcome per command (failures returned, not raised)."""
@@ -33,6 +34,8 @@ class DataverseExecutor:
         ready: list[tuple[int, p.Write]] = []
         for index, command in enumerate(commands):
             write = _write(command)
+            if isinstance(write, p.Write) and write.lookups:
+                write = await self._bound(write)
             if isinstance(write, CommandFailedError):
                 outcomes[index] = write
             else:
@@ -45,6 +48,30 @@ class DataverseExecutor:
             for index, write in ready:
                 outcomes[index] = await self._single(write)
         return [o for o in outcomes if o is not None]
+
+    async def _bound(self, write: p.Write) -> p.Write | CommandFailedError:
+        """Resolve the write's lookups (cached per process) and bind them by id."""
+        try:
+            for lookup in write.lookups:
+                if lookup not in self._ids:
+                    self._ids[lookup] = await self._find(lookup)
+        except CommandFailedError as exc:
+            return exc
+        except ConnectorError as exc:
+            return from_connector(exc)
+        return p.with_binds(write, self._ids)
+
+    async def _find(self, lookup: p.Lookup) -> str:
+        column = primary_key(lookup.entity_set)
+        text = lookup.value.replace("'", "''")
+        async for row in self._client.query(
+            lookup.entity_set, select=[column], filter=f"{lookup.column} eq '{text}'"
+        ):
+            return str(row[column])
+        raise CommandFailedError(
+            f"no {lookup.entity_set} row with {lookup.column} '{lookup.value}'",
+            failure=FailureClass.VALIDATION,
+        )
 
     async def probe(self) -> None:
         """``WhoAmI``: authenticated and cheap."""

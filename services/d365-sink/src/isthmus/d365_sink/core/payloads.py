@@ -14,13 +14,27 @@ _COMMAND_ONLY = frozenset({"header", "action"})
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A lookup column bound by a value that is not a key (a name, an ISO code).
+
+    The executor finds the row's id with ``$filter=<column> eq '<value>'`` and binds it.
+    """
+
+    bind: str
+    entity_set: str
+    column: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Write:
-    """One Dataverse write: entity set, key, body, and whether it may create."""
+    """One Dataverse write: entity set, key, body, lookups to resolve, and whether it may create."""
 
     entity_set: str
     key: RecordKey
     body: dict[str, Any]
     create: bool = True
+    lookups: tuple[Lookup, ...] = ()
 
     @property
     def state_key(self) -> str:
@@ -52,35 +66,39 @@ def _bind(body: dict[str, Any], name: str, target: str | None) -> None:
 def account(command: Mapping[str, Any]) -> Write:
     """Upsert an account by ``isthmus_s4businesspartner``; DEACTIVATE sets statecode 1."""
     body = _body(command, drop=("accountid", "isthmus_s4businesspartner", "isocurrencycode"))
-    if command.get("isocurrencycode"):
-        _bind(
-            body,
-            "transactioncurrencyid",
-            f"/transactioncurrencies(isocurrencycode='{command['isocurrencycode']}')",
-        )
     if command.get("action") == "DEACTIVATE":
         body.update({"statecode": 1, "statuscode": 2})
-    key = {"isthmus_s4businesspartner": str(command["isthmus_s4businesspartner"])}
-    return Write("accounts", key, body)
+    partner = str(command["isthmus_s4businesspartner"])
+    currency = _currency(command)
+    if command.get("accountid"):  # known through xref.ids: update that account, link it
+        body["isthmus_s4businesspartner"] = partner
+        return Write("accounts", str(command["accountid"]), body, lookups=currency)
+    return Write("accounts", {"isthmus_s4businesspartner": partner}, body, lookups=currency)
+
+
+def _currency(command: Mapping[str, Any]) -> tuple[Lookup, ...]:
+    code = command.get("isocurrencycode")
+    if not code:
+        return ()
+    return (Lookup("transactioncurrencyid", "transactioncurrencies", "isocurrencycode", code),)
 
 
 def product(command: Mapping[str, Any]) -> Write:
-    """Upsert a product by ``productnumber`` with its unit group and unit bound by name."""
+    """Upsert a product by ``productnumber``; unit group and unit are looked up by name."""
     body = _body(
         command, drop=("productid", "productnumber", "defaultuomname", "defaultuomschedulename")
     )
     body["productnumber"] = command["productnumber"]
+    lookups = []
     if command.get("defaultuomschedulename"):
-        _bind(
-            body,
-            "defaultuomscheduleid",
-            f"/uomschedules(name='{command['defaultuomschedulename']}')",
-        )
+        name = command["defaultuomschedulename"]
+        lookups.append(Lookup("defaultuomscheduleid", "uomschedules", "name", name))
     if command.get("defaultuomname"):
-        _bind(body, "defaultuomid", f"/uoms(name='{command['defaultuomname']}')")
+        lookups.append(Lookup("defaultuomid", "uoms", "name", command["defaultuomname"]))
     if command.get("action") == "DEACTIVATE":
         body.update({"statecode": 1, "statuscode": 2})
-    return Write("products", {"productnumber": str(command["productnumber"])}, body)
+    key = {"productnumber": str(command["productnumber"])}
+    return Write("products", key, body, lookups=tuple(lookups))
 
 
 def sales_order(command: Mapping[str, Any]) -> Write:
@@ -111,9 +129,8 @@ def invoice(command: Mapping[str, Any]) -> Write:
     )
     if command.get("salesorderid"):
         _bind(body, "salesorderid", f"/salesorders({command['salesorderid']})")
-    return Write(
-        "invoices", {"isthmus_s4billingdocument": str(command["isthmus_s4billingdocument"])}, body
-    )
+    key = {"isthmus_s4billingdocument": str(command["isthmus_s4billingdocument"])}
+    return Write("invoices", key, body, lookups=_currency(command))
 
 
 def inventory(command: Mapping[str, Any]) -> Write:
@@ -129,6 +146,14 @@ BUILDERS = {
     "invoice": invoice,
     "inventory": inventory,
 }
+
+
+def with_binds(write: Write, ids: Mapping[Lookup, str]) -> Write:
+    """The write with each resolved lookup bound by id (``<bind>@odata.bind``)."""
+    body = dict(write.body)
+    for lookup in write.lookups:
+        body[f"{lookup.bind}@odata.bind"] = f"/{lookup.entity_set}({ids[lookup]})"
+    return Write(write.entity_set, write.key, body, write.create)
 
 
 def state_fields(write: Write) -> dict[str, str | None]:

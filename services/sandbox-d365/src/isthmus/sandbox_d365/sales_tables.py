@@ -33,6 +33,10 @@ S4_STATUS = {
     3: "Rejected by S/4",
     4: "Delivered",
     5: "Billed",
+    # The S/4 processing status as flows/lookups/order_status.yaml writes it (publisher range).
+    100000000: "Open in S/4",
+    100000001: "In process in S/4",
+    100000002: "Completed in S/4",
 }
 
 

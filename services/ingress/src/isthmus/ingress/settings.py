@@ -42,6 +42,14 @@ class SapRoute(BaseModel):
     expand: tuple[str, ...] = ()
 
 
+# Lookups the events carry as flat columns (isocurrencycode, customeraccountnumber,
+# line productnumber and uomname); the hydrator copies them out of the expanded rows.
+_HEADER_LOOKUPS = (
+    "transactioncurrencyid($select=isocurrencycode),customerid_account($select=accountnumber)"
+)
+_LINE_LOOKUPS = "$expand=productid($select=productnumber),uomid($select=name)"
+
+
 def _d365_routes() -> dict[str, DataverseRoute]:
     def route(table: str, schema: str, expand: str | None = None) -> DataverseRoute:
         return DataverseRoute(
@@ -53,11 +61,15 @@ def _d365_routes() -> dict[str, DataverseRoute]:
         )
 
     return {
-        "salesorder": route("salesorder", "SalesOrder", "order_details"),
+        "salesorder": route(
+            "salesorder", "SalesOrder", f"{_HEADER_LOOKUPS},order_details({_LINE_LOOKUPS})"
+        ),
         "account": route("account", "Account"),
         "contact": route("contact", "Contact"),
         "product": route("product", "Product"),
-        "invoice": route("invoice", "Invoice", "invoice_details"),
+        "invoice": route(
+            "invoice", "Invoice", f"{_HEADER_LOOKUPS},invoice_details({_LINE_LOOKUPS})"
+        ),
     }
 
 

@@ -88,7 +88,30 @@ class ConnectorReader:
         expand = ",".join(request.expand) or None
         row = await self._d365.retrieve(request.collection, request.key, expand=expand)
         version = row.data.get("versionnumber") or row.etag
-        return Hydrated(data=row.data, version=None if version is None else str(version))
+        data = flatten_lookups(row.data)
+        return Hydrated(data=data, version=None if version is None else str(version))
+
+
+# (expanded navigation, its column) -> the flat column of the event schemas
+_FLAT_LOOKUPS = {
+    ("transactioncurrencyid", "isocurrencycode"): "isocurrencycode",
+    ("customerid_account", "accountnumber"): "customeraccountnumber",
+    ("productid", "productnumber"): "productnumber",
+    ("uomid", "name"): "uomname",
+}
+
+
+def flatten_lookups(row: dict[str, Any]) -> dict[str, Any]:
+    """Copy expanded lookup columns to the flat names the events use (lines too)."""
+    flat = dict(row)
+    for (nav, column), target in _FLAT_LOOKUPS.items():
+        related = row.get(nav)
+        if isinstance(related, dict) and flat.get(target) is None:
+            flat[target] = related.get(column)
+    for name, value in row.items():
+        if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            flat[name] = [flatten_lookups(item) for item in value]
+    return flat
 
 
 class CoalescingHydrator:

@@ -142,15 +142,19 @@ class Flow:
         )
         return Result(self.id, self.version, target, (), withheld, fingerprint)
 
-    def key(self, record: Mapping[str, Any]) -> str | None:
+    def key(self, record: Mapping[str, Any], lookups: LookupPort | None = None) -> str | None:
         """The target record key from the flow's key expression (None when not declared).
+
+        ``lookups`` answers ``xref(...)`` in the key expression (e.g. the Dataverse id of an
+        S/4 order); without it such a key fails.
 
         Raises:
             MappingError: the key expression fails on this record.
         """
         if self.target.key is None:
             return None
-        return to_string(self.target.key(self._scope(record, _NO_LOOKUPS)))
+        scope = self._scope(record, _NO_LOOKUPS if lookups is None else lookups)
+        return to_string(self.target.key(scope))
 
     def _scope(self, record: Mapping[str, Any], lookups: LookupPort) -> Scope:
         """Scope with `$` at the flow's context (e.g. the event's data) and `$$` the event."""

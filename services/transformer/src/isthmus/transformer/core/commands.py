@@ -9,7 +9,7 @@ from typing import Any
 
 from isthmus.kafka import headers as h
 from isthmus.kafka.records import Output, Record
-from isthmus.mapping import Flow
+from isthmus.mapping import Flow, LookupPort
 
 FLOW_HEADER = "isthmus_flow"
 FLOW_VERSION_HEADER = "isthmus_flow_version"
@@ -93,13 +93,14 @@ def command_output(
     record: Record[Any, Any],
     event: Mapping[str, Any],
     now: datetime,
+    lookups: LookupPort | None = None,
 ) -> Output:
     """The command record of one mapped target, keyed by the flow's key (else the input key).
 
     Raises:
         MappingError: the flow's key expression fails on this record.
     """
-    key = flow.key(event) or (record.key if isinstance(record.key, str) else None)
+    key = flow.key(event, lookups) or (record.key if isinstance(record.key, str) else None)
     command = stamp_command(target=target, flow=flow, record=record, event=event, now=now)
     headers = command_headers(command=command, flow=flow, record=record, key=key)
     return Output(topic=flow.target.topic, key=key, value=command, headers=headers)

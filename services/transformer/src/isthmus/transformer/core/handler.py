@@ -103,10 +103,18 @@ class TransformHandler:
             try:
                 commands.append(
                     command_output(
-                        target=result.target or {}, flow=flow, record=record, event=event, now=now
+                        target=result.target or {},
+                        flow=flow,
+                        record=record,
+                        event=event,
+                        now=now,
+                        lookups=lookups,
                     )
                 )
             except MappingError as exc:
+                if lookups.misses and self._routes.next_tier(record.delivered_from or record.topic):
+                    reason = f"prerequisite missing: {lookups.describe()} not in xref.ids yet"
+                    raise PrerequisiteMissingError(f"{flow_name(flow)}: {reason}") from exc
                 return self._reject(record, Rejection(reason=f"key: {exc}", flow=flow_name(flow)))
         if rejected:
             return self._rejected(record, rejected, lookups)

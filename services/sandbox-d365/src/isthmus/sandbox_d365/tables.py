@@ -229,20 +229,12 @@ def product() -> Table:
     )
 
 
-def _simple(
-    logical: str,
-    entity_set: str,
-    name: str,
-    *columns: Column,
-    keys: tuple[tuple[str, ...], ...] = (),
-    **lookups: str,
-) -> Table:
+def _simple(logical: str, entity_set: str, name: str, *columns: Column, **lookups: str) -> Table:
     return Table(
         logical=logical,
         entity_set=entity_set,
         key=f"{logical}id",
         primary_name=name,
-        alternate_keys=keys,
         columns=cols(*columns, *system_columns(money=False)),
         lookups={**owner_lookups(), **{k: lookup(k, v) for k, v in lookups.items()}},
         states=ACTIVE_INACTIVE,
@@ -257,7 +249,6 @@ def master_tables() -> list[Table]:
             "name",
             Column("name", S, max_length=200),
             Column("baseuomname", S, max_length=100),
-            keys=(("name",),),  # so that commands can bind a unit group by its name
         ),
         _simple(
             "uom",
@@ -266,7 +257,6 @@ def master_tables() -> list[Table]:
             Column("name", S, max_length=100),
             Column("quantity", D),
             Column("isschedulebaseuom", B),
-            keys=(("name",),),
             uomscheduleid="uomschedule",
             baseuom="uom",
         ),
@@ -279,7 +269,6 @@ def master_tables() -> list[Table]:
             Column("currencysymbol", S, max_length=10),
             Column("exchangerate", D),
             Column("currencyprecision", N),
-            keys=(("isocurrencycode",),),  # transactioncurrencies(isocurrencycode='USD')
         ),
         _simple(
             "pricelevel",

@@ -10,11 +10,14 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 from rich.console import Console
 
+from isthmus.devenv.demo import DemoDriver
 from isthmus.devenv.environment import local_kafka
 from isthmus.devenv.paths import local_dir
 from isthmus.devenv.registry import local_registry
 from isthmus.devenv.registry_cli import register_schemas
+from isthmus.devenv.subscriptions import wire_sandboxes
 from isthmus.devenv.supervisor import ChildSpec, Supervisor
+from isthmus.devenv.system import SystemConfig, SystemPorts, integration_user_id, service_specs
 from isthmus.devenv.tls import LocalTls, ensure_local_tls
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.provisioning import TopicProvisioner
@@ -88,8 +91,19 @@ def run_local_system(*, root: Path, kafka_port: int, stop: threading.Event, out:
         tls = ensure_local_tls(local / "tls")
         for spec in sandbox_specs(local=local, tls=tls):
             supervisor.start(spec)
+        config = _system_config(root, state.bootstrap_servers, tls)
+        for spec in service_specs(config=config):
+            supervisor.start(spec)
+        wire_sandboxes(
+            d365_url=config.d365_url,
+            s4_url=config.s4_url,
+            ingress_url=config.ingress_url,
+            ca_file=tls.ca_cert,
+        )
         _print_ready(out, _endpoints(state.bootstrap_servers, registry_url, tls))
+        demo = _start_demo(config, stop, out)
         _watch(supervisor, stop, out)
+        demo.join(timeout=30)
     finally:
         out.print("stopping...")
         supervisor.stop_all()
@@ -98,11 +112,51 @@ def run_local_system(*, root: Path, kafka_port: int, stop: threading.Event, out:
         out.print("stopped")
 
 
+def _system_config(root: Path, bootstrap: str, tls: LocalTls) -> SystemConfig:
+    d365 = f"https://127.0.0.1:{SANDBOX_D365_PORT}"
+    return SystemConfig(
+        root=root,
+        bootstrap_servers=bootstrap,
+        d365_url=d365,
+        s4_url=f"https://127.0.0.1:{SANDBOX_S4_PORT}",
+        ca_file=tls.ca_cert,
+        d365_user_id=integration_user_id(d365_url=d365, ca_file=tls.ca_cert),
+        ports=SystemPorts(),
+        # The services write self-describing single-object Avro: the local registry keeps its
+        # schema ids in memory, so framed records would not survive a restart of `make run`.
+    )
+
+
+def _start_demo(config: SystemConfig, stop: threading.Event, out: Console) -> threading.Thread:
+    driver = DemoDriver(
+        d365_url=config.d365_url,
+        s4_url=config.s4_url,
+        ca_file=config.ca_file,
+        bootstrap_servers=config.bootstrap_servers,
+        out=out,
+    )
+
+    def drive() -> None:
+        try:
+            driver.run(stop)
+        except Exception:  # the demo must not take the system down with it
+            out.print_exception()
+            out.print("[bold red]demo driver stopped[/bold red]; the services keep running")
+
+    thread = threading.Thread(target=drive, name="demo", daemon=True)
+    thread.start()
+    return thread
+
+
 def _endpoints(bootstrap: str, registry_url: str, tls: LocalTls) -> list[Endpoint]:
     d365 = f"https://127.0.0.1:{SANDBOX_D365_PORT}"
     s4 = f"https://127.0.0.1:{SANDBOX_S4_PORT}"
     return [
         Endpoint("kafka", bootstrap, "bootstrap.servers"),
+        Endpoint("ingress", "http://127.0.0.1:8090/docs", "webhooks, SAP events, publish API"),
+        Endpoint("transformer", "http://127.0.0.1:8085/metrics", "flows/ (hot reload)"),
+        Endpoint("sap-sink", "http://127.0.0.1:8080/metrics", "S/4 commands"),
+        Endpoint("d365-sink", "http://127.0.0.1:8083/metrics", "Dataverse commands"),
         Endpoint("schema registry", registry_url, "Confluent-compatible API"),
         Endpoint("sandbox-d365", f"{d365}/api/data/v9.2/", "Dataverse Web API + Entra ID"),
         Endpoint("sandbox-s4", f"{s4}/sap/opu/odata/sap/", "S/4HANA OData V2"),

@@ -8,6 +8,7 @@ pass over the items serves every rule on them. Violations come out in the same o
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -25,11 +26,16 @@ _BY_RULE = itemgetter(0)
 
 # (value, path prefix, segment name, paths to skip, found) -> None; the path is built on demand.
 Judge = Callable[[Any, str, str, frozenset[str], Found], None]
+# (shortest, longest, judge): text of a length in the window passes every rule of the field
+# without running the checks; (1, -1) is the empty window of a field with other kinds of rules.
+Ruling = tuple[int, int, Judge]
+_LENGTH_RULES = frozenset({"max_length", "min_length"})
+_NO_WINDOW = (1, -1)
 
 
 @dataclass(slots=True)
 class _Node:
-    judges: list[Judge] = field(default_factory=list)
+    rulings: list[Ruling] = field(default_factory=list)
     children: dict[tuple[str, bool], _Node] = field(default_factory=dict)
 
 
@@ -53,6 +59,21 @@ def _judge(order: int, required: bool, checks: tuple[tuple[str, Check], ...]) ->
     return judge
 
 
+def _window(rule: FieldRule) -> tuple[int, int]:
+    """The text lengths that break none of the field's rules, when all of them are lengths."""
+    named = {name for name, _ in rule.checks}
+    if named != set(rule.declared) - {"required"} or not named <= _LENGTH_RULES:
+        return _NO_WINDOW
+    limits: dict[str, int] = {}
+    for name in named:
+        limit = rule.declared[name]
+        if type(limit) is not int:
+            return _NO_WINDOW
+        limits[name] = limit
+    shortest, longest = limits.get("min_length", 1), limits.get("max_length", sys.maxsize)
+    return max(1, shortest), longest  # empty text is absent: it never passes on length alone
+
+
 def _no_field(_name: str) -> None:
     return None
 
@@ -60,10 +81,10 @@ def _no_field(_name: str) -> None:
 def _walker(node: _Node) -> Visit:
     """The walk over one container: its plain fields with rules first, then deeper paths."""
     plain = tuple(
-        (name, judge)
+        (name, shortest, longest, judge)
         for (name, each), child in node.children.items()
         if not each and not child.children
-        for judge in child.judges
+        for shortest, longest, judge in child.rulings
     )
     deeper = tuple(
         _visitor(name, each, child)
@@ -73,8 +94,10 @@ def _walker(node: _Node) -> Visit:
 
     def walk(container: Any, prefix: str, skip: frozenset[str], found: Found) -> None:
         get = container.get if isinstance(container, dict) else _no_field
-        for name, judge in plain:
-            judge(get(name), prefix, name, skip, found)
+        for name, shortest, longest, judge in plain:
+            value = get(name)
+            if type(value) is not str or not shortest <= len(value) <= longest:
+                judge(value, prefix, name, skip, found)
         for visit in deeper:
             visit(container, prefix, skip, found)
 
@@ -83,7 +106,7 @@ def _walker(node: _Node) -> Visit:
 
 def _visitor(name: str, each: bool, node: _Node) -> Visit:
     """The walk below one path segment: its own rules, then the segments under it."""
-    judges, below = tuple(node.judges), _walker(node)
+    judges, below = tuple(judge for _, _, judge in node.rulings), _walker(node)
     if each:
 
         def spread(container: Any, prefix: str, skip: frozenset[str], found: Found) -> None:
@@ -120,7 +143,7 @@ class RuleSet:
             node = root
             for segment in parse_path(rule.path):
                 node = node.children.setdefault(segment, _Node())
-            node.judges.append(_judge(order, rule.required, rule.checks))
+            node.rulings.append((*_window(rule), _judge(order, rule.required, rule.checks)))
         self._walk = _walker(root)
 
     def violations(self, target: dict[str, Any], *, skip: frozenset[str]) -> list[Violation]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import re
@@ -19,6 +20,8 @@ from isthmus.mapping.targets import ObjectBuilder
 from isthmus.mapping.validation import RuleSet
 
 _NO_LOOKUPS = InMemoryLookups()
+_WILDCARDS = frozenset("*?[")
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,27 @@ class Trigger:
     patterns: tuple[re.Pattern[str], ...]
     condition: Evaluator | None = None
     condition_text: str | None = None
+    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
+    _wildcards: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A type without wildcards matches only itself: a set lookup instead of a regex.
+        exact: set[str] = set()
+        wildcards: list[re.Pattern[str]] = []
+        for name, pattern in zip(self.event_types, self.patterns, strict=False):
+            if _WILDCARDS.isdisjoint(name) and pattern.pattern == fnmatch.translate(name):
+                exact.add(name)
+            else:
+                wildcards.append(pattern)
+        wildcards.extend(self.patterns[len(self.event_types) :])
+        object.__setattr__(self, "_exact", frozenset(exact))
+        object.__setattr__(self, "_wildcards", tuple(wildcards))
+
+    def accepts(self, event_type: str) -> bool:
+        """True when the event type matches one of the patterns."""
+        if event_type in self._exact:
+            return True
+        return any(pattern.fullmatch(event_type) for pattern in self._wildcards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +127,7 @@ class Flow:
         Raises:
             MappingError: the trigger condition cannot be evaluated on this record.
         """
-        if not any(pattern.fullmatch(event_type) for pattern in self.trigger.patterns):
+        if not self.trigger.accepts(event_type):
             return False
         scope = self._scope(record, _NO_LOOKUPS)
         if self._is_echo(scope, ignore_origins):
@@ -128,8 +152,8 @@ class Flow:
         scope = self._scope(record, lookups)
         violations: list[Violation] = []
         target = self.builder.build(scope, "", violations)
-        failed = frozenset(violation.field for violation in violations)
-        check_scope = Scope(current=target, root=record, lookups=lookups)
+        failed = frozenset(violation.field for violation in violations) if violations else _NONE
+        check_scope = Scope(target, record, lookups)
         violations.extend(self._rule_set.violations(target, skip=failed))
         violations.extend(record_violations(self.checks, scope=check_scope))
         if violations:
@@ -158,10 +182,10 @@ class Flow:
 
     def _scope(self, record: Mapping[str, Any], lookups: LookupPort) -> Scope:
         """Scope with `$` at the flow's context (e.g. the event's data) and `$$` the event."""
-        root = Scope(current=record, root=record, lookups=lookups)
+        root = Scope(record, record, lookups)
         if self.context is None:
             return root
-        return Scope(current=self.context(root), root=record, lookups=lookups)
+        return Scope(self.context(root), record, lookups)
 
     def _fingerprint(self, target: Mapping[str, Any]) -> str:
         names = self.loop_prevention.fingerprint_fields or ()

@@ -151,7 +151,14 @@ class _Compiler:
     def _conditional(self, node: nodes.Conditional) -> Evaluator:
         condition = self.compile(node.condition)
         then, otherwise = self.compile(node.then), self.compile(node.otherwise)
-        return lambda s: then(s) if truth(condition(s), where="if") else otherwise(s)
+
+        def choose(scope: Scope) -> Any:
+            held = condition(scope)
+            if held is True:  # the common case, without the call to truth()
+                return then(scope)
+            return then(scope) if truth(held, where="if") else otherwise(scope)
+
+        return choose
 
     def _call(self, node: nodes.Call) -> Evaluator:
         if is_lookup(node.name):

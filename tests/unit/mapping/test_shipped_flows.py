@@ -390,8 +390,6 @@ def test_s4_billing_document_to_d365_invoice(
         "duedate": dt.date(2027, 1, 1),
         "datedelivered": None,
         "totalamount": Decimal("12540.00"),
-        "statecode": 0,
-        "statuscode": 4,
         "invoice_details": [
             {
                 "productnumber": "TG11",

@@ -198,14 +198,13 @@ def field_violations(
 def record_violations(checks: tuple[RecordCheck, ...], *, scope: Scope) -> list[Violation]:
     """Every free rule over the whole target that does not hold (or cannot be evaluated)."""
     violations: list[Violation] = []
-    for record_check in checks:
-        violations.extend(_record_check(record_check, scope))
+    for check in checks:
+        try:
+            held = check.condition(scope)
+            if held is True or truth(held, where="check"):
+                continue
+        except MappingError as exc:
+            violations.append(Violation(check.field, "check", None, f"{check.message} ({exc})"))
+            continue
+        violations.append(Violation(check.field, "check", None, check.message))
     return violations
-
-
-def _record_check(check: RecordCheck, scope: Scope) -> list[Violation]:
-    try:
-        held = truth(check.condition(scope), where="check")
-    except MappingError as exc:
-        return [Violation(check.field, "check", None, f"{check.message} ({exc})")]
-    return [] if held else [Violation(check.field, "check", None, check.message)]

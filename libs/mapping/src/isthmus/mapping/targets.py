@@ -87,14 +87,43 @@ class ObjectBuilder:
 
     fields: tuple[FieldSpec, ...]
     _plan: tuple[_Step, ...] = field(init=False, repr=False, compare=False)
+    # (name, value) of every field when all are plain values without `when` (list items, ids)
+    _plain: tuple[tuple[str, Evaluator], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_plan", tuple(_step(spec) for spec in self.fields))
+        plan = tuple(_step(spec) for spec in self.fields)
+        plain = tuple(
+            (name, value) for name, _, when, value, nested in plan if not (when or nested)
+        )
+        unique = len({name for name, *_ in plan}) == len(plan)
+        object.__setattr__(self, "_plan", plan)
+        object.__setattr__(self, "_plain", plain if unique and len(plain) == len(plan) else ())
 
     def build(self, scope: Scope, path: str, violations: list[Violation]) -> dict[str, Any]:
         """Evaluate every field; a failing field is left out and reported, the rest still map."""
         target: dict[str, Any] = {}
-        for name, expression, when, value, nested in self._plan:
+        if not self._plain:
+            self._fill(target, self._plan, scope, path, violations)
+            return target
+        try:
+            for name, value in self._plain:
+                target[name] = value(scope)
+        except MappingError as exc:  # every field before it is in the target; go on carefully
+            failed = len(target)
+            self._report(self._plan[failed], exc, path, violations)
+            self._fill(target, self._plan[failed + 1 :], scope, path, violations)
+        return target
+
+    @staticmethod
+    def _fill(
+        target: dict[str, Any],
+        plan: tuple[_Step, ...],
+        scope: Scope,
+        path: str,
+        violations: list[Violation],
+    ) -> None:
+        for step in plan:
+            name, _, when, value, nested = step
             try:
                 if when is not None and not truth(when(scope), where="when"):
                     continue
@@ -103,9 +132,13 @@ class ObjectBuilder:
                 else:
                     target[name] = nested(scope, path + name, violations)
             except MappingError as exc:
-                message = f"{exc} (in `{expression}`)"
-                violations.append(Violation(path + name, _rule_of(exc), _value_of(exc), message))
-        return target
+                ObjectBuilder._report(step, exc, path, violations)
+
+    @staticmethod
+    def _report(step: _Step, exc: MappingError, path: str, violations: list[Violation]) -> None:
+        name, expression = step[0], step[1]
+        message = f"{exc} (in `{expression}`)"
+        violations.append(Violation(path + name, _rule_of(exc), _value_of(exc), message))
 
 
 def _step(spec: FieldSpec) -> _Step:

@@ -135,10 +135,8 @@ class _Compiler:
 
     def _binary(self, node: nodes.Binary) -> Evaluator:
         left, right, op = self.compile(node.left), self.compile(node.right), node.op
-        if op == "and":
-            return lambda s: truth(left(s), where="and") and truth(right(s), where="and")
-        if op == "or":
-            return lambda s: truth(left(s), where="or") or truth(right(s), where="or")
+        if op in ("and", "or"):
+            return _logical(op, left, right)
         if op == "&":
             return lambda s: concatenate(left(s), right(s))
         if op == "in":
@@ -200,6 +198,29 @@ _HANDLERS: dict[type[nodes.Node], Callable[[_Compiler, Any], Evaluator]] = {
     nodes.Conditional: _Compiler._conditional,
     nodes.Call: _Compiler._call,
 }
+
+
+def _logical(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
+    """`and`/`or`, short-circuit; a true or false operand skips the call to truth()."""
+    if op == "and":
+
+        def both(scope: Scope) -> bool:
+            first = left(scope)
+            if first is not True and not truth(first, where="and"):
+                return False
+            second = right(scope)
+            return second is True or truth(second, where="and")
+
+        return both
+
+    def either(scope: Scope) -> bool:
+        first = left(scope)
+        if first is True or truth(first, where="or"):
+            return True
+        second = right(scope)
+        return second is True or truth(second, where="or")
+
+    return either
 
 
 def _bind(function: Function, args: list[Evaluator]) -> Evaluator:

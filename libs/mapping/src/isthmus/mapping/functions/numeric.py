@@ -70,7 +70,7 @@ def total(values: Any) -> Decimal:
 
 def count(values: Any) -> int:
     """Number of non-null items."""
-    return sum(1 for item in as_list(values) if item is not None)
+    return len([item for item in as_list(values) if item is not None])
 
 
 def smallest(*values: Any) -> Any:

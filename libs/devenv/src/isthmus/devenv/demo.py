@@ -124,6 +124,10 @@ class DemoDriver:
         self.summary.created += 1
         return journey
 
+    def customers_ready(self) -> bool:
+        """True once every demo customer is linked to its S/4 business partner."""
+        return 0 < len(self._accounts) == len(self._ready_accounts)
+
     def _may_order(self) -> bool:
         limit = self.settings.max_orders
         return limit is None or self.summary.created < limit

@@ -175,6 +175,24 @@ class S4:
         answer.raise_for_status()
         return [str(number) for number in answer.json().get("billing_documents", [])]
 
+    def create_product(self, *, product: str, description: str) -> None:
+        """A trading good in base unit PC (what a product manager does in S/4)."""
+        root = "/sap/opu/odata/sap/API_PRODUCT_SRV"
+        token = self._http.get(f"{root}/", headers={"X-CSRF-Token": "Fetch"})
+        token.raise_for_status()
+        self._http.post(
+            f"{root}/A_Product",
+            json={
+                "Product": product,
+                "ProductType": "HAWA",
+                "BaseUnit": "PC",
+                "to_Description": {
+                    "results": [{"Language": "EN", "ProductDescription": description}]
+                },
+            },
+            headers={"X-CSRF-Token": token.headers["x-csrf-token"], "Accept": "application/json"},
+        ).raise_for_status()
+
     def set_stock(self, *, material: str, plant: str, quantity: int) -> None:
         self._http.put(
             "/_sandbox/stock", json={"material": material, "plant": plant, "quantity": quantity}

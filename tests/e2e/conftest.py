@@ -1,0 +1,165 @@
+"""The whole system for the end-to-end tests: every service a real process on the session broker."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.serialization import MessageField, SerializationContext
+from rich.console import Console
+
+from isthmus.devenv.demo import DemoDriver, DemoSettings
+from isthmus.devenv.ports import free_port
+from isthmus.devenv.process import ManagedProcess
+from isthmus.devenv.subscriptions import wire_sandboxes
+from isthmus.devenv.supervisor import ChildSpec
+from isthmus.devenv.system import SystemConfig, SystemPorts, integration_user_id, service_specs
+from isthmus.kafka.audit import AUDIT_SCHEMA, AUDIT_TOPIC
+from isthmus.kafka.catalogue import load_catalogue
+from isthmus.kafka.provisioning import TopicProvisioner
+from isthmus.schemas import SchemaSettings, SerdeFactory
+from isthmus.testing.kafka import Broker, drain
+from isthmus.testing.sandbox_d365 import SandboxD365
+from isthmus.testing.sandbox_s4 import SandboxS4
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class RunningSystem:
+    """The four services as processes, the demo driver, and what the tests need to look inside."""
+
+    config: SystemConfig
+    specs: dict[str, ChildSpec]
+    log_dir: Path
+    broker: Broker
+    d365: SandboxD365
+    s4: SandboxS4
+    driver: DemoDriver
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+
+    def start(self, name: str) -> None:
+        """Start one service and wait until it is ready."""
+        spec = self.specs[name]
+        process = ManagedProcess(
+            name=name,
+            argv=spec.argv,
+            log_file=self.log_dir / f"{name}.log",
+            env=spec.env,
+        )
+        process.start()
+        self.processes[name] = process
+        assert spec.ready_url is not None
+        process.wait_http_ready(spec.ready_url, timeout_s=spec.ready_timeout_s)
+
+    def restart(self, name: str) -> None:
+        """SIGTERM one service, then start it again (same group, same instance id)."""
+        self.processes[name].stop(timeout_s=30)
+        self.start(name)
+
+    def stop_all(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            process.stop(timeout_s=30)
+
+    def poll_until(
+        self, done: Callable[[], bool], *, timeout_s: float, step_s: float = 1.0
+    ) -> bool:
+        """Let the driver poll (and do the human steps) until ``done()`` or the time is up."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.driver.poll()
+            if done():
+                return True
+            time.sleep(step_s)
+        return False
+
+    def audit_events(self) -> list[dict[str, Any]]:
+        """Every record of ``audit.events``, decoded."""
+        serde = SerdeFactory(settings=SchemaSettings(schemas_dir=self.config.root / "schemas"))
+        decode = serde.deserializer(value_schema=AUDIT_SCHEMA)
+        context = SerializationContext(AUDIT_TOPIC, MessageField.VALUE)
+        events = [
+            decode(message.value(), context)
+            for message in drain(self.broker, AUDIT_TOPIC, timeout_s=20)
+            if message.value()
+        ]
+        return [event for event in events if event is not None]
+
+
+def _reset_sandboxes(d365: SandboxD365, s4: SandboxS4) -> None:
+    d365.admin.reset()
+    d365.admin.set_throttling(
+        requests=10_000_000, execution_ms=1_000_000_000, window_s=300, concurrency=52
+    )
+    s4.admin.reset(seed=True)
+
+
+@pytest.fixture(scope="module")
+def system(
+    kafka_broker: Broker,
+    sandbox_d365: SandboxD365,
+    sandbox_s4: SandboxS4,
+    repo_root: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RunningSystem]:
+    """Catalogue topics, reset sandboxes wired to a fresh ingress, and all four services."""
+    TopicProvisioner(
+        admin=AdminClient({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    ).apply(load_catalogue(repo_root / "deploy" / "topics.yaml"), replication_factor=1)
+    _reset_sandboxes(sandbox_d365, sandbox_s4)
+    config = SystemConfig(
+        root=repo_root,
+        bootstrap_servers=kafka_broker.bootstrap_servers,
+        d365_url=sandbox_d365.base_url,
+        s4_url=sandbox_s4.base_url,
+        ca_file=sandbox_d365.ca_file,
+        d365_user_id=integration_user_id(
+            d365_url=sandbox_d365.base_url, ca_file=sandbox_d365.ca_file
+        ),
+        ports=SystemPorts(
+            ingress=free_port(),
+            ingress_metrics=free_port(),
+            transformer=free_port(),
+            sap_sink=free_port(),
+            d365_sink=free_port(),
+        ),
+    )
+    log_dir = tmp_path_factory.mktemp("e2e-logs")
+    driver = DemoDriver(
+        d365_url=config.d365_url,
+        s4_url=config.s4_url,
+        ca_file=config.ca_file,
+        bootstrap_servers=config.bootstrap_servers,
+        out=Console(file=io.StringIO(), width=200),
+        settings=DemoSettings(customers=2),
+    )
+    running = RunningSystem(
+        config=config,
+        specs={spec.name: spec for spec in service_specs(config=config)},
+        log_dir=log_dir,
+        broker=kafka_broker,
+        d365=sandbox_d365,
+        s4=sandbox_s4,
+        driver=driver,
+    )
+    try:
+        for name in running.specs:
+            running.start(name)
+        wire_sandboxes(
+            d365_url=config.d365_url,
+            s4_url=config.s4_url,
+            ingress_url=config.ingress_url,
+            ca_file=config.ca_file,
+        )
+        driver.set_up()
+        assert running.poll_until(driver.customers_ready, timeout_s=90), "customers not in S/4"
+        yield running
+    finally:
+        running.stop_all()
+        driver.close()

@@ -1,0 +1,113 @@
+"""Orders through the whole chain, with a transformer and a sap-sink restart in the middle."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from isthmus.cli.timeline import Hop, timeline
+from isthmus.devenv.demo_systems import BILLING_SRV, DELIVERY_SRV, ORDERS_SRV
+
+from .conftest import RunningSystem
+
+pytestmark = pytest.mark.e2e
+
+ORDERS = 60  # what fits in about four minutes on the shared 2-core machine
+ORDER_EVERY_S = 0.5
+
+
+@pytest.mark.timeout(420)
+def test_orders_reach_the_journal_entry_once_each_across_restarts(system: RunningSystem) -> None:
+    driver = system.driver
+    started = time.monotonic()
+    for number in range(ORDERS):
+        driver.create_order()
+        driver.poll()
+        if number == ORDERS // 3:
+            system.restart("transformer")
+        if number == 2 * ORDERS // 3:
+            system.restart("sap-sink")
+        time.sleep(ORDER_EVERY_S)
+    ours = list(driver.journeys.values())
+    assert system.poll_until(lambda: all(j.done for j in ours), timeout_s=240), _stuck(ours)
+    elapsed = max(j.at["journal entry"] for j in ours) - started
+
+    _assert_every_order_written_back(system, {j.order_id: j.s4_order for j in ours})
+    _assert_no_duplicates_in_s4(system, [j.order_number for j in ours])
+    _assert_one_invoice_per_billing_document(system, [j.billing for j in ours])
+    latencies = _assert_timelines_complete(system, [j.order_id for j in ours])
+    _report(orders=len(ours), elapsed_s=elapsed, latencies=latencies)
+
+
+def _stuck(journeys: list[Any]) -> str:
+    stages = Counter(j.stage for j in journeys if not j.done)
+    return f"orders not completed, by last stage reached: {dict(stages)}"
+
+
+def _assert_every_order_written_back(system: RunningSystem, expected: dict[str, str]) -> None:
+    rows = system.driver.d365.rows("salesorders", select="salesorderid,isthmus_s4salesorder")
+    written = {row["salesorderid"]: row["isthmus_s4salesorder"] for row in rows}
+    assert {key: written.get(key) for key in expected} == expected
+
+
+def _assert_no_duplicates_in_s4(system: RunningSystem, order_numbers: list[str]) -> None:
+    s4 = system.driver.s4
+    orders = s4.query(f"{ORDERS_SRV}/A_SalesOrder", select="SalesOrder,PurchaseOrderByCustomer")
+    per_reference = Counter(o["PurchaseOrderByCustomer"] for o in orders)
+    assert {n: per_reference[n] for n in order_numbers} == dict.fromkeys(order_numbers, 1)
+    items = s4.query(
+        f"{DELIVERY_SRV}/A_OutbDeliveryItem", select="DeliveryDocument,ReferenceSDDocument"
+    )
+    deliveries_per_order = Counter(
+        order for order, _ in {(i["ReferenceSDDocument"], i["DeliveryDocument"]) for i in items}
+    )
+    assert max(deliveries_per_order.values()) == 1
+    billing = s4.query(
+        f"{BILLING_SRV}/A_BillingDocumentItem", select="BillingDocument,ReferenceSDDocument"
+    )
+    per_delivery = Counter(
+        d for d, _ in {(i["ReferenceSDDocument"], i["BillingDocument"]) for i in billing}
+    )
+    assert max(per_delivery.values()) == 1
+    posts = system.s4.admin.calls(method="POST", path_contains="A_SalesOrder")
+    created = [c for c in posts if c["status"] == 201]
+    assert len(created) == len(orders)
+
+
+def _assert_one_invoice_per_billing_document(system: RunningSystem, billing: list[str]) -> None:
+    rows = system.driver.d365.rows("invoices", select="invoiceid,isthmus_s4billingdocument")
+    per_document = Counter(row["isthmus_s4billingdocument"] for row in rows)
+    assert {b: per_document[b] for b in billing} == dict.fromkeys(billing, 1)
+
+
+def _assert_timelines_complete(system: RunningSystem, order_ids: list[str]) -> list[float]:
+    """Each order's audit timeline has every hop; returns webhook → S/4 order latencies (s)."""
+    hops = [Hop.of(event) for event in system.audit_events()]
+    latencies = []
+    for order_id in order_ids:
+        journey = timeline(hops, key=order_id)
+        seen = {(hop.service, hop.outcome) for hop in journey}
+        for service in ("ingress", "transformer", "sap-sink", "d365-sink"):
+            assert (service, "SUCCEEDED") in seen, f"{order_id}: no {service} hop in {seen}"
+        received = _first(journey, "ingress")
+        created = _first(journey, "sap-sink")
+        latencies.append((created - received).total_seconds())
+    return latencies
+
+
+def _first(journey: list[Hop], service: str) -> datetime:
+    return min(h.occurred_at for h in journey if h.service == service and h.outcome == "SUCCEEDED")
+
+
+def _report(*, orders: int, elapsed_s: float, latencies: list[float]) -> None:
+    quantiles = statistics.quantiles(latencies, n=100)
+    print(
+        f"\nE2E: {orders} orders to the journal entry in {elapsed_s:.0f} s = "
+        f"{orders / elapsed_s * 60:.1f} orders/min end to end; webhook -> S/4 order "
+        f"p50 {statistics.median(latencies):.2f} s, p99 {quantiles[98]:.2f} s"
+    )

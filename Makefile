@@ -5,7 +5,7 @@ UV ?= python3 -m uv
 RUN := $(UV) run --locked
 PYTEST := $(RUN) pytest
 
-.PHONY: help setup lint format typecheck test test-unit test-integration run up down topics schemas-check clean
+.PHONY: help setup lint format test test-unit test-integration run up down topics schemas-check clean bench bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,7 +49,9 @@ topics: setup ## Show drift between deploy/topics.yaml and the local broker
 schemas-check: setup ## Fail on BACKWARD-incompatible schemas/ changes since main's previous commit
 	$(RUN) python -m isthmus.schemas.compat
 
-bench: setup ## Runtime throughput beside bare confluent-kafka (B1, B1s), own broker; see docs/benchmarks.md
+bench: bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks ## Every benchmark, each with its same-run baseline; figures in docs/benchmarks.md
+
+bench-runtime: setup ## Runtime throughput beside bare confluent-kafka (B1, B1s), own broker
 	$(RUN) python libs/kafka-runtime/bench/run_bench.py
 
 bench-connectors: setup ## Connectors: Dataverse upserts one-by-one vs batched, and under throttling

@@ -24,7 +24,7 @@ format: setup ## Apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-test: lint ## Lint, then every test tier (unit, integration) with the summary line
+test: lint schemas-check ## Lint, schema compatibility, then every test tier with the summary line
 	$(PYTEST)
 
 test-unit: setup ## Only the pure unit tests

@@ -93,7 +93,9 @@ def _text(value: Any) -> str:
 
 def _decimal(value: Any) -> Decimal | None:
     kind = type(value)
-    if kind is int or (kind is Decimal and value.is_finite()):
+    if kind is Decimal and value.is_finite():
+        return value  # type: ignore[no-any-return]  # the exact type test narrows it
+    if kind is int:
         return Decimal(value)
     try:
         return Decimal(to_string(value) or "")

@@ -70,7 +70,7 @@ def _static(
         raw = key(scope)
         if raw is None:
             return None
-        found = entries.get(to_string(raw) or "")
+        found = entries.get(raw if type(raw) is str else (to_string(raw) or ""))
         if found is not None:
             return found
         if default is not None:
@@ -88,7 +88,7 @@ def _dynamic(function: str, entity: str, key: Evaluator, default: Evaluator | No
         raw = key(scope)
         if raw is None:
             return None
-        identifier = to_string(raw) or ""
+        identifier = raw if type(raw) is str else (to_string(raw) or "")
         ports = scope.lookups
         found = (
             ports.s4_id(entity=entity, d365_id=identifier)

@@ -5,10 +5,10 @@ UV ?= python3 -m uv
 RUN := $(UV) run --locked
 PYTEST := $(RUN) pytest
 
-.PHONY: help setup lint format test test-unit test-integration run up down topics schemas-check clean bench bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks
+.PHONY: help setup lint format test test-unit test-integration test-e2e run up down topics schemas-check clean bench bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 setup: ## Install uv, sync the locked workspace, fetch the Kafka jars with mvn
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet 'uv>=0.13,<0.14'
@@ -33,7 +33,10 @@ test-unit: setup ## Only the pure unit tests
 test-integration: setup ## Only the integration tests (real broker)
 	$(PYTEST) tests/integration
 
-run: setup ## The whole system locally: broker, topics; Ctrl-C stops it
+test-e2e: setup ## End to end: every service a process, orders through the whole chain, figures printed
+	$(PYTEST) tests/e2e -m e2e -s
+
+run: setup ## The whole system locally with demo orders flowing; Ctrl-C stops it
 	$(RUN) isthmus-dev run
 
 up: setup ## Start the local broker and provision topics in the background

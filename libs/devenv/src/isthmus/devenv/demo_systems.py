@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,9 @@ class Dataverse:
 
     def __init__(self, *, url: str, ca_file: Path) -> None:
         self._url = url
-        self._http = httpx.Client(base_url=url, verify=str(ca_file), timeout=60)
+        self._http = httpx.Client(
+            base_url=url, verify=ssl.create_default_context(cafile=str(ca_file)), timeout=60
+        )
         self._token = ""
 
     def sign_in(self) -> None:
@@ -149,7 +152,10 @@ class S4:
 
     def __init__(self, *, url: str, ca_file: Path) -> None:
         self._http = httpx.Client(
-            base_url=url, verify=str(ca_file), timeout=60, auth=(S4_USER, S4_PASSWORD)
+            base_url=url,
+            verify=ssl.create_default_context(cafile=str(ca_file)),
+            timeout=60,
+            auth=(S4_USER, S4_PASSWORD),
         )
 
     def close(self) -> None:

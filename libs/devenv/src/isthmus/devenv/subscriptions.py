@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def wire_sandboxes(*, d365_url: str, s4_url: str, ingress_url: str, ca_file: Pat
     Raises:
         httpx.HTTPStatusError: a sandbox refused a registration.
     """
-    with httpx.Client(verify=str(ca_file), timeout=60) as client:
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(ca_file)), timeout=60) as client:
         steps = [
             _webhook(client, d365_url, ingress_url, table=table, message=message, attrs=attrs)
             for table, message, attrs in DATAVERSE_STEPS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,7 +181,7 @@ def integration_user_id(*, d365_url: str, ca_file: Path) -> str:
     Raises:
         httpx.HTTPError: the sandbox did not issue a token or answer ``WhoAmI``.
     """
-    with httpx.Client(verify=str(ca_file), timeout=30) as client:
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(ca_file)), timeout=30) as client:
         token = client.post(
             f"{d365_url}/{D365_TENANT_ID}/oauth2/v2.0/token",
             data={

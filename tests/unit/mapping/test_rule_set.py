@@ -6,6 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,8 +48,8 @@ segments = st.tuples(st.sampled_from(NAMES), st.booleans()).map(
     lambda pair: f"{pair[0]}[*]" if pair[1] else pair[0]
 )
 paths = st.lists(segments, min_size=1, max_size=2).map(".".join)
-# every length from 0 to 6, so text lands on both sides of each length limit
-texts = st.sampled_from(["", "A", "12", "EUR", "1234", "AB.-5", "123456"]) | st.text(
+# every length from 0 to 6 (text lands on both sides of each limit), codes and near misses
+texts = st.sampled_from(["", "A", "1", "12", "1A", "EUR", "1234", "AB.-5", "123456"]) | st.text(
     alphabet="0123456789AEURS.-", max_size=6
 )
 leaves = st.one_of(  # text half of the time: most rules are about text
@@ -72,8 +73,14 @@ values = st.recursive(
 targets = st.dictionaries(st.sampled_from(NAMES), values, max_size=3)
 
 
-# Length rules alone get a shortcut for text, so they are drawn on their own half of the time.
-kinds = st.sampled_from([("max_length", "min_length"), tuple(sorted(ARGUMENTS))])
+# Text rules alone get a shortcut for text, so they are drawn on their own most of the time.
+kinds = st.sampled_from(
+    [
+        ("max_length", "min_length"),
+        ("max_length", "min_length", "one_of", "pattern"),
+        tuple(sorted(ARGUMENTS)),
+    ]
+)
 
 
 @st.composite
@@ -199,3 +206,25 @@ def test_text_within_the_declared_lengths_passes_and_outside_fails() -> None:
         "abcd": [],
         "abcde": ["max_length"],
     }
+
+
+GRID_TEXTS = ("", "A", "1", "2", "12", "1A", "A1", "EUR", "1234", "123456", "ZOR")
+GRID_RULES: tuple[dict[str, Any], ...] = (
+    {"pattern": "[0-9]+"},
+    {"pattern": "[0-9]{1,3}", "max_length": 2},
+    {"one_of": ["A", "1", 2]},
+    {"one_of": ["OR", "ZOR"], "max_length": 4, "required": True},
+    {"one_of": ["A", "1", 2], "pattern": "[0-9]+"},
+    {"min_length": 2, "max_length": 3, "pattern": "[0-9A]+"},
+    {"max_length": 3, "required": True},
+)
+
+
+@pytest.mark.parametrize("declared", GRID_RULES)
+def test_text_rules_judge_every_text_as_the_rules_do(declared: dict[str, Any]) -> None:
+    checks = tuple((name, check_of(name, arg)) for name, arg in declared.items() if name in RULES)
+    rule = FieldRule("T", compile_path(parse_path("T")), checks, declared, "required" in declared)
+    for text in GRID_TEXTS:
+        target = {"T": text}
+        expected = reference(target, (rule,), frozenset())
+        assert RuleSet((rule,)).violations(target, skip=frozenset()) == expected, text

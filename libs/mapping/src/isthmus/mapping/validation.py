@@ -8,12 +8,14 @@ pass over the items serves every rule on them. Violations come out in the same o
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
+from isthmus.mapping.functions.conversion import to_string
 from isthmus.mapping.result import Violation
 from isthmus.mapping.rules import Check, FieldRule, field_violations, parse_path, present
 
@@ -26,11 +28,15 @@ _BY_RULE = itemgetter(0)
 
 # (value, path prefix, segment name, paths to skip, found) -> None; the path is built on demand.
 Judge = Callable[[Any, str, str, frozenset[str], Found], None]
-# (shortest, longest, judge): text of a length in the window passes every rule of the field
-# without running the checks; (1, -1) is the empty window of a field with other kinds of rules.
-Ruling = tuple[int, int, Judge]
+# A test on text that must hold (a regex fullmatch, membership in a code list).
+TextTest = Callable[[str], object]
+# (shortest, longest, test, judge): text of a length in the window that passes the test (if any)
+# breaks none of the field's rules, so the checks need not run; (1, -1) is the empty window of a
+# field with other kinds of rules.
+Ruling = tuple[int, int, TextTest | None, Judge]
 _LENGTH_RULES = frozenset({"max_length", "min_length"})
-_NO_WINDOW = (1, -1)
+_TEXT_RULES = _LENGTH_RULES | {"pattern", "one_of"}
+_NO_SHORTCUT: tuple[int, int, TextTest | None] = (1, -1, None)
 
 
 @dataclass(slots=True)
@@ -59,16 +65,33 @@ def _judge(order: int, required: bool, checks: tuple[tuple[str, Check], ...]) ->
     return judge
 
 
-def _window(rule: FieldRule) -> tuple[int, int]:
-    """The text lengths that break none of the field's rules, when all of them are lengths."""
+def _shortcut(rule: FieldRule) -> tuple[int, int, TextTest | None]:
+    """What text passes every rule of a field with text rules only (read from its flow text)."""
     named = {name for name, _ in rule.checks}
-    if named != set(rule.declared) - {"required"} or not named <= _LENGTH_RULES:
-        return _NO_WINDOW
+    if named != set(rule.declared) - {"required"} or not named <= _TEXT_RULES:
+        return _NO_SHORTCUT
+    if {"pattern", "one_of"} <= named:
+        return _NO_SHORTCUT
+    window = _window(rule.declared, named & _LENGTH_RULES)
+    if window is None:
+        return _NO_SHORTCUT
+    if "pattern" in named:  # the same text compiles to the same regex as rules.pattern's
+        return (*window, re.compile(rule.declared["pattern"]).fullmatch)
+    if "one_of" in named:  # the same code set as rules.one_of's
+        return (
+            *window,
+            frozenset(to_string(code) for code in rule.declared["one_of"]).__contains__,
+        )
+    return (*window, None)
+
+
+def _window(declared: Mapping[str, Any], named: set[str]) -> tuple[int, int] | None:
+    """The text lengths the length rules accept (None for a limit that is no whole number)."""
     limits: dict[str, int] = {}
     for name in named:
-        limit = rule.declared[name]
+        limit = declared[name]
         if type(limit) is not int:
-            return _NO_WINDOW
+            return None
         limits[name] = limit
     shortest, longest = limits.get("min_length", 1), limits.get("max_length", sys.maxsize)
     return max(1, shortest), longest  # empty text is absent: it never passes on length alone
@@ -81,10 +104,10 @@ def _no_field(_name: str) -> None:
 def _walker(node: _Node) -> Visit:
     """The walk over one container: its plain fields with rules first, then deeper paths."""
     plain = tuple(
-        (name, shortest, longest, judge)
+        (name, shortest, longest, test, judge)
         for (name, each), child in node.children.items()
         if not each and not child.children
-        for shortest, longest, judge in child.rulings
+        for shortest, longest, test, judge in child.rulings
     )
     deeper = tuple(
         _visitor(name, each, child)
@@ -94,9 +117,13 @@ def _walker(node: _Node) -> Visit:
 
     def walk(container: Any, prefix: str, skip: frozenset[str], found: Found) -> None:
         get = container.get if isinstance(container, dict) else _no_field
-        for name, shortest, longest, judge in plain:
+        for name, shortest, longest, test, judge in plain:
             value = get(name)
-            if type(value) is not str or not shortest <= len(value) <= longest:
+            if (
+                type(value) is not str
+                or not shortest <= len(value) <= longest
+                or (test is not None and not test(value))
+            ):
                 judge(value, prefix, name, skip, found)
         for visit in deeper:
             visit(container, prefix, skip, found)
@@ -106,7 +133,7 @@ def _walker(node: _Node) -> Visit:
 
 def _visitor(name: str, each: bool, node: _Node) -> Visit:
     """The walk below one path segment: its own rules, then the segments under it."""
-    judges, below = tuple(judge for _, _, judge in node.rulings), _walker(node)
+    judges, below = tuple(ruling[-1] for ruling in node.rulings), _walker(node)
     if each:
 
         def spread(container: Any, prefix: str, skip: frozenset[str], found: Found) -> None:
@@ -143,7 +170,7 @@ class RuleSet:
             node = root
             for segment in parse_path(rule.path):
                 node = node.children.setdefault(segment, _Node())
-            node.rulings.append((*_window(rule), _judge(order, rule.required, rule.checks)))
+            node.rulings.append((*_shortcut(rule), _judge(order, rule.required, rule.checks)))
         self._walk = _walker(root)
 
     def violations(self, target: dict[str, Any], *, skip: frozenset[str]) -> list[Violation]:

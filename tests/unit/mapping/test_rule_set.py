@@ -217,6 +217,7 @@ GRID_RULES: tuple[dict[str, Any], ...] = (
     {"one_of": ["A", "1", 2], "pattern": "[0-9]+"},
     {"min_length": 2, "max_length": 3, "pattern": "[0-9A]+"},
     {"max_length": 3, "required": True},
+    {"min_length": 0, "max_length": 3, "required": True},
 )
 
 

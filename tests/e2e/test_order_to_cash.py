@@ -17,8 +17,8 @@ from .conftest import RunningSystem
 
 pytestmark = pytest.mark.e2e
 
-ORDERS = 60  # what fits in about four minutes on the shared 2-core machine
-ORDER_EVERY_S = 0.5
+ORDERS = 120  # what fits in about four minutes on the shared 2-core machine
+ORDER_EVERY_S = 0.25
 
 
 @pytest.mark.timeout(420)

@@ -124,6 +124,11 @@ class DemoDriver:
         self.summary.created += 1
         return journey
 
+    @property
+    def ready_accounts(self) -> list[str]:
+        """D365 ids of the demo customers linked to an S/4 business partner."""
+        return list(self._ready_accounts)
+
     def customers_ready(self) -> bool:
         """True once every demo customer is linked to its S/4 business partner."""
         return 0 < len(self._accounts) == len(self._ready_accounts)

@@ -181,11 +181,24 @@ class S4:
         answer.raise_for_status()
         return [str(number) for number in answer.json().get("billing_documents", [])]
 
+    def _csrf(self, root: str) -> str:
+        token = self._http.get(f"{root}/", headers={"X-CSRF-Token": "Fetch"})
+        token.raise_for_status()
+        return str(token.headers["x-csrf-token"])
+
+    def update_partner_name(self, *, partner: str, name: str) -> None:
+        """A master-data clerk renames a business partner in S/4."""
+        root = "/sap/opu/odata/sap/API_BUSINESS_PARTNER"
+        self._http.patch(
+            f"{root}/A_BusinessPartner('{partner}')",
+            json={"OrganizationBPName1": name},
+            headers={"X-CSRF-Token": self._csrf(root), "If-Match": "*"},
+        ).raise_for_status()
+
     def create_product(self, *, product: str, description: str) -> None:
         """A trading good in base unit PC (what a product manager does in S/4)."""
         root = "/sap/opu/odata/sap/API_PRODUCT_SRV"
-        token = self._http.get(f"{root}/", headers={"X-CSRF-Token": "Fetch"})
-        token.raise_for_status()
+        csrf = self._csrf(root)
         self._http.post(
             f"{root}/A_Product",
             json={
@@ -196,7 +209,7 @@ class S4:
                     "results": [{"Language": "EN", "ProductDescription": description}]
                 },
             },
-            headers={"X-CSRF-Token": token.headers["x-csrf-token"], "Accept": "application/json"},
+            headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
         ).raise_for_status()
 
     def set_stock(self, *, material: str, plant: str, quantity: int) -> None:

@@ -107,11 +107,18 @@ class _Compiler:
                 return current.get(name) if type(current) is dict else _get(current, name)
 
             return field_of_current
-        base = self.compile(node.base)
+        # `a.b.c` reads its fields in one loop rather than one closure per dot
+        names, inner = [name], node.base
+        while isinstance(inner, nodes.Field) and inner.base is not None:
+            names.insert(0, inner.name)
+            inner = inner.base
+        base, path = self.compile(inner), tuple(names)
 
         def field_of(scope: Scope) -> Any:
             value = base(scope)
-            return value.get(name) if type(value) is dict else _get(value, name)
+            for step in path:
+                value = value.get(step) if type(value) is dict else _get(value, step)
+            return value
 
         return field_of
 

@@ -53,7 +53,13 @@ def parse_date(value: Any) -> dt.date:
         ConversionError: naming the value when it is no date.
     """
     if isinstance(value, str):
-        return _date_of_text(value)
+        source = value.strip()
+        if len(source) != _ISO_DATE_LENGTH:  # SAP DATS (8 characters) or a timestamp
+            return _date_of_text(value, source)
+        try:
+            return dt.date.fromisoformat(source)
+        except ValueError as exc:
+            raise ConversionError(value=value, target_type="date", detail=str(exc)) from exc
     if isinstance(value, dt.datetime):
         return parse_datetime(value).date()
     if isinstance(value, dt.date):
@@ -61,11 +67,8 @@ def parse_date(value: Any) -> dt.date:
     raise ConversionError(value=value, target_type="date")
 
 
-def _date_of_text(value: str) -> dt.date:
-    source = value.strip()
+def _date_of_text(value: str, source: str) -> dt.date:
     try:
-        if len(source) == _ISO_DATE_LENGTH:  # the common case first; SAP DATS has 8 characters
-            return dt.date.fromisoformat(source)
         if _SAP_DATS.match(source):
             return dt.date(int(source[:4]), int(source[4:6]), int(source[6:]))
     except ValueError as exc:

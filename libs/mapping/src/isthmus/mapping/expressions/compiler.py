@@ -232,7 +232,7 @@ def _logical(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
 
 def _bind(function: Function, args: list[Evaluator]) -> Evaluator:
     """A call of a built-in; one and two arguments are bound without building a list."""
-    if len(args) == 1 and function.null_in_null_out:
+    if len(args) == 1:
         return _bind_one(function, args[0])
     if len(args) == 2:  # noqa: PLR2004 - the fixed-arity case, e.g. to_decimal(x, 3)
         return _bind_two(function, args[0], args[1])
@@ -242,11 +242,11 @@ def _bind(function: Function, args: list[Evaluator]) -> Evaluator:
 
 
 def _bind_one(function: Function, only: Evaluator) -> Evaluator:
-    impl, name = function.impl, function.name
+    impl, name, nulls = function.impl, function.name, function.null_in_null_out
 
     def call_one(scope: Scope) -> Any:
         value = only(scope)
-        if value is None:
+        if value is None and nulls:
             return None
         try:
             return impl(value)

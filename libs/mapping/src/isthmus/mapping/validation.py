@@ -1,10 +1,10 @@
 """Field rules compiled into one walk of the target: every path segment is read once per record.
 
-`rules.evaluate` walks the target once per rule; here the rule paths are merged into a tree
-(`to_Item[*].Material` and `to_Item[*].RequestedQuantity` share the `to_Item[*]` node), so one
-pass over the items serves every rule on them. Violations come out in the same order as
-`rules.evaluate` gives them: by rule, then by position.
-"""
+`rules.field_violations` walks the target once per rule; here the rule paths are merged into a
+tree (`to_Item[*].Material` and `to_Item[*].RequestedQuantity` share the `to_Item[*]` node), so
+one pass over the items serves every rule on them. Text that fits a field's declared lengths,
+pattern or code list passes without running its checks. Violations come out in the same order as
+`rules.field_violations` gives them: by rule, then by position."""
 
 from __future__ import annotations
 

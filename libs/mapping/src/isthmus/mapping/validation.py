@@ -103,12 +103,15 @@ def _no_field(_name: str) -> None:
 
 def _walker(node: _Node) -> Visit:
     """The walk over one container: its plain fields with rules first, then deeper paths."""
-    plain = tuple(
+    plain = [
         (name, shortest, longest, test, judge)
         for (name, each), child in node.children.items()
         if not each and not child.children
         for shortest, longest, test, judge in child.rulings
-    )
+    ]
+    # fields whose rules are all lengths skip the test; they are most SAP text fields
+    sized = tuple((name, low, high, judge) for name, low, high, test, judge in plain if not test)
+    tested = tuple((name, low, high, test, judge) for name, low, high, test, judge in plain if test)
     deeper = tuple(
         _visitor(name, each, child)
         for (name, each), child in node.children.items()
@@ -117,13 +120,13 @@ def _walker(node: _Node) -> Visit:
 
     def walk(container: Any, prefix: str, skip: frozenset[str], found: Found) -> None:
         get = container.get if isinstance(container, dict) else _no_field
-        for name, shortest, longest, test, judge in plain:
+        for name, shortest, longest, judge in sized:
             value = get(name)
-            if (
-                type(value) is not str
-                or not shortest <= len(value) <= longest
-                or (test is not None and not test(value))
-            ):
+            if type(value) is not str or not shortest <= len(value) <= longest:
+                judge(value, prefix, name, skip, found)
+        for name, shortest, longest, test, judge in tested:
+            value = get(name)
+            if type(value) is not str or not shortest <= len(value) <= longest or not test(value):
                 judge(value, prefix, name, skip, found)
         for visit in deeper:
             visit(container, prefix, skip, found)

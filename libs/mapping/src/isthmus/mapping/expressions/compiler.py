@@ -150,8 +150,7 @@ class _Compiler:
             return lambda s: _member(left(s), right(s))
         if op in ("+", "-", "*", "/", "%"):
             return lambda s: _guard(arithmetic, op, left(s), right(s))
-        compared = comparison(op)
-        return lambda s: compared(left(s), right(s))
+        return comparison(op, left, right)
 
     def _conditional(self, node: nodes.Conditional) -> Evaluator:
         condition = self.compile(node.condition)

@@ -85,22 +85,28 @@ def compare(op: str, left: Any, right: Any) -> bool:
     return bool(_ORDERINGS[op](a, b))
 
 
-def comparison(op: str) -> Callable[[Any, Any], bool]:
-    """`compare` with the operator fixed once, for a compiled expression.
+Operand = Callable[[Any], Any]  # a compiled operand: scope -> value
+
+
+def comparison(op: str, left: Operand, right: Operand) -> Callable[[Any], bool]:
+    """`compare` with the operator and both operands fixed once, for a compiled expression.
 
     The returned function raises EvaluationError as `compare` does.
     """
     order = _ORDERINGS.get(op)
     if order is None:
-        return equal if op == "=" else lambda left, right: not equal(left, right)
+        if op == "=":
+            return lambda scope: equal(left(scope), right(scope))
+        return lambda scope: not equal(left(scope), right(scope))
 
-    def ordered(left: Any, right: Any) -> bool:
-        kinds = (type(left), type(right))
+    def ordered(scope: Any) -> bool:
+        a, b = left(scope), right(scope)
+        kinds = (type(a), type(b))
         if kinds in _PLAIN_PAIRS:
-            return bool(order(left, right))
+            return bool(order(a, b))
         if kinds in _NUMBER_PAIRS:  # a float: compared through its shortest repr, as always
-            return bool(order(number(left, where=op), number(right, where=op)))
-        return compare(op, left, right)
+            return bool(order(number(a, where=op), number(b, where=op)))
+        return compare(op, a, b)
 
     return ordered
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +45,7 @@ def test_orders_reach_the_journal_entry_once_each_across_restarts(system: Runnin
     _assert_no_duplicates_in_s4(system, [j.order_number for j in ours])
     _assert_one_invoice_per_billing_document(system, [j.billing for j in ours])
     latencies = _assert_timelines_complete(system, [j.order_id for j in ours])
+    _assert_trace_prints_the_journey(system, ours[0].order_id)
     _report(orders=len(ours), elapsed_s=elapsed, latencies=latencies)
 
 
@@ -98,6 +103,24 @@ def _assert_timelines_complete(system: RunningSystem, order_ids: list[str]) -> l
         created = _first(journey, "sap-sink")
         latencies.append((created - received).total_seconds())
     return latencies
+
+
+def _assert_trace_prints_the_journey(system: RunningSystem, order_id: str) -> None:
+    """``isthmus trace <order id>`` prints every service's hop and the trace id."""
+    cli = Path(sys.executable).parent / "isthmus"
+    traced = subprocess.run(
+        [str(cli), "trace", order_id, "--bootstrap-servers", system.config.bootstrap_servers],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=system.config.root,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+    assert traced.returncode == 0, traced.stdout + traced.stderr
+    for service in ("ingress", "transformer", "sap-sink", "d365-sink"):
+        assert service in traced.stdout
+    assert "trace" in traced.stdout
 
 
 def _first(journey: list[Hop], service: str) -> datetime:

@@ -229,3 +229,33 @@ def test_text_rules_judge_every_text_as_the_rules_do(declared: dict[str, Any]) -
         target = {"T": text}
         expected = reference(target, (rule,), frozenset())
         assert RuleSet((rule,)).violations(target, skip=frozenset()) == expected, text
+
+
+GRID_NUMBERS: tuple[Any, ...] = (
+    Decimal("0.001"),
+    Decimal("0.0009"),
+    Decimal("0"),
+    Decimal("-0"),
+    Decimal("1000"),
+    Decimal("1000.0001"),
+    Decimal("NaN"),
+    Decimal("Infinity"),
+    Decimal("-Infinity"),
+    5,
+    0.0005,
+    "7",
+    None,
+)
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [{"min": "0.001"}, {"max": 1000}, {"min": 0, "max": "1000", "required": True}],
+)
+def test_bounds_judge_every_number_as_the_rules_do(declared: dict[str, Any]) -> None:
+    checks = tuple((name, check_of(name, arg)) for name, arg in declared.items() if name in RULES)
+    rule = FieldRule("N", compile_path(parse_path("N")), checks, declared, "required" in declared)
+    for number in GRID_NUMBERS:
+        target = {"N": number}
+        expected = reference(target, (rule,), frozenset())
+        assert RuleSet((rule,)).violations(target, skip=frozenset()) == expected, number

@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -33,9 +34,12 @@ TextTest = Callable[[str], object]
 # (shortest, longest, test, judge): text of a length in the window that passes the test (if any)
 # breaks none of the field's rules, so the checks need not run; (1, -1) is the empty window of a
 # field with other kinds of rules.
-Ruling = tuple[int, int, TextTest | None, Judge]
+# (lowest, highest): a finite Decimal in them passes every rule of a field with min/max only.
+Bounds = tuple[Decimal, Decimal]
+Ruling = tuple[int, int, TextTest | None, Bounds | None, Judge]
 _LENGTH_RULES = frozenset({"max_length", "min_length"})
 _TEXT_RULES = _LENGTH_RULES | {"pattern", "one_of"}
+_NUMBER_RULES = frozenset({"min", "max"})
 _NO_SHORTCUT: tuple[int, int, TextTest | None] = (1, -1, None)
 
 
@@ -85,6 +89,17 @@ def _shortcut(rule: FieldRule) -> tuple[int, int, TextTest | None]:
     return (*window, None)
 
 
+def _bounds(rule: FieldRule) -> Bounds | None:
+    """What numbers pass every rule of a field with `min`/`max` only (read from its flow text)."""
+    named = {name for name, _ in rule.checks}
+    if not named or named != set(rule.declared) - {"required"} or not named <= _NUMBER_RULES:
+        return None
+    # the same edges as rules._bound's
+    lowest = Decimal(str(rule.declared["min"])) if "min" in named else Decimal("-Infinity")
+    highest = Decimal(str(rule.declared["max"])) if "max" in named else Decimal("Infinity")
+    return lowest, highest
+
+
 def _window(declared: Mapping[str, Any], named: set[str]) -> tuple[int, int] | None:
     """The text lengths the length rules accept (None for a limit that is no whole number)."""
     limits: dict[str, int] = {}
@@ -104,14 +119,22 @@ def _no_field(_name: str) -> None:
 def _walker(node: _Node) -> Visit:
     """The walk over one container: its plain fields with rules first, then deeper paths."""
     plain = [
-        (name, shortest, longest, test, judge)
+        (name, *ruling)
         for (name, each), child in node.children.items()
         if not each and not child.children
-        for shortest, longest, test, judge in child.rulings
+        for ruling in child.rulings
     ]
-    # fields whose rules are all lengths skip the test; they are most SAP text fields
-    sized = tuple((name, low, high, judge) for name, low, high, test, judge in plain if not test)
-    tested = tuple((name, low, high, test, judge) for name, low, high, test, judge in plain if test)
+    # Three shortcuts: length-only text fields (most SAP text), text with a pattern or code
+    # list, numbers within min/max; a value outside its shortcut goes to the field's judge.
+    sized = tuple(
+        (name, low, high, judge)
+        for name, low, high, test, bounds, judge in plain
+        if not test and not bounds
+    )
+    tested = tuple(
+        (name, low, high, test, judge) for name, low, high, test, _, judge in plain if test
+    )
+    bounded = tuple((name, *bounds, judge) for name, _, _, _, bounds, judge in plain if bounds)
     deeper = tuple(
         _visitor(name, each, child)
         for (name, each), child in node.children.items()
@@ -127,6 +150,14 @@ def _walker(node: _Node) -> Visit:
         for name, shortest, longest, test, judge in tested:
             value = get(name)
             if type(value) is not str or not shortest <= len(value) <= longest or not test(value):
+                judge(value, prefix, name, skip, found)
+        for name, lowest, highest, judge in bounded:
+            value = get(name)
+            if (
+                type(value) is not Decimal
+                or not value.is_finite()
+                or not lowest <= value <= highest
+            ):
                 judge(value, prefix, name, skip, found)
         for visit in deeper:
             visit(container, prefix, skip, found)
@@ -173,7 +204,8 @@ class RuleSet:
             node = root
             for segment in parse_path(rule.path):
                 node = node.children.setdefault(segment, _Node())
-            node.rulings.append((*_shortcut(rule), _judge(order, rule.required, rule.checks)))
+            judge = _judge(order, rule.required, rule.checks)
+            node.rulings.append((*_shortcut(rule), _bounds(rule), judge))
         self._walk = _walker(root)
 
     def violations(self, target: dict[str, Any], *, skip: frozenset[str]) -> list[Violation]:

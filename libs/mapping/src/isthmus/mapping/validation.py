@@ -116,16 +116,18 @@ def _no_field(_name: str) -> None:
     return None
 
 
-def _walker(node: _Node) -> Visit:
-    """The walk over one container: its plain fields with rules first, then deeper paths."""
+def _shortcut_groups(node: _Node) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
+    """The plain fields under a node by shortcut: text lengths, text tests, number bounds.
+
+    Length-only text fields are most SAP text; a field without a shortcut lands with them
+    under an empty window, so its value always goes to the judge.
+    """
     plain = [
         (name, *ruling)
         for (name, each), child in node.children.items()
         if not each and not child.children
         for ruling in child.rulings
     ]
-    # Three shortcuts: length-only text fields (most SAP text), text with a pattern or code
-    # list, numbers within min/max; a value outside its shortcut goes to the field's judge.
     sized = tuple(
         (name, low, high, judge)
         for name, low, high, test, bounds, judge in plain
@@ -135,6 +137,12 @@ def _walker(node: _Node) -> Visit:
         (name, low, high, test, judge) for name, low, high, test, _, judge in plain if test
     )
     bounded = tuple((name, *bounds, judge) for name, _, _, _, bounds, judge in plain if bounds)
+    return sized, tested, bounded
+
+
+def _walker(node: _Node) -> Visit:
+    """The walk over one container: its plain fields with rules first, then deeper paths."""
+    sized, tested, bounded = _shortcut_groups(node)
     deeper = tuple(
         _visitor(name, each, child)
         for (name, each), child in node.children.items()

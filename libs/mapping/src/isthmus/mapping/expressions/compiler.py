@@ -9,6 +9,7 @@ from typing import Any
 
 from isthmus.mapping.errors import EvaluationError, ExpressionSyntaxError, FlowDefinitionError
 from isthmus.mapping.expressions import nodes
+from isthmus.mapping.expressions.calls import VALUE_ERRORS, bind
 from isthmus.mapping.expressions.lookup_calls import compile_lookup, is_lookup
 from isthmus.mapping.expressions.operators import (
     arithmetic,
@@ -26,8 +27,6 @@ from isthmus.mapping.values import DECIMALS, as_list, number
 _FUNCTIONS = builtins()
 _PREDICATE_OPERATORS = frozenset({"=", "!=", "<", "<=", ">", ">=", "and", "or", "in"})
 _VARIABLES = frozenset({"$", "$$", "$index", "$parent"})
-# Exceptions a built-in may raise on a strange value; they become the record's EvaluationError.
-_VALUE_ERRORS = (ArithmeticError, ValueError, OverflowError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +173,7 @@ class _Compiler:
         if function is None:
             raise self.error(f"unknown function {node.name}()", node)
         self._check_arity(function, node)
-        return _bind(function, [self.compile(arg) for arg in node.args])
+        return bind(function, [self.compile(arg) for arg in node.args])
 
     def _check_arity(self, function: Function, node: nodes.Call) -> None:
         count = len(node.args)
@@ -229,83 +228,10 @@ def _logical(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
     return either
 
 
-def _bind(function: Function, args: list[Evaluator]) -> Evaluator:
-    """A call of a built-in; one and two arguments are bound without building a list."""
-    if len(args) == 1:
-        return _bind_one(function, args[0])
-    if len(args) == 2:  # noqa: PLR2004 - the fixed-arity case, e.g. to_decimal(x, 3)
-        return _bind_two(function, args[0], args[1])
-    if len(args) == 3:  # noqa: PLR2004 - e.g. substring(text, 0, 40)
-        return _bind_three(function, args[0], args[1], args[2])
-    return _bind_many(function, args)
-
-
-def _bind_one(function: Function, only: Evaluator) -> Evaluator:
-    impl, name, nulls = function.impl, function.name, function.null_in_null_out
-
-    def call_one(scope: Scope) -> Any:
-        value = only(scope)
-        if value is None and nulls:
-            return None
-        try:
-            return impl(value)
-        except _VALUE_ERRORS as exc:
-            raise EvaluationError(f"{name}(): {exc}") from exc
-
-    return call_one
-
-
-def _bind_two(function: Function, first: Evaluator, second: Evaluator) -> Evaluator:
-    impl, name, nulls = function.impl, function.name, function.null_in_null_out
-
-    def call_two(scope: Scope) -> Any:
-        value, other = first(scope), second(scope)  # both evaluated, as for any other call
-        if nulls and value is None:
-            return None
-        try:
-            return impl(value, other)
-        except _VALUE_ERRORS as exc:
-            raise EvaluationError(f"{name}(): {exc}") from exc
-
-    return call_two
-
-
-def _bind_three(
-    function: Function, first: Evaluator, second: Evaluator, third: Evaluator
-) -> Evaluator:
-    impl, name, nulls = function.impl, function.name, function.null_in_null_out
-
-    def call_three(scope: Scope) -> Any:
-        value, other, last = first(scope), second(scope), third(scope)
-        if nulls and value is None:
-            return None
-        try:
-            return impl(value, other, last)
-        except _VALUE_ERRORS as exc:
-            raise EvaluationError(f"{name}(): {exc}") from exc
-
-    return call_three
-
-
-def _bind_many(function: Function, args: list[Evaluator]) -> Evaluator:
-    impl, name, nulls = function.impl, function.name, function.null_in_null_out
-
-    def call(scope: Scope) -> Any:
-        values = [arg(scope) for arg in args]
-        if nulls and values[0] is None:
-            return None
-        try:
-            return impl(*values)
-        except _VALUE_ERRORS as exc:
-            raise EvaluationError(f"{name}(): {exc}") from exc
-
-    return call
-
-
 def _guard(operation: Any, op: str, left: Any, right: Any) -> Any:
     try:
         return operation(op, left, right)
-    except _VALUE_ERRORS as exc:
+    except VALUE_ERRORS as exc:
         raise EvaluationError(f"'{op}': {exc}") from exc
 
 

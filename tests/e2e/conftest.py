@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -100,19 +101,42 @@ def _reset_sandboxes(d365: SandboxD365, s4: SandboxS4) -> None:
     s4.admin.reset(seed=True)
 
 
+def _clear_wiring(d365: SandboxD365) -> None:
+    """Remove the previous module's webhook steps (their ingress is gone).
+
+    The S/4 subscription needs nothing: registering it again under its name replaces it.
+    """
+    with httpx.Client(base_url=f"{d365.base_url}/_sandbox", verify=d365.verify) as admin:
+        for step in admin.get("/webhooks").raise_for_status().json():
+            admin.delete(f"/webhooks/{step['sdkmessageprocessingstepid']}").raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def e2e_sandboxes(
+    sandbox_d365: SandboxD365, sandbox_s4: SandboxS4
+) -> tuple[SandboxD365, SandboxS4]:
+    """The sandboxes, reset once per test run only.
+
+    S/4 numbers restart after a reset while ``xref.ids`` keeps the old links, so a second reset
+    in the same run would let a new order 5 meet the old order 5's D365 id.
+    """
+    _reset_sandboxes(sandbox_d365, sandbox_s4)
+    return sandbox_d365, sandbox_s4
+
+
 @pytest.fixture(scope="module")
 def system(
     kafka_broker: Broker,
-    sandbox_d365: SandboxD365,
-    sandbox_s4: SandboxS4,
+    e2e_sandboxes: tuple[SandboxD365, SandboxS4],
     repo_root: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningSystem]:
-    """Catalogue topics, reset sandboxes wired to a fresh ingress, and all four services."""
+    """Catalogue topics, sandboxes wired to a fresh ingress, and all four services."""
+    sandbox_d365, sandbox_s4 = e2e_sandboxes
     TopicProvisioner(
         admin=AdminClient({"bootstrap.servers": kafka_broker.bootstrap_servers})
     ).apply(load_catalogue(repo_root / "deploy" / "topics.yaml"), replication_factor=1)
-    _reset_sandboxes(sandbox_d365, sandbox_s4)
+    _clear_wiring(sandbox_d365)
     config = SystemConfig(
         root=repo_root,
         bootstrap_servers=kafka_broker.bootstrap_servers,

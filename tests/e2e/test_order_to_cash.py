@@ -50,8 +50,10 @@ def test_orders_reach_the_journal_entry_once_each_across_restarts(system: Runnin
 
 
 def _stuck(journeys: list[Any]) -> str:
-    stages = Counter(j.stage for j in journeys if not j.done)
-    return f"orders not completed, by last stage reached: {dict(stages)}"
+    open_ones = [j for j in journeys if not j.done]
+    stages = Counter(j.stage for j in open_ones)
+    named = ", ".join(f"{j.order_id} (S/4 {j.s4_order or '-'})" for j in open_ones[:5])
+    return f"orders not completed, by last stage reached: {dict(stages)}: {named}"
 
 
 def _assert_every_order_written_back(system: RunningSystem, expected: dict[str, str]) -> None:

@@ -18,9 +18,10 @@ PARTNER_SRV = "/sap/opu/odata/sap/API_BUSINESS_PARTNER"
 
 @pytest.mark.xfail(
     reason=(
-        "echo suppression is partial: some account writes bounce between the systems for a while "
-        "after the last change before they settle (measured: 20 changes -> about 30 S/4 and 40 "
-        "D365 writes by the sinks, still writing 20 s after convergence)"
+        "not converging reliably yet: a D365 phone change travels to S/4 with the whole record, "
+        "including the shared name, and can overwrite a later S/4 rename, which then flows back "
+        "to D365 (no changed-fields-only writes); 1 of 3 runs converged with 11 S/4 and 21 D365 "
+        "writes for 20 changes and was quiet afterwards"
     ),
     strict=False,
 )

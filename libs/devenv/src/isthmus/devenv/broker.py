@@ -8,11 +8,8 @@ controller records its own endpoint when the storage is formatted.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
-import os
-import signal
 import subprocess
 import time
 import uuid
@@ -23,6 +20,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from isthmus.devenv.jars import ensure_jars
+from isthmus.devenv.pidfile import running_pid, terminate
 from isthmus.devenv.ports import free_port, port_open, wait_port_closed
 
 logger = logging.getLogger(__name__)
@@ -98,14 +96,7 @@ class LocalKafka:
 
     def pid(self) -> int | None:
         """The broker's process id if it is running."""
-        if not self._pid_file.is_file():
-            return None
-        pid = int(self._pid_file.read_text())
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        return pid
+        return running_pid(self._pid_file)
 
     def is_ready(self, *, timeout_s: float = 2.0) -> bool:
         """True when the broker answers a metadata request."""
@@ -143,19 +134,9 @@ class LocalKafka:
 
     def down(self) -> None:
         """Stop the broker gracefully (SIGTERM), forcefully after a timeout. Idempotent."""
-        pid = self.pid()
-        if pid is None:
+        if self.pid() is None:
             return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + _STOP_TIMEOUT_S
-        while time.monotonic() < deadline and self.pid() is not None:
-            _reap(pid)
-            time.sleep(0.1)
-        if self.pid() is not None:
-            logger.warning("broker pid %s ignored SIGTERM for %ss; killing", pid, _STOP_TIMEOUT_S)
-            os.kill(pid, signal.SIGKILL)
-            _reap(pid)
-        self._pid_file.unlink(missing_ok=True)
+        terminate(self._pid_file, name="broker", timeout_s=_STOP_TIMEOUT_S)
         if self._process is not None:
             self._process.wait(timeout=_STOP_TIMEOUT_S)
             self._process = None
@@ -255,9 +236,3 @@ def _cluster_id() -> str:
         candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not candidate.startswith("-"):
             return candidate
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status if the broker is our child, so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)

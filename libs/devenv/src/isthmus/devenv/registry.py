@@ -7,21 +7,18 @@ It speaks the Confluent Schema Registry API at ``/apis/ccompat/v7``, which is wh
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import shutil
-import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from isthmus.devenv.paths import local_dir
+from isthmus.devenv.pidfile import running_pid, terminate
 from isthmus.devenv.ports import free_port, port_open, wait_port_closed
 from isthmus.devenv.process import ManagedProcess, ServiceStartError
 
@@ -133,14 +130,7 @@ class LocalRegistry:
 
     def pid(self) -> int | None:
         """The registry's process id if it is running."""
-        if not self._pid_file.is_file():
-            return None
-        pid = int(self._pid_file.read_text())
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        return pid
+        return running_pid(self._pid_file)
 
     def is_ready(self) -> bool:
         """True when the Confluent-compatible API answers."""
@@ -184,19 +174,7 @@ class LocalRegistry:
         if self._process is not None and self._process.pid == pid:
             self._process.stop(timeout_s=_STOP_TIMEOUT_S)
             self._process = None
-        if pid is None or self.pid() is None:
-            self._pid_file.unlink(missing_ok=True)
-            return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + _STOP_TIMEOUT_S
-        while time.monotonic() < deadline and self.pid() is not None:
-            _reap(pid)
-            time.sleep(0.1)
-        if self.pid() is not None:
-            logger.warning("registry pid %s ignored SIGTERM; killing", pid)
-            os.kill(pid, signal.SIGKILL)
-            _reap(pid)
-        self._pid_file.unlink(missing_ok=True)
+        terminate(self._pid_file, name="registry", timeout_s=_STOP_TIMEOUT_S)
         wait_port_closed(self.state().port, timeout_s=_STOP_TIMEOUT_S)
 
     def _argv(self, jar: Path, state: RegistryState) -> list[str]:
@@ -223,9 +201,3 @@ def local_registry(*, root: Path, name: str = "registry", port: int | None = Non
         dist_dir=local / "dist" / "apicurio-registry",
         port=port,
     )
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status if the registry is our child, so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)

@@ -76,7 +76,7 @@ class DataverseExecutor:
     async def probe(self) -> None:
         """``WhoAmI``: authenticated and cheap."""
         try:
-            await self._client._call("GET", "WhoAmI", template="WhoAmI", ok=(200,))
+            await self._client.who_am_i()
         except ConnectorError as exc:
             raise from_connector(exc) from exc
 

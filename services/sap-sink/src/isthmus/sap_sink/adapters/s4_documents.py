@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from isthmus.connectors.s4.base import Call
 from isthmus.connectors.s4.client import S4Client
 from isthmus.connectors.s4.errors import S4NotFoundError
 from isthmus.connectors.s4.idempotency import SALES_ORDER_SERVICE
@@ -83,18 +82,11 @@ class DocumentCommands:
         header = await self._client.read(DELIVERY_SERVICE, "A_OutbDeliveryHeader", delivery)
         if header.data.get("OverallGoodsMovementStatus") == "C":
             return False
-        # The connector has no function-import call yet; this is the thinnest one on its core.
-        url = self._client.settings.service_url(DELIVERY_SERVICE) + "PostGoodsIssue"
-        await self._client._call(
-            Call(
-                "POST",
-                url,
-                template=f"{DELIVERY_SERVICE}/PostGoodsIssue",
-                params={"DeliveryDocument": f"'{delivery}'"},
-                headers={"If-Match": header.etag or "*"},
-                ok=(200, 204),
-                csrf_service=DELIVERY_SERVICE,
-            )
+        await self._client.call_function(
+            DELIVERY_SERVICE,
+            "PostGoodsIssue",
+            params={"DeliveryDocument": delivery},
+            etag=header.etag or "*",
         )
         return True
 

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 from confluent_kafka.admin import AdminClient
-from rich.console import Console
 
 from isthmus.devenv.broker import BrokerError
+from isthmus.devenv.cli_servers import console, out, report_status, start_server
 from isthmus.devenv.environment import DEFAULT_KAFKA_PORT, local_kafka
 from isthmus.devenv.jars import ensure_jars
 from isthmus.devenv.localrun import run_local_system
@@ -23,7 +23,7 @@ from isthmus.devenv.registry import RegistryError
 from isthmus.devenv.registry_cli import registry_app
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.errors import IsthmusKafkaError
-from isthmus.kafka.provisioning import TopicProvisioner
+from isthmus.kafka.provisioning import Plan, TopicProvisioner
 from isthmus.kafka.strimzi import strimzi_topics
 from isthmus.schemas.errors import SchemaError
 
@@ -33,9 +33,6 @@ topics_app = typer.Typer(help="Topics from deploy/topics.yaml.", no_args_is_help
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(registry_app, name="registry")
-
-console = Console(stderr=True)
-out = Console()
 
 Port = Annotated[int, typer.Option(help="Client port on 127.0.0.1 (first start only).")]
 Bootstrap = Annotated[str, typer.Option(help="Kafka bootstrap servers.")]
@@ -58,12 +55,12 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
 def kafka_up(port: Port = DEFAULT_KAFKA_PORT) -> None:
     """Start the broker (fetching jars with mvn on first use) and wait until it answers."""
     broker = local_kafka(root=find_root(), port=port)
-    try:
-        with console.status("starting Kafka (KRaft, single node)..."):
-            state = broker.up()
-    except BrokerError as exc:
-        console.print(f"[red]kafka failed to start:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    state = start_server(
+        up=broker.up,
+        waiting="starting Kafka (KRaft, single node)...",
+        failed="kafka failed to start",
+        errors=(BrokerError,),
+    )
     out.print(f"kafka ready: bootstrap.servers={state.bootstrap_servers} (data {broker.data_dir})")
 
 
@@ -78,17 +75,7 @@ def kafka_down() -> None:
 def kafka_status() -> None:
     """Say whether the broker runs and answers."""
     broker = local_kafka(root=find_root())
-    pid = broker.pid()
-    if pid is None:
-        out.print("kafka: not running")
-        raise typer.Exit(3)
-    ready = broker.is_ready()
-    out.print(
-        f"kafka: pid {pid}, {'ready' if ready else 'not answering'} on "
-        f"{broker.state().bootstrap_servers}"
-    )
-    if not ready:
-        raise typer.Exit(1)
+    report_status(name="kafka", server=broker, address=lambda: broker.state().bootstrap_servers)
 
 
 def _catalogue_path(path: Path | None) -> Path:
@@ -106,6 +93,21 @@ def topics_validate(catalogue: CataloguePath = None) -> None:
     out.print(f"{parsed.source}: {len(parsed)} topics, valid")
 
 
+def _plan(
+    *, bootstrap: str, catalogue: Path | None, replication_factor: int | None, apply: bool
+) -> Plan:
+    """Plan (or apply) the catalogue against the cluster; a refused plan exits 1 (diff: 2)."""
+    provisioner = TopicProvisioner(admin=AdminClient({"bootstrap.servers": bootstrap}))
+    try:
+        topics = load_catalogue(_catalogue_path(catalogue))
+        if apply:
+            return provisioner.apply(topics, replication_factor=replication_factor)
+        return provisioner.plan(topics, replication_factor=replication_factor)
+    except IsthmusKafkaError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1 if apply else 2) from exc
+
+
 @topics_app.command("apply")
 def topics_apply(
     bootstrap: Bootstrap = f"127.0.0.1:{DEFAULT_KAFKA_PORT}",
@@ -113,14 +115,9 @@ def topics_apply(
     replication_factor: ReplicationFactor = None,
 ) -> None:
     """Create missing topics and apply safe changes; refuse destructive ones (changing nothing)."""
-    provisioner = TopicProvisioner(admin=AdminClient({"bootstrap.servers": bootstrap}))
-    try:
-        applied = provisioner.apply(
-            load_catalogue(_catalogue_path(catalogue)), replication_factor=replication_factor
-        )
-    except IsthmusKafkaError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    applied = _plan(
+        bootstrap=bootstrap, catalogue=catalogue, replication_factor=replication_factor, apply=True
+    )
     for line in applied.drift_lines():
         out.print(line)
     out.print(f"topics in sync ({len(applied.changes)} changes applied)")
@@ -133,14 +130,9 @@ def topics_diff(
     replication_factor: ReplicationFactor = None,
 ) -> None:
     """Report drift between the catalogue and the cluster; exit 1 when they differ."""
-    provisioner = TopicProvisioner(admin=AdminClient({"bootstrap.servers": bootstrap}))
-    try:
-        current = provisioner.plan(
-            load_catalogue(_catalogue_path(catalogue)), replication_factor=replication_factor
-        )
-    except IsthmusKafkaError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    current = _plan(
+        bootstrap=bootstrap, catalogue=catalogue, replication_factor=replication_factor, apply=False
+    )
     for line in current.drift_lines():
         out.print(line)
     if not current.in_sync:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 from confluent_kafka.schema_registry import SchemaRegistryClient
-from rich.console import Console
 
+from isthmus.devenv.cli_servers import console, out, report_status, start_server
 from isthmus.devenv.paths import find_root
 from isthmus.devenv.registry import DEFAULT_REGISTRY_PORT, RegistryError, local_registry
 from isthmus.kafka.catalogue import load_catalogue
@@ -21,9 +21,6 @@ from isthmus.schemas.registry import RegistryClient
 registry_app = typer.Typer(
     help="The local Apicurio schema registry (Confluent-compatible API).", no_args_is_help=True
 )
-console = Console(stderr=True)
-out = Console()
-
 Port = Annotated[int, typer.Option(help="HTTP port on 127.0.0.1 (first start only).")]
 Url = Annotated[
     str | None,
@@ -51,13 +48,12 @@ def register_schemas(*, root: Path, url: str) -> list[Registration]:
 @registry_app.command("up")
 def registry_up(port: Port = DEFAULT_REGISTRY_PORT) -> None:
     """Start the registry (unpacking it with mvn on first use) and wait until it answers."""
-    registry = local_registry(root=find_root(), port=port)
-    try:
-        with console.status("starting Apicurio Registry (in-memory)..."):
-            state = registry.up()
-    except RegistryError as exc:
-        console.print(f"[red]registry failed to start:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    state = start_server(
+        up=local_registry(root=find_root(), port=port).up,
+        waiting="starting Apicurio Registry (in-memory)...",
+        failed="registry failed to start",
+        errors=(RegistryError,),
+    )
     out.print(f"registry ready: url={state.url}")
 
 
@@ -72,16 +68,7 @@ def registry_down() -> None:
 def registry_status() -> None:
     """Say whether the registry runs and answers."""
     registry = local_registry(root=find_root())
-    pid = registry.pid()
-    if pid is None:
-        out.print("registry: not running")
-        raise typer.Exit(3)
-    ready = registry.is_ready()
-    out.print(
-        f"registry: pid {pid}, {'ready' if ready else 'not answering'} on {registry.state().url}"
-    )
-    if not ready:
-        raise typer.Exit(1)
+    report_status(name="registry", server=registry, address=lambda: registry.state().url)
 
 
 @registry_app.command("register")

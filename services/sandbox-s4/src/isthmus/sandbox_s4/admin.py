@@ -234,7 +234,10 @@ def _document_routes(routes: APIRouter, sandbox: Sandbox) -> None:  # noqa: C901
         if product is None:
             raise HTTPException(400, f"material {body.material} does not exist")
         location = body.storage_location or plant["storage_location"]
-        ledger = StockLedger(store=sandbox.store, model=sandbox.models["API_MATERIAL_STOCK_SRV"])
+        pending = PendingEvents()
+        ledger = StockLedger(
+            store=sandbox.store, model=sandbox.models["API_MATERIAL_STOCK_SRV"], events=pending
+        )
         with sandbox.store.transaction():
             ledger.set(
                 material=body.material,
@@ -243,6 +246,7 @@ def _document_routes(routes: APIRouter, sandbox: Sandbox) -> None:  # noqa: C901
                 quantity=body.quantity,
                 unit=body.unit or product["BaseUnit"],
             )
+        sandbox.bus.publish(events=pending.events)
         available = ledger.available(material=body.material, plant=body.plant)
         return {"material": body.material, "plant": body.plant, "unrestricted": str(available)}
 

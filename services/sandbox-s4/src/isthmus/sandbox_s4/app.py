@@ -113,7 +113,11 @@ def _behaviours(master: MasterData, billing: BillingRun) -> dict[str, ServiceBeh
         "API_SALES_ORDER_SRV": SalesOrders(master=master).behaviour(),
         "API_BUSINESS_PARTNER": BusinessPartners(master=master).behaviour(),
         "API_PRODUCT_SRV": ServiceBehaviour(
-            component_id="LO-MD-MM", events={"A_Product": EventSpec("Product", ("Product",))}
+            component_id="LO-MD-MM",
+            events={
+                "A_Product": EventSpec("Product", ("Product",)),
+                "A_ProductDescription": EventSpec("Product", ("Product",), operation="Changed"),
+            },
         ),
         "API_MATERIAL_STOCK_SRV": ServiceBehaviour(component_id="MM-IM-GF"),
         "API_OUTBOUND_DELIVERY_SRV": Deliveries(master=master).behaviour(),

@@ -230,7 +230,7 @@ class Deliveries:
         return None, {"results": [_picking_report(item) for item in items]}
 
     def _issue_stock(self, ctx: Context, item: Row) -> None:
-        ledger = StockLedger(store=ctx.store, model=ctx.model_of(STOCK))
+        ledger = StockLedger(store=ctx.store, model=ctx.model_of(STOCK), events=ctx.events)
         ledger.issue(
             material=item["Material"],
             plant=item["Plant"],

@@ -1,4 +1,8 @@
-"""Unrestricted-use stock per material, plant and storage location (API_MATERIAL_STOCK_SRV rows)."""
+"""Unrestricted-use stock per material, plant and storage location (API_MATERIAL_STOCK_SRV rows).
+
+Every change of a stock row raises `sap.s4.beh.materialstock.v1.MaterialStock.Changed.v1` with
+the row's stock key (the event type is unconfirmed, see the README's assumptions).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from decimal import Decimal
 
 from isthmus.sandbox_s4 import entities as ops
 from isthmus.sandbox_s4.edm import ServiceModel
+from isthmus.sandbox_s4.entities import EventSink
 from isthmus.sandbox_s4.errors import BusinessError, MessageDetail
 from isthmus.sandbox_s4.store import Store
 from isthmus.sandbox_s4.values import default_value, to_wire
@@ -13,14 +18,34 @@ from isthmus.sandbox_s4.values import default_value, to_wire
 SERVICE = "API_MATERIAL_STOCK_SRV"
 UNRESTRICTED = "01"
 Row = dict[str, object]
+# The 11-part key of A_MatlStkInAcctMod: what a stock event names.
+STOCK_KEY = (
+    "Material",
+    "Plant",
+    "StorageLocation",
+    "Batch",
+    "Supplier",
+    "Customer",
+    "WBSElementInternalID",
+    "SDDocument",
+    "SDDocumentItem",
+    "InventorySpecialStockType",
+    "InventoryStockType",
+)
 
 
 class StockLedger:
-    """Reads and moves unrestricted stock; the only writer of the stock API's rows."""
+    """Reads and moves unrestricted stock; the only writer of the stock API's rows.
 
-    def __init__(self, *, store: Store, model: ServiceModel) -> None:
+    With ``events`` set, every row whose quantity changes raises a MaterialStock event.
+    """
+
+    def __init__(
+        self, *, store: Store, model: ServiceModel, events: EventSink | None = None
+    ) -> None:
         self.store = store
         self.model = model
+        self.events = events
 
     def _rows(self, material: str, plant: str, storage_location: str) -> list[dict[str, object]]:
         return [
@@ -91,5 +116,13 @@ class StockLedger:
     def _write(self, row: dict[str, object], quantity: Decimal) -> None:
         es = self.model.entity_sets["A_MatlStkInAcctMod"]
         prop = es.entity_type.properties["MatlWrhsStkQtyInMatlBaseUnit"]
+        before = row.get("MatlWrhsStkQtyInMatlBaseUnit")
+        changed = before is None or Decimal(str(before)) != quantity
         row["MatlWrhsStkQtyInMatlBaseUnit"] = to_wire(prop, quantity)
         self.store.put(service=SERVICE, entity_set=es.name, key=ops.key_of(es, row), row=row)
+        if changed and self.events is not None:
+            self.events.emit(
+                object_type="MaterialStock",
+                operation="Changed",
+                data={name: str(row.get(name) or "") for name in STOCK_KEY},
+            )

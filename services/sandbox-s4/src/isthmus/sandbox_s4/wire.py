@@ -13,10 +13,15 @@ FunctionHandler = Callable[[Context, dict[str, str], str | None], tuple[str | No
 
 @dataclass(frozen=True)
 class EventSpec:
-    """Which business event an entity set raises: `SalesOrder` + key fields for `data`."""
+    """Which business event an entity set raises: `SalesOrder` + key fields for `data`.
+
+    ``operation`` fixes the operation for a part of an object (a product description created or
+    changed is a change of its product), else it follows the request (Created/Changed/Deleted).
+    """
 
     object_type: str
     data_fields: tuple[str, ...]
+    operation: str | None = None
 
 
 @dataclass

@@ -76,7 +76,9 @@ class Writer:
         spec = self.behaviour.events.get(entity_set.name)
         if spec is not None:
             data = {name: row.get(name) for name in spec.data_fields}
-            self.ctx.events.emit(object_type=spec.object_type, operation=operation, data=data)
+            self.ctx.events.emit(
+                object_type=spec.object_type, operation=spec.operation or operation, data=data
+            )
 
     def create(self, path: ResourcePath) -> ODataResponse:
         """POST to an entity set or to a to-many navigation of an entity.

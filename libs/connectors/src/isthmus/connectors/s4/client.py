@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from isthmus.connectors.multipart import BatchPart, PartResponse, build_batch, parse_batch
+from isthmus.connectors.multipart import BatchPart, build_batch, parse_batch
 from isthmus.connectors.s4.base import Call, S4Base
-from isthmus.connectors.s4.errors import S4Error, SapMessage, classify, parse_error_body
+from isthmus.connectors.s4.batch import S4BatchResult
+from isthmus.connectors.s4.errors import SapMessage
 from isthmus.connectors.s4.odata import (
     EntityKey,
     S4Entity,
@@ -24,6 +25,8 @@ from isthmus.connectors.s4.odata import (
 )
 from isthmus.connectors.s4.soap import JournalEntryOperations
 
+__all__ = ["S4BatchResult", "S4Client", "S4WriteResult"]
+
 
 @dataclass(frozen=True)
 class S4WriteResult:
@@ -31,33 +34,6 @@ class S4WriteResult:
 
     etag: str | None
     messages: tuple[SapMessage, ...]
-
-
-@dataclass(frozen=True)
-class S4BatchResult:
-    """Answers of one ``$batch``; a failed change set is answered by one error part."""
-
-    responses: list[PartResponse]
-
-    def errors(self) -> list[S4Error]:
-        """Each failed answer as its typed error."""
-        found: list[S4Error] = []
-        for part in self.responses:
-            if part.status >= 400:  # noqa: PLR2004 - error statuses
-                code, message, details = parse_error_body(part.body)
-                found.append(
-                    classify(status=part.status, code=code, message=message, details=details)
-                )
-        return found
-
-    def raise_for_errors(self) -> None:
-        """Raise the first failed answer's error, if any.
-
-        Raises:
-            S4Error: the first failure in the batch.
-        """
-        for error in self.errors():
-            raise error
 
 
 class S4Client(JournalEntryOperations, S4Base):

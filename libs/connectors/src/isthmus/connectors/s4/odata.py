@@ -79,7 +79,12 @@ def query_options(
 
 def sap_messages(response: httpx.Response) -> tuple[SapMessage, ...]:
     """The ``sap-message`` header as messages: the main one first, then its details."""
-    raw = response.headers.get("sap-message")
+    return sap_messages_of(response.headers)
+
+
+def sap_messages_of(headers: Mapping[str, str]) -> tuple[SapMessage, ...]:
+    """``sap_messages`` from a header mapping (names lower-case, as in a batch answer)."""
+    raw = headers.get("sap-message")
     if not raw:
         return ()
     try:

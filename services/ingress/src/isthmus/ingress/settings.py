@@ -38,7 +38,7 @@ class SapRoute(BaseModel):
     schema_name: str
     service: str
     entity_set: str
-    key: str
+    key: str = Field(description="Key field of the event data; several joined by '/'.")
     expand: tuple[str, ...] = ()
 
 
@@ -118,6 +118,14 @@ def _s4_routes() -> dict[str, SapRoute]:
             entity_set="A_BillingDocument",
             key="BillingDocument",
             expand=("to_Item",),
+        ),
+        # hydrated by summing the plant's unrestricted rows (adapters/stock.py)
+        "materialstock": SapRoute(
+            topic="s4.materialstock.events",
+            schema_name="io.isthmus.s4.MaterialStockEvent",
+            service="API_MATERIAL_STOCK_SRV",
+            entity_set="A_MatlStkInAcctMod",
+            key="Material/Plant",
         ),
     }
 

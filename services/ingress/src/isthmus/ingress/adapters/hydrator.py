@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from isthmus.connectors.d365.client import DataverseClient
 from isthmus.connectors.errors import ConnectorError, NotFoundError
 from isthmus.connectors.s4.client import S4Client
+from isthmus.ingress.adapters.stock import STOCK_SET, read_plant_stock
 from isthmus.ingress.core.avro_json import parse_wcf_millis
 from isthmus.ingress.core.events import Hydration, iso_millis
 from isthmus.ingress.errors import UnavailableError
@@ -73,6 +74,8 @@ class ConnectorReader:
 
     async def _read_s4(self, request: Hydration) -> Hydrated:
         assert self._s4 is not None  # noqa: S101 - checked by the caller
+        if request.collection == STOCK_SET:  # no entity per event key: rows summed
+            return Hydrated(data=await read_plant_stock(self._s4, key=request.key))
         entity = await self._s4.read(
             request.service, request.collection, request.key, expand=request.expand or None
         )

@@ -90,8 +90,8 @@ def event_for(
     if parsed is None or route is None:
         return None
     data = event.data if isinstance(event.data, Mapping) else {}
-    key = data.get(route.key)
-    if not isinstance(key, str | int) or str(key) == "":
+    key = _key(data, route.key)
+    if key is None:
         raise MalformedError(
             "event without its key", violations=(f"$.data.{route.key}: required key is missing",)
         )
@@ -117,6 +117,14 @@ def event_for(
         ce_type=event.type,
         hydration=hydrate,
     )
+
+
+def _key(data: Mapping[str, Any], names: str) -> str | None:
+    """The event's key: one field, or several joined by ``/`` (``Material/Plant``)."""
+    parts = [data.get(name) for name in names.split("/")]
+    if any(not isinstance(part, str | int) or str(part) == "" for part in parts):
+        return None
+    return "/".join(str(part) for part in parts)
 
 
 def _json(body: bytes) -> Any:

@@ -21,6 +21,7 @@ from isthmus.mapping.rules import (
     parse_path,
 )
 from isthmus.mapping.targets import FieldSpec, ListSpec, ObjectBuilder, ObjectSpec, ValueSpec
+from isthmus.mapping.writes import plan_writes
 
 
 def compile_flow(
@@ -52,6 +53,7 @@ def compile_flow(
         enabled=bool(document.get("enabled", True)),
         context=compiler.maybe(document.get("context"), "context"),
         context_text=document.get("context"),
+        writes=plan_writes(document),
     )
 
 

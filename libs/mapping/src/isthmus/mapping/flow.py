@@ -18,6 +18,7 @@ from isthmus.mapping.result import Result, Violation
 from isthmus.mapping.rules import FieldRule, RecordCheck, record_violations
 from isthmus.mapping.targets import ObjectBuilder
 from isthmus.mapping.validation import RuleSet
+from isthmus.mapping.writes import WritePlan
 
 _NO_LOOKUPS = InMemoryLookups()
 _WILDCARDS = frozenset("*?[")
@@ -112,6 +113,7 @@ class Flow:
     enabled: bool = True
     context: Evaluator | None = None
     context_text: str | None = None
+    writes: WritePlan | None = None
     _rule_set: RuleSet = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

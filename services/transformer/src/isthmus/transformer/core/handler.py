@@ -32,6 +32,7 @@ from isthmus.transformer.core.commands import VIOLATIONS_HEADER, command_output,
 from isthmus.transformer.core.dispatch import FlowSet
 from isthmus.transformer.core.events import SourceEvent
 from isthmus.transformer.core.lookups import RecordingLookups
+from isthmus.transformer.core.writes import with_write_fields, write_fields
 from isthmus.transformer.errors import PrerequisiteMissingError
 
 SERVICE = "transformer"
@@ -95,15 +96,20 @@ class TransformHandler:
         lookups = RecordingLookups(self._lookups)
         commands: list[Output] = []
         rejected: list[tuple[Flow, Violation]] = []
+        unchanged: list[Flow] = []
         for flow in flows:
             result = flow.apply(event, lookups)
             if not result.ok:
                 rejected.extend((flow, violation) for violation in result.violations)
                 continue
+            fields = write_fields(flow=flow, event=event)
+            if fields == []:  # nothing this flow may write changed: no command
+                unchanged.append(flow)
+                continue
             try:
                 commands.append(
                     command_output(
-                        target=result.target or {},
+                        target=with_write_fields(result.target or {}, fields),
                         flow=flow,
                         record=record,
                         event=event,
@@ -118,6 +124,11 @@ class TransformHandler:
                 return self._reject(record, Rejection(reason=f"key: {exc}", flow=flow_name(flow)))
         if rejected:
             return self._rejected(record, rejected, lookups)
+        if unchanged and not commands:
+            names = ", ".join(flow_name(flow) for flow in unchanged)
+            what = "no field to write: the change touches only fields the target owns or none"
+            return [self._audit(record, what=what, outcome=Outcome.SKIPPED, flow=names)]
+        flows = [flow for flow in flows if flow not in unchanged]
         names = ", ".join(flow_name(flow) for flow in flows)
         what = ", ".join(f"{flow.target.command_type} issued" for flow in flows)
         return [*commands, self._audit(record, what=what, outcome=Outcome.SUCCEEDED, flow=names)]

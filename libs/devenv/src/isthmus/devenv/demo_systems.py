@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ API = "/api/data/v9.2"
 ORDERS_SRV = "/sap/opu/odata/sap/API_SALES_ORDER_SRV"
 DELIVERY_SRV = "/sap/opu/odata/sap/API_OUTBOUND_DELIVERY_SRV"
 BILLING_SRV = "/sap/opu/odata/sap/API_BILLING_DOCUMENT_SRV"
+STOCK_SRV = "/sap/opu/odata/sap/API_MATERIAL_STOCK_SRV"
 ORDER_UNIT = "Piece"  # flows/lookups/uom.csv: Piece -> PC
 CLERK_CLIENT_ID = "6c1d2f0e-5b7a-4e61-9d0c-2a1f3e4b5c6d"  # the demo's own app: a person, not us
 CLERK_SECRET = "demo-clerk-secret"  # noqa: S105 - local sandbox credential
@@ -211,6 +213,31 @@ class S4:
             },
             headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
         ).raise_for_status()
+
+    def rename_product(self, *, product: str, description: str) -> None:
+        """A product manager changes the English description (the D365 product name)."""
+        root = "/sap/opu/odata/sap/API_PRODUCT_SRV"
+        self._http.patch(
+            f"{root}/A_ProductDescription(Product='{product}',Language='EN')",
+            json={"ProductDescription": description},
+            headers={"X-CSRF-Token": self._csrf(root), "If-Match": "*"},
+        ).raise_for_status()
+
+    def unrestricted_stock(self, *, material: str, plant: str) -> Decimal:
+        """Unrestricted own stock of a material in a plant (A_MatlStkInAcctMod rows summed)."""
+        rows = self.query(
+            f"{STOCK_SRV}/A_MatlStkInAcctMod",
+            select="InventoryStockType,InventorySpecialStockType,MatlWrhsStkQtyInMatlBaseUnit",
+            filter_=f"Material eq '{material}' and Plant eq '{plant}'",
+        )
+        return sum(
+            (
+                Decimal(r["MatlWrhsStkQtyInMatlBaseUnit"])
+                for r in rows
+                if r["InventoryStockType"] == "01" and not r["InventorySpecialStockType"]
+            ),
+            Decimal(0),
+        )
 
     def set_stock(self, *, material: str, plant: str, quantity: int) -> None:
         self._http.put(

@@ -42,17 +42,3 @@ def process_span(
         f"process {topic}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
     )
 
-
-def send_span(spans: Tracer, *, topic: str, parent: Context | None) -> Span:
-    """A PRODUCER ``send <topic>`` span for one output record."""
-    return spans.start_span(
-        f"send {topic}",
-        context=parent,
-        kind=SpanKind.PRODUCER,
-        attributes={
-            "messaging.system": "kafka",
-            "messaging.operation.type": "send",
-            "messaging.operation.name": "send",
-            "messaging.destination.name": topic,
-        },
-    )

@@ -179,7 +179,7 @@ class Processor:
                 continue
             self._steps.process(message, delivery=delivery, now=now)
             offsets[tp] = (message.offset() or 0) + 1
-        self._metrics.consumed.add(len(batch))
+        self._steps.count_batch(len(batch))
         return offsets
 
     def _defer(self, consumer: Consumer, message: Message, due_ms: int) -> None:

@@ -18,7 +18,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from isthmus.kafka import headers as h
 from isthmus.kafka.delivery import Delivery
 from isthmus.kafka.errors import RetryableError, Stage
-from isthmus.kafka.instrumentation import process_span, send_span, tracer
+from isthmus.kafka.instrumentation import process_span, tracer
 from isthmus.kafka.parking import ParkedKeys
 from isthmus.kafka.records import DeserializerLike, Handler, Output, Record, SerializerLike
 from isthmus.kafka.rerouting import Rerouter
@@ -60,6 +60,8 @@ class RecordSteps:
         self._value_serializer = value_serializer
         self._tracer = spans or tracer()
         self._rerouter = Rerouter(routes=routes, parked=parked, metrics=metrics)
+        self.produced = 0
+        """Outputs produced since the last ``count_batch`` (counted per batch, not per record)."""
         self._retrying = Retrying(
             stop=stop_after_attempt(max(1, settings.in_place_attempts - 1)),
             wait=wait_exponential(
@@ -68,6 +70,13 @@ class RecordSteps:
             retry=retry_if_exception_type(RetryableError),
             reraise=True,
         )
+
+    def count_batch(self, consumed: int) -> None:
+        """Add a batch's consumed and produced records to the metrics (two calls per batch)."""
+        self._metrics.consumed.add(consumed)
+        if self.produced:
+            self._metrics.produced.add(self.produced)
+            self.produced = 0
 
     def due_ms(self, message: Message) -> int | None:
         """When a record read from a retry topic is due (epoch ms); None for other topics."""
@@ -142,7 +151,8 @@ class RecordSteps:
             stage = Stage.HANDLE
             outputs = self._handle(record)
             stage = Stage.ENCODE
-            encoded = [self._encode(output, correlation_id, span) for output in outputs]
+            extra = _forwarded(correlation_id, span) if outputs else {}
+            encoded = [self._encode(output, extra) for output in outputs]
         except Exception as exc:  # every failure is classified and routed, none escapes
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
@@ -158,7 +168,7 @@ class RecordSteps:
             return
         for topic, key, value, headers in encoded:
             delivery.produce(topic, key, value, headers)
-        self._metrics.produced.add(len(encoded))
+        self.produced += len(encoded)
         key = inbound.message.key()
         if key is not None and key in self._parked:
             self._rerouter.release(key, inbound.origin, delivery)
@@ -204,7 +214,7 @@ class RecordSteps:
                 time.perf_counter() - started, {"topic": record.topic}
             )
 
-    def _encode(self, output: Output, correlation_id: str | None, span: Span) -> Encoded:
+    def _encode(self, output: Output, extra: dict[str, bytes | None]) -> Encoded:
         key = output.key
         if self._key_serializer is not None and key is not None:
             key = self._key_serializer(key, SerializationContext(output.topic, MessageField.KEY))
@@ -212,23 +222,27 @@ class RecordSteps:
         if self._value_serializer is not None and value is not None:
             ctx = SerializationContext(output.topic, MessageField.VALUE)
             value = self._value_serializer(value, ctx)
-        extra: dict[str, bytes | None] = {}
-        if correlation_id:
-            extra[h.CORRELATION_ID] = correlation_id.encode()
-        if span.is_recording():
-            child = send_span(
-                self._tracer, topic=output.topic, parent=trace.set_span_in_context(span)
-            )
-            extra.update(h.trace_headers(trace.set_span_in_context(child)))
-            child.end()
-        elif span.get_span_context().is_valid:
-            extra.update(h.trace_headers())
         headers = (
             h.merge(list(output.headers.items()), extra)
             if extra
             else [(k, v) for k, v in output.headers.items() if v is not None]
         )
         return output.topic, _bytes(key), _bytes(value), headers
+
+
+def _forwarded(correlation_id: str | None, span: Span) -> dict[str, bytes | None]:
+    """Headers every output of a record carries: its correlation id and its trace context.
+
+    The trace context is the record's ``process`` span (or the context that came in when
+    tracing is off), so a downstream hop continues the trace as a child of this hop; one
+    context per record, not a span per output.
+    """
+    extra: dict[str, bytes | None] = {}
+    if correlation_id:
+        extra[h.CORRELATION_ID] = correlation_id.encode()
+    if span.get_span_context().is_valid:
+        extra.update(h.trace_headers(trace.set_span_in_context(span)))
+    return extra
 
 
 @dataclass(slots=True)

@@ -76,3 +76,31 @@ def _post(sandbox: SandboxS4, service: str, path: str, body: dict[str, Any]) -> 
         response.raise_for_status()
         result: dict[str, Any] = response.json()["d"]
         return result
+
+
+def order_create_calls(sandbox: SandboxS4) -> tuple[int, int]:
+    """``(single, batched)``: sales-order creates S/4 answered 201 alone, and creates sent in
+    ``$batch`` requests S/4 answered (a change set per order)."""
+    calls = sandbox.admin.calls(method="POST")
+    single = sum(1 for c in calls if c["path"].endswith("/A_SalesOrder") and c["status"] == 201)
+    batched = sum(
+        c["body"].count("POST A_SalesOrder HTTP/1.1")
+        for c in calls
+        if c["path"].endswith("/$batch") and c["status"] == 202
+    )
+    return single, batched
+
+
+def order_items(sandbox: SandboxS4, reference: str) -> list[dict[str, Any]]:
+    """The items of the order with customer reference ``reference``."""
+    url = sandbox.service_url("API_SALES_ORDER_SRV") + "A_SalesOrder"
+    params = {
+        "$filter": f"PurchaseOrderByCustomer eq '{reference}'",
+        "$expand": "to_Item",
+        "$format": "json",
+    }
+    with httpx.Client(verify=sandbox.ssl_context(), auth=sandbox.basic_auth, timeout=60) as client:
+        rows = client.get(url, params=params).json()["d"]["results"]
+    assert len(rows) == 1, rows
+    items: list[dict[str, Any]] = rows[0]["to_Item"]["results"]
+    return items

@@ -34,7 +34,7 @@ def _wait(predicate, *, timeout_s: float = 60.0) -> None:
 
 def test_breaker_opens_on_sustained_503_pauses_and_resumes(sap_sink, sandbox_s4_clean):
     admin = sandbox_s4_clean.admin
-    admin.add_fault(kind="error", status=503, path="*A_SalesOrder*")
+    admin.add_fault(kind="error", status=503, path="*API_SALES_ORDER_SRV*")
     count = 30
     sap_sink.produce(
         [(f"b-{i}", sales_order(key=f"b-{i}", reference=f"BRK-{i}")) for i in range(count)],
@@ -50,10 +50,10 @@ def test_breaker_opens_on_sustained_503_pauses_and_resumes(sap_sink, sandbox_s4_
     port = sap_sink.ports[-1]
     _wait(lambda: _get(port, "/readyz") == (503, "breaker"))
     assert "isthmus_sink_breaker_open" in _get(port, "/metrics")[1]
-    calls_while_open = len(admin.calls(path_contains="A_SalesOrder"))
+    calls_while_open = len(admin.calls(path_contains="API_SALES_ORDER_SRV"))
     time.sleep(3)
     # while open only the probes reach S/4: far fewer calls than 30 commands' retries
-    assert len(admin.calls(path_contains="A_SalesOrder")) - calls_while_open < 10
+    assert len(admin.calls(path_contains="API_SALES_ORDER_SRV")) - calls_while_open < 10
 
     admin.clear_faults()
     _wait(lambda: len(orders_by_reference(sandbox_s4_clean, "BRK-")) == count, timeout_s=90)

@@ -107,8 +107,9 @@ def test_missing_customer_parks_until_its_xref_entry_arrives(sap_sink, sandbox_s
 
 
 def test_kill_9_mid_batch_loses_and_duplicates_nothing(sap_sink, sandbox_s4_clean):
+    # each create (alone or a $batch of a poll's creates) takes a while: the kill lands mid-run
     sandbox_s4_clean.admin.add_fault(
-        kind="latency", path="*A_SalesOrder", method="POST", latency_ms=20
+        kind="latency", path="*API_SALES_ORDER_SRV*", method="POST", latency_ms=500
     )
     count = 300
     sap_sink.produce(

@@ -43,7 +43,12 @@ def build(
     )
     concurrency = settings.sink.concurrency if settings.sink.mode == "batched" else 1
     executor = S4Executor(
-        client=client, xref=xref, concurrency=concurrency, billing_run_url=settings.billing_run_url
+        client=client,
+        xref=xref,
+        concurrency=concurrency,
+        billing_run_url=settings.billing_run_url,
+        batch_size=settings.batch_size,
+        rejection_reason=settings.item_rejection_reason,
     )
     return build_runtime(
         service=SERVICE,

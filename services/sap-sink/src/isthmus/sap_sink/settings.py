@@ -39,4 +39,17 @@ class SapSinkSettings(BaseSettings):
         description="Billing run endpoint standing in for SAP's billing (the sandbox's "
         "/_sandbox/billing-run); unset: billing commands are rejected.",
     )
+    batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Sales orders per S/4 $batch in batched mode (one change set each); "
+        "1: one request per order.",
+    )
+    item_rejection_reason: str = Field(
+        default="10",
+        max_length=2,
+        description="SalesDocumentRjcnReason set on an S/4 item whose line a CHANGE no longer "
+        "has (S/4 keeps cancelled lines as rejected items).",
+    )
     log_level: str = "INFO"

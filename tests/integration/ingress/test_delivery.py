@@ -134,6 +134,8 @@ def _write_state(broker: Broker, topic: str, *, key: str, fields: dict[str, str]
 def test_echo_of_our_own_write_produces_nothing(
     ingress: RunningIngress, kafka_broker: Broker
 ) -> None:
+    # Master data (its state topic is read): a webhook names the user of that very operation,
+    # so a change by the integration user is our own write, whatever it contains.
     account = str(uuid.uuid4())
     _write_state(
         kafka_broker,
@@ -141,27 +143,17 @@ def test_echo_of_our_own_write_produces_nothing(
         key=account,
         fields={"name": "Acme", "accountnumber": "C-9"},
     )
-    echo = _account_update(user=INTEGRATION_USER, name="Acme", account=account)
 
     def answer(body: dict[str, object]) -> dict[str, object]:
         response = ingress.webhook(body)
         assert response.status_code == 200
         return dict(response.json())
 
-    for _ in range(50):  # the state topic is read in the background: bounded wait for it
-        if answer({**echo, "OperationId": str(uuid.uuid4())})["echoes"] == 1:
-            break
-    else:
-        pytest.fail("the echo was never recognised")
-    produced_before = len(
-        records_for(kafka_broker, ingress.topics.d365["account"], account, expected=None)
-    )
-    assert answer({**echo, "OperationId": str(uuid.uuid4())})["echoes"] == 1
+    echo = _account_update(user=INTEGRATION_USER, name="Acme", account=account)
+    assert answer(echo)["echoes"] == 1
+    ours = _account_update(user=INTEGRATION_USER, name="Acme Corp", account=account)
+    assert answer(ours)["echoes"] == 1
     person = _account_update(user="someone-else", name="Acme", account=account)
     assert answer(person)["produced"]
-    changed = _account_update(user=INTEGRATION_USER, name="Acme Corp", account=account)
-    assert answer(changed)["produced"]
-    after = records_for(
-        kafka_broker, ingress.topics.d365["account"], account, expected=produced_before + 2
-    )
-    assert len(after) == produced_before + 2
+    produced = records_for(kafka_broker, ingress.topics.d365["account"], account, expected=1)
+    assert len(produced) == 1

@@ -20,6 +20,7 @@ from isthmus.ingress.adapters.producer import KafkaEventProducer
 from isthmus.ingress.adapters.recent import restore_window
 from isthmus.ingress.adapters.state_reader import StateTopicReader
 from isthmus.ingress.auth import TokenIssuer
+from isthmus.ingress.core.changes import KnownStates
 from isthmus.ingress.core.dedup import DedupWindow
 from isthmus.ingress.core.echo import LastWrites
 from isthmus.ingress.core.ratelimit import RateLimiter
@@ -99,6 +100,7 @@ def build_app(
         topics=settings.state_topics,
         deserializer=serdes.deserializer(value_schema="io.isthmus.common.EntityState"),
         writes=ingress.last_writes,
+        known=ingress.known_states,
     )
     pollers = _pollers(settings, ingress, d365, s4, serdes)
     restore = _restorer(settings, ingress, components.publish_topics, enabled=given.restore_dedup)
@@ -136,6 +138,7 @@ def _ingress(
             "S4": settings.sap.integration_user,
         },
         audit_topic=settings.audit_topic,
+        known_states=KnownStates.for_topics(settings.state_topics),
     )
 
 

@@ -1,5 +1,10 @@
 """The ingress application service: de-duplicate, hydrate, drop echoes, encode, produce.
 
+Master-data events (topics with a state topic the ingress reads) are judged by content: a D365
+change made by the integration user is our own write (its webhook names the user of that very
+operation) and is dropped; a thin S/4 event gets the fields that changed since the last known
+state as ``changedFields`` and is dropped when nothing changed (see ``core.changes``).
+
 Order of effects for one request: nothing is produced until every event of the request is
 converted and valid; all records (events and their audit lines) are then produced together and
 the request is answered 2xx only after Kafka acknowledged all of them. Event ids are remembered
@@ -21,6 +26,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from isthmus.ingress.adapters.hydrator import CoalescingHydrator, Hydrated
 from isthmus.ingress.adapters.producer import KafkaEventProducer, OutRecord
 from isthmus.ingress.core import avro_json
+from isthmus.ingress.core.changes import KnownStates, Observation, event_state, state_topic
 from isthmus.ingress.core.dedup import DedupWindow
 from isthmus.ingress.core.echo import LastWrites
 from isthmus.ingress.core.events import PendingEvent
@@ -30,6 +36,7 @@ from isthmus.kafka import headers as h
 from isthmus.schemas import AvroSerializer, SchemaCatalogue, SerdeFactory
 
 logger = logging.getLogger(__name__)
+STATE_SCHEMA = "io.isthmus.common.EntityState"
 
 
 @dataclass
@@ -64,6 +71,7 @@ class Ingress:
         last_writes: LastWrites,
         integration_users: dict[str, str | None],
         audit_topic: str | None,
+        known_states: KnownStates | None = None,
     ) -> None:
         self.producer = producer
         self.catalogue: SchemaCatalogue = serdes.catalogue
@@ -73,6 +81,7 @@ class Ingress:
         self._hydrator = hydrator
         self.dedup = dedup
         self.last_writes = last_writes
+        self.known_states = known_states or KnownStates()
         self._users = integration_users
         self._audit_topic = audit_topic
         self._versions = DedupWindow(window_s=dedup.window_s)
@@ -99,7 +108,13 @@ class Ingress:
                 logger.info("echo of our own write dropped", extra={"key": event.key})
                 records.extend(self._audits(event, None, request, "SKIPPED", "echo"))
                 continue
-            records.extend(self._records(event, request))
+            produced = self._records(event, request)
+            if produced is None:
+                outcome.echoes += 1
+                logger.info("read record unchanged; event dropped", extra={"key": event.key})
+                records.extend(self._audits(event, None, request, "SKIPPED", "no field changed"))
+                continue
+            records.extend(produced)
             outcome.produced.append(event)
         if records:
             await self.producer.send(records)
@@ -187,6 +202,10 @@ class Ingress:
 
     def _is_echo(self, event: PendingEvent) -> bool:
         system = str(event.envelope["system"])
+        if self.known_states.tracks(event.topic):  # master data: see the module docstring
+            user, origin = self._users.get(system), event.envelope.get("originUser")
+            by_us = user is not None and origin is not None and origin.lower() == user.lower()
+            return system == "D365" and by_us
         return self.last_writes.is_echo(
             system=system,
             key=event.key,
@@ -217,7 +236,8 @@ class Ingress:
         assert encoded is not None  # noqa: S101 - only None encodes to None
         return encoded
 
-    def _records(self, event: PendingEvent, request: RequestContext) -> list[OutRecord]:
+    def _records(self, event: PendingEvent, request: RequestContext) -> list[OutRecord] | None:
+        """The event's records, or None when a re-read master-data record did not change."""
         schema = self.schema_json(event.schema_name)
         _fill_required(event, schema)
         converted = avro_json.convert(
@@ -227,10 +247,42 @@ class Ingress:
             raise MalformedError(
                 f"event does not fit {event.schema_name}", violations=tuple(converted.violations)
             )
+        observed = self._observe(event, converted.value)
+        if observed is not None and observed.unchanged:
+            return None
+        if observed is not None and observed.changed:
+            converted.value["envelope"]["changedFields"] = observed.changed
         value = self.encode(topic=event.topic, schema_name=event.schema_name, value=converted.value)
         headers = _headers(event, converted.value["envelope"], request)
         records = [OutRecord(event.topic, event.key.encode(), value, headers)]
+        if observed is not None:
+            records.append(self._state_record(event, observed))
         return records + self._audits(event, value, request, "SUCCEEDED", "accepted")
+
+    def _observe(self, event: PendingEvent, value: dict[str, Any]) -> Observation | None:
+        """Diff a read S/4 master-data record against its last known state."""
+        if event.envelope["system"] != "S4" or event.hydration is None:
+            return None
+        if not self.known_states.tracks(event.topic):
+            return None
+        return self.known_states.observe(
+            system="S4", key=event.key, record=value["data"], now=dt.datetime.now(dt.UTC)
+        )
+
+    def _state_record(self, event: PendingEvent, observed: Observation) -> OutRecord:
+        """The ingress's own ``EntityState`` (source EVENT) of the record it read."""
+        system, entity = event.topic.split(".")[-3:-1]
+        state = event_state(
+            system=system.upper(),
+            entity=entity,
+            key=event.key,
+            observation=observed,
+            version=event.envelope.get("sourceVersion"),
+            now=dt.datetime.now(dt.UTC),
+        )
+        topic = state_topic(event.topic) or f"state.{system}.{entity}"
+        encoded = self.encode(topic=topic, schema_name=STATE_SCHEMA, value=state)
+        return OutRecord(topic, event.key.encode(), encoded, [])
 
     def _audits(
         self,

@@ -229,5 +229,8 @@ class IngressSettings(BaseSettings):
     audit_topic: str | None = Field(default="audit.events", description="None: no audit.")
     state_topics: tuple[str, ...] = Field(
         default=(),
-        description="Compacted state topics read for echo detection (WRITE entries).",
+        description=(
+            "Compacted state topics of the master data: the sinks' WRITEs for echo detection, "
+            "and every state as the base of an S/4 event's changed fields."
+        ),
     )

@@ -1,4 +1,4 @@
-"""Feed the last writes of the sinks (WRITE entries of the state topics) to echo detection."""
+"""Feed the state topics to echo detection (the sinks' WRITEs) and to change detection (all)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from confluent_kafka import Consumer
 
+from isthmus.ingress.core.changes import KnownStates
 from isthmus.ingress.core.echo import LastWrites
 from isthmus.kafka import headers as h
 from isthmus.kafka.settings import KafkaSettings
@@ -27,10 +28,12 @@ class StateTopicReader:
         topics: Sequence[str],
         deserializer: AvroDeserializer,
         writes: LastWrites,
+        known: KnownStates | None = None,
     ) -> None:
         self._topics = list(topics)
         self._deserializer = deserializer
         self._writes = writes
+        self._known = known
         self._settings = settings
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingress-state", daemon=True)
@@ -77,8 +80,17 @@ class StateTopicReader:
         if not isinstance(state, dict):
             return
         system, key = str(state["system"]), str(state["key"])
+        fields = state.get("fields") or {}
         if state.get("deleted"):
             self._writes.forget(system=system, key=key)
-        elif state.get("source") == "WRITE":
-            self._writes.record(system=system, key=key, fields=state.get("fields") or {})
+            if self._known is not None:
+                self._known.forget(system=system, key=key)
+            self.applied += 1
+            return
+        if state.get("source") == "WRITE":
+            self._writes.record(system=system, key=key, fields=fields)
+        if self._known is not None:
+            self._known.apply(
+                system=system, key=key, fields=fields, observed_at=state["observedAt"]
+            )
         self.applied += 1

@@ -11,20 +11,18 @@ from opentelemetry import trace
 from isthmus.connectors.errors import ConnectorError
 from isthmus.connectors.s4.client import S4Client
 from isthmus.connectors.s4.idempotency import (
-    BUSINESS_PARTNER_SERVICE,
     SALES_ORDER_SERVICE,
-    create_business_partner_once,
 )
 from isthmus.sap_sink.adapters.s4_documents import DocumentCommands
 from isthmus.sap_sink.adapters.s4_order_batch import OrderBatcher
 from isthmus.sap_sink.adapters.s4_orders import OrderCommands
-from isthmus.sap_sink.core import payloads as p
+from isthmus.sap_sink.adapters.s4_partners import write_business_partner
 from isthmus.sink.errors import (
     CommandFailedError,
     FailureClass,
     from_connector,
 )
-from isthmus.sink.model import Command, Outcome, ResultStatus, Success, XrefLink
+from isthmus.sink.model import Command, Outcome, Success
 from isthmus.sink.xref import XrefTable
 
 ENTITIES = ("salesorder", "businesspartner", "outbounddelivery", "billingdocument", "journalentry")
@@ -128,30 +126,10 @@ class S4Executor(OrderCommands, DocumentCommands):
             return CommandFailedError(message, failure=FailureClass.VALIDATION)
 
     async def _business_partner(self, command: Command) -> Success:
-        value = command.value
-        number = value.get("BusinessPartner")
-        if number:
-            await self._client.update(
-                BUSINESS_PARTNER_SERVICE, "A_BusinessPartner", str(number), p.partner_changes(value)
-            )
-            entity = await self._client.read(
-                BUSINESS_PARTNER_SERVICE, "A_BusinessPartner", str(number)
-            )
-            created = True
-        else:
-            outcome = await create_business_partner_once(self._client, body=p.partner_body(value))
-            entity, created = outcome.entity, outcome.created
-        partner = str(entity.data["BusinessPartner"])
-        self._known_customers.add(partner)
-        return Success(
-            status=ResultStatus.SUCCEEDED if created else ResultStatus.DUPLICATE,
-            target_id=partner,
-            target_ids={"BusinessPartner": partner},
-            state_key=partner,
-            state_fields=p.state_fields(entity.data, p.PARTNER_STATE),
-            version=entity.etag,
-            xref=[XrefLink("account", command.key, partner, "S4")],
-        )
+        success = await write_business_partner(client=self._client, command=command)
+        if success.target_id:
+            self._known_customers.add(success.target_id)
+        return success
 
 
 def _order_create(command: Command) -> bool:

@@ -9,6 +9,7 @@ from isthmus.connectors.d365.client import DataverseClient, primary_key
 from isthmus.connectors.d365.keys import key_segment
 from isthmus.connectors.errors import ConnectorError
 from isthmus.connectors.multipart import BatchOperation, PartResponse
+from isthmus.d365_sink.adapters.dataverse_invoices import InvoiceWriter
 from isthmus.d365_sink.core import payloads as p
 from isthmus.sink.errors import CommandFailedError, FailureClass, from_connector
 from isthmus.sink.model import Command, Outcome, ResultStatus, Success
@@ -27,6 +28,7 @@ class DataverseExecutor:
         self._batched = batched
         self._batch_size = batch_size
         self._ids: dict[p.Lookup, str] = {}
+        self._invoices = InvoiceWriter(client=client)
 
     async def execute(self, commands: Sequence[Command]) -> list[Outcome]:
         """One outcome per command (failures returned, not raised)."""
@@ -34,12 +36,15 @@ class DataverseExecutor:
         ready: list[tuple[int, p.Write]] = []
         for index, command in enumerate(commands):
             write = _write(command)
-            if isinstance(write, p.Write) and write.lookups:
+            if isinstance(write, p.Write) and p.lookups_of(write):
                 write = await self._bound(write)
             if isinstance(write, CommandFailedError):
                 outcomes[index] = write
             else:
                 ready.append((index, write))
+        for index, write in [r for r in ready if r[1].lines]:
+            outcomes[index] = await self._invoices.write(write)
+        ready = [r for r in ready if not r[1].lines]
         if self._batched and len(ready) > 1:
             for chunk in chunks(ready, size=self._batch_size):
                 for (index, _), outcome in zip(chunk, await self._batch(chunk), strict=True):
@@ -52,7 +57,7 @@ class DataverseExecutor:
     async def _bound(self, write: p.Write) -> p.Write | CommandFailedError:
         """Resolve the write's lookups (cached per process) and bind them by id."""
         try:
-            for lookup in write.lookups:
+            for lookup in p.lookups_of(write):
                 if lookup not in self._ids:
                     self._ids[lookup] = await self._find(lookup)
         except CommandFailedError as exc:

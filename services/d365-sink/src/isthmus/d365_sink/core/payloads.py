@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,10 @@ class Write:
     body: dict[str, Any]
     create: bool = True
     lookups: tuple[Lookup, ...] = ()
+    lines: tuple[Write, ...] = ()
+    """Child rows written with this one in one change set (an invoice's lines)."""
+    create_only: Mapping[str, Any] = field(default_factory=dict)
+    """Columns sent only when the row is created (not valid for update: the parent bind)."""
 
     @property
     def state_key(self) -> str:
@@ -110,7 +115,7 @@ def sales_order(command: Mapping[str, Any]) -> Write:
 
 
 def invoice(command: Mapping[str, Any]) -> Write:
-    """Upsert an invoice header by ``isthmus_s4billingdocument`` with its customer bound."""
+    """Upsert an invoice by ``isthmus_s4billingdocument`` with its customer bound, and its lines."""
     body = _body(
         command,
         drop=(
@@ -129,8 +134,45 @@ def invoice(command: Mapping[str, Any]) -> Write:
     )
     if command.get("salesorderid"):
         _bind(body, "salesorderid", f"/salesorders({command['salesorderid']})")
-    key = {"isthmus_s4billingdocument": str(command["isthmus_s4billingdocument"])}
-    return Write("invoices", key, body, lookups=_currency(command))
+    billing = str(command["isthmus_s4billingdocument"])
+    lines = tuple(
+        invoice_line(billing=billing, line=line, number=line.get("lineitemnumber") or n)
+        for n, line in enumerate(command.get("invoice_details") or [], start=1)
+    )
+    key = {"isthmus_s4billingdocument": billing}
+    return Write("invoices", key, body, lookups=_currency(command), lines=lines)
+
+
+LINE_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "urn:isthmus:invoicedetail")
+
+
+def invoice_line(*, billing: str, line: Mapping[str, Any], number: int) -> Write:
+    """One ``invoicedetails`` row under a GUID derived from billing document and line number.
+
+    Dataverse creates a row under a given GUID on upsert, so a redelivery finds the same line
+    instead of adding one. The product is bound by its ``productnumber`` key (or the line is a
+    write-in with ``productdescription``); the unit is looked up by name.
+    """
+    body = _body(line, drop=("productnumber", "productdescription", "uomname"))
+    body["lineitemnumber"] = number
+    body["ispriceoverridden"] = True  # the price is S/4's, not the D365 price list's
+    create_only: dict[str, Any] = {
+        "invoiceid@odata.bind": f"/invoices(isthmus_s4billingdocument='{_quoted(billing)}')"
+    }
+    if line.get("productnumber"):
+        product = _quoted(line["productnumber"])
+        body["productid@odata.bind"] = f"/products(productnumber='{product}')"
+    else:
+        body["productdescription"] = line.get("productdescription") or f"line {number}"
+        create_only["isproductoverridden"] = True
+    uom = line.get("uomname")
+    lookups = (Lookup("uomid", "uoms", "name", uom),) if uom else ()
+    key = str(uuid.uuid5(LINE_IDS, f"{billing}/{number}"))
+    return Write("invoicedetails", key, body, lookups=lookups, create_only=create_only)
+
+
+def _quoted(text: str) -> str:
+    return str(text).replace("'", "''")
 
 
 def inventory(command: Mapping[str, Any]) -> Write:
@@ -153,7 +195,13 @@ def with_binds(write: Write, ids: Mapping[Lookup, str]) -> Write:
     body = dict(write.body)
     for lookup in write.lookups:
         body[f"{lookup.bind}@odata.bind"] = f"/{lookup.entity_set}({ids[lookup]})"
-    return Write(write.entity_set, write.key, body, write.create)
+    lines = tuple(with_binds(line, ids) for line in write.lines)
+    return replace(write, body=body, lookups=(), lines=lines)
+
+
+def lookups_of(write: Write) -> tuple[Lookup, ...]:
+    """The lookups of the write and of its lines."""
+    return (*write.lookups, *(lookup for line in write.lines for lookup in line.lookups))
 
 
 def state_fields(write: Write) -> dict[str, str | None]:

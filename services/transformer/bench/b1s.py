@@ -1,7 +1,8 @@
 """B1s: bare confluent-kafka consume → fastavro decode + encode (same schema) → produce.
 
 Run as ``python b1s.py BOOTSTRAP GROUP SOURCE OUTPUT SCHEMAS_DIR``; stops on SIGTERM. Offsets are
-stored after the batch was produced (at-least-once), librdkafka commits them every second.
+stored after the batch was produced (at-least-once); librdkafka commits them every 5 s (its
+default).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Peer (B3): a faust-streaming agent doing the transformer's mapping on the same input.
 
-Run as ``python faust_peer.py BOOTSTRAP GROUP SOURCE OUTPUT REPO XREF_JSON``; stops on SIGTERM.
-Same work per record as the transformer: Avro decode, trigger match, the compiled sales-order
-flow (mapping + validation) with the same xref pairs, command header, Avro encode, produce with
-flow headers. Faust's default processing guarantee (at-least-once, aiokafka driver).
+Run as ``python faust_peer.py BOOTSTRAP GROUP SOURCE OUTPUT REPO XREF_JSON GUARANTEE``; stops on
+SIGTERM. Same work per record as the transformer: Avro decode, trigger match, the compiled
+sales-order flow (mapping + validation) with the same xref pairs, command header, Avro encode,
+produce with flow headers. GUARANTEE is Faust's ``processing_guarantee``: ``at_least_once`` (its
+default) or ``exactly_once`` (transactions, like the transformer); aiokafka driver either way.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _HEADER = 10
 
 def build(argv: list[str]) -> faust.App:
     """The Faust app with its one agent."""
-    bootstrap, group, source, output, repo, xref = argv
+    bootstrap, group, source, output, repo, xref, guarantee = argv
     flow = load_flows(Path(repo) / "flows")["d365-salesorder-to-s4"]
     lookups = InMemoryLookups({"account": json.loads(Path(xref).read_text())})
     catalogue = SchemaCatalogue.load(Path(repo) / "schemas")
@@ -38,6 +39,7 @@ def build(argv: list[str]) -> faust.App:
     app = faust.App(
         group, broker=f"kafka://{bootstrap}", store="memory://", web_enabled=False,
         topic_partitions=6, consumer_auto_offset_reset="earliest", producer_linger=0.005,
+        processing_guarantee=guarantee,
     )  # fmt: skip
     inbound = app.topic(source, key_serializer="raw", value_serializer="raw")
     outbound = app.topic(output, key_serializer="raw", value_serializer="raw")
@@ -76,6 +78,6 @@ def build(argv: list[str]) -> faust.App:
 
 
 if __name__ == "__main__":
-    peer = build(sys.argv[1:7])
+    peer = build(sys.argv[1:8])
     sys.argv = [sys.argv[0], "worker", "--loglevel", "warn"]
     peer.main()

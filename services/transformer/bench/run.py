@@ -5,6 +5,8 @@ core 0, every candidate pinned to core 1, N real sales-order events pre-loaded s
 produces input during the drain. Each candidate drains the same topic from the earliest offset
 with its own group; its throughput is read from the timestamps of its output records, dropping
 the first 10 % as warm-up. Candidates run interleaved, repeated; median and min-max reported.
+The Faust peer runs twice: at its default (at-least-once) and exactly-once, the like-for-like
+comparison with the transformer's transactions.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import pstats
 import shutil
 import signal
 import statistics
@@ -56,6 +59,9 @@ class Measured:
     records: int
     rate: float
     cpu_us_per_record: float
+    main_thread_share: float = float("nan")
+    """Share of the process's CPU spent in its main (Python) thread while draining; the rest
+    is librdkafka's threads and any helper threads."""
 
 
 def _topics(admin: AdminClient, names: list[str], *, compact: bool = False) -> None:
@@ -74,12 +80,14 @@ def _committed(probe: Consumer) -> int:
         return 0
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _cpu_seconds(pid: int, task: int | None = None) -> float:
+    stat = Path(f"/proc/{pid}/stat" if task is None else f"/proc/{pid}/task/{task}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _output_rate(bootstrap: str, topic: str, expected: int) -> tuple[int, float]:
+def _output_window(bootstrap: str, topic: str, expected: int) -> tuple[int, float, float]:
+    """Output records read back, and the measured window (epoch s) after the first 10 %."""
     consumer = Consumer({
         "bootstrap.servers": bootstrap, "group.id": f"bench-reader-{topic}",
         "auto.offset.reset": "earliest", "isolation.level": "read_committed",
@@ -94,14 +102,24 @@ def _output_rate(bootstrap: str, topic: str, expected: int) -> tuple[int, float]
         quiet = time.monotonic() if batch else quiet
     consumer.close()
     stamps.sort()
-    start = len(stamps) // 10
-    window_s = (stamps[-1] - stamps[start]) / 1000 if len(stamps) > 1 else 0.0
-    return len(stamps), (len(stamps) - start) / window_s if window_s else 0.0
+    if len(stamps) < 2:  # noqa: PLR2004 - a window needs two ends
+        return len(stamps), 0.0, 0.0
+    return len(stamps), stamps[len(stamps) // 10] / 1000, stamps[-1] / 1000
+
+
+def _cpu_at(samples: list[tuple[float, float]], moment: float) -> float:
+    """The process's CPU seconds at ``moment``, interpolated between (wall s, CPU s) samples."""
+    before = max((s for s in samples if s[0] <= moment), default=samples[0])
+    after = min((s for s in samples if s[0] >= moment), default=samples[-1])
+    if after[0] <= before[0]:
+        return before[1]
+    share = (moment - before[0]) / (after[0] - before[0])
+    return before[1] + share * (after[1] - before[1])
 
 
 def _run(
     *, name: str, argv: list[str], env: dict[str, str], group: str, output: str,
-    admin: AdminClient, bootstrap: str, events: int, log: Path,
+    bootstrap: str, events: int, log: Path,
 ) -> Measured:  # fmt: skip
     with log.open("ab") as sink:
         process = subprocess.Popen(  # noqa: S603 - our own argv, taskset from PATH
@@ -110,28 +128,36 @@ def _run(
         )  # fmt: skip
     deadline = time.monotonic() + max(180.0, events / 200)
     probe = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    samples: list[tuple[int, float]] = []  # (committed, cpu seconds) while draining
-    while not samples or samples[-1][0] < events:
+    cpu: list[tuple[float, float]] = []  # (epoch s, process CPU s), sampled while draining
+    main: list[tuple[float, float]] = []  # (process CPU s, main thread CPU s) once committing
+    while (committed := _committed(probe)) < events:
+        if committed and not main:
+            main.append((_cpu_seconds(process.pid), _cpu_seconds(process.pid, process.pid)))
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             probe.close()
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
             raise RuntimeError(f"{name} stopped before draining the input:\n{tail}")
-        committed = _committed(probe)
-        if committed:
-            samples.append((committed, _cpu_seconds(process.pid)))
-        time.sleep(0.25)
+        cpu.append((time.time(), _cpu_seconds(process.pid)))
+        time.sleep(0.1)
+    cpu.append((time.time(), _cpu_seconds(process.pid)))
+    main.append((_cpu_seconds(process.pid), _cpu_seconds(process.pid, process.pid)))
     probe.close()
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
-    records, rate = _output_rate(bootstrap, output, events)
-    (first, cpu_first), (last, cpu_last) = samples[0], samples[-1]
-    # CPU after the first commit only: start-up and imports are not the per-record cost
-    cpu_us = 1e6 * (cpu_last - cpu_first) / (last - first) if last > first else float("nan")
-    return Measured(name, records, rate, cpu_us)
+    records, start, end = _output_window(bootstrap, output, events)
+    measured = records - records // 10
+    if end <= start:
+        return Measured(name, records, 0.0, float("nan"))
+    # The rate's window: from the output record after the warm-up 10 % to the last one; the
+    # CPU of the same window, so start-up, group joins and the commit interval do not count.
+    cpu_us = 1e6 * (_cpu_at(cpu, end) - _cpu_at(cpu, start)) / measured
+    (total_0, main_0), (total_1, main_1) = main[0], main[-1]
+    share = (main_1 - main_0) / (total_1 - total_0) if total_1 > total_0 else float("nan")
+    return Measured(name, records, measured / (end - start), cpu_us, share)
 
 
 def _transformer_flows(repo: Path, folder: Path, output: str) -> None:
@@ -141,8 +167,9 @@ def _transformer_flows(repo: Path, folder: Path, output: str) -> None:
 
 
 def _candidates(
-    repo: Path, work: Path, bootstrap: str, xref_file: Path, admin: AdminClient
-) -> dict[str, Callable[[int], tuple[list[str], dict[str, str], str, str]]]:
+    repo: Path, work: Path, bootstrap: str, xref_file: Path, admin: AdminClient, *,
+    profiled: bool = False,
+) -> dict[str, Callable[[int], tuple[list[str], dict[str, str], str, str]]]:  # fmt: skip
     python = sys.executable
 
     def b1s(run: int) -> tuple[list[str], dict[str, str], str, str]:
@@ -164,15 +191,25 @@ def _candidates(
             f"{p}TOPICS_FILE": str(repo / "deploy" / "topics.yaml"),
             f"{p}SCHEMAS__SCHEMAS_DIR": str(repo / "schemas"), f"{p}LOG_LEVEL": "WARNING",
         }  # fmt: skip
-        return [python, "-m", "isthmus.transformer"], env, group, out
+        profile = (
+            ["-m", "cProfile", "-o", str(work / f"transformer-{run}.prof")] if profiled else []
+        )
+        return [python, *profile, "-m", "isthmus.transformer"], env, group, out
 
-    def faust_peer(run: int) -> tuple[list[str], dict[str, str], str, str]:
-        group, out = f"bench-faust-{run}", f"bench.faust.out.{run}"
-        _topics(admin, [out])
-        return [python, str(BENCH / "faust_peer.py"), bootstrap, group, SOURCE, out,
-                str(repo), str(xref_file)], {}, group, out  # fmt: skip
+    def faust_peer(guarantee: str) -> Callable[[int], tuple[list[str], dict[str, str], str, str]]:
+        def prepare(run: int) -> tuple[list[str], dict[str, str], str, str]:
+            label = "faust-eos" if guarantee == "exactly_once" else "faust"
+            group, out = f"bench-{label}-{run}", f"bench.{label}.out.{run}"
+            _topics(admin, [out])
+            return [python, str(BENCH / "faust_peer.py"), bootstrap, group, SOURCE, out,
+                    str(repo), str(xref_file), guarantee], {}, group, out  # fmt: skip
 
-    return {"B1s": b1s, "transformer": transformer, "faust": faust_peer}
+        return prepare
+
+    return {
+        "B1s": b1s, "transformer": transformer,
+        "faust": faust_peer("at_least_once"), "faust-eos": faust_peer("exactly_once"),
+    }  # fmt: skip
 
 
 def _report(results: dict[str, list[Measured]], *, events: int, size: float) -> dict[str, object]:
@@ -193,14 +230,20 @@ def _report(results: dict[str, list[Measured]], *, events: int, size: float) -> 
         lines.append(f"{name:<12} {rate(name):>9,.0f} {low_high:>15} {cpu(name):>11,.0f}")
     ratios = {
         "transformer/B1s": rate("transformer") / rate("B1s"),
+        "transformer/faust-eos": rate("transformer") / rate("faust-eos"),
         "transformer/faust": rate("transformer") / rate("faust"),
         "transformer/B1s by CPU": cpu("B1s") / cpu("transformer"),
+        "transformer/faust-eos by CPU": cpu("faust-eos") / cpu("transformer"),
         "transformer/faust by CPU": cpu("faust") / cpu("transformer"),
     }
-    targets = {"B1s": ">= 0.6", "faust": ">= 3"}
     for label, value in ratios.items():
-        target = targets["faust" if "faust" in label else "B1s"]
-        lines.append(f"{label:<26} = {value:5.2f}  (target {target})")
+        if "faust-eos" in label:
+            target = "target >= 3, like for like: both exactly-once"
+        elif "faust" in label:
+            target = "Faust's default at-least-once, for reference"
+        else:
+            target = "target >= 0.6"
+        lines.append(f"{label:<30} = {value:5.2f}  ({target})")
     print("\n".join(lines))
     return {
         "events": events, "mean_bytes": size, "ratios": ratios,
@@ -228,6 +271,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--only", default="", help="comma-separated candidates to run (default: all; the "
+        "ratios need B1s, transformer, faust and faust-eos)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N",
+        help="run the transformer under cProfile and print its N costliest functions "
+        "(its figures then are not comparable)",
+    )  # fmt: skip
     args = parser.parse_args()
     repo = find_root(Path(__file__))
     work = Path(tempfile.mkdtemp(prefix="isthmus-bench-transformer-"))
@@ -253,20 +305,25 @@ def main() -> int:
         preload_xref(producer=producer, serdes=serdes, topic=XREF, pool=pool)
         xref_file = work / "xref.json"
         xref_file.write_text(json.dumps(dict(pool)))
-        candidates = _candidates(repo, work, bootstrap, xref_file, admin)
+        candidates = _candidates(repo, work, bootstrap, xref_file, admin, profiled=args.profile > 0)
+        if args.only:
+            candidates = {n: c for n, c in candidates.items() if n in args.only.split(",")}
         results: dict[str, list[Measured]] = {name: [] for name in candidates}
         for run in range(args.repeats):
             for name, prepare in candidates.items():
                 argv, env, group, out = prepare(run)
                 measured = _run(name=name, argv=argv, env=env, group=group, output=out,
-                                admin=admin, bootstrap=bootstrap, events=args.events,
+                                bootstrap=bootstrap, events=args.events,
                                 log=work / f"{name}.log")  # fmt: skip
                 print(
                     f"run {run + 1} {name}: {measured.rate:,.0f} records/s, "
-                    f"{measured.cpu_us_per_record:,.0f} us CPU/record",
+                    f"{measured.cpu_us_per_record:,.0f} us CPU/record, "
+                    f"{measured.main_thread_share:.0%} of it in the main thread",
                     flush=True,
                 )
                 results[name].append(measured)
+        if len(results) < 4:  # noqa: PLR2004 - the four candidates of the ratios
+            return 0
         report = _report(results, events=args.events, size=written / args.events)
         errors = (
             sum("ERROR" in line for line in (work / "kafka" / "logs" / "server.log").open())
@@ -278,6 +335,8 @@ def main() -> int:
         saved.parent.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(report, indent=2))
         print(f"broker ERROR lines: {errors}; results in {saved}")
+        for profile in sorted(work.glob("transformer-*.prof"))[: 1 if args.profile else 0]:
+            pstats.Stats(str(profile)).sort_stats("tottime").print_stats(args.profile)
     finally:
         broker.down()
         shutil.rmtree(work, ignore_errors=True)

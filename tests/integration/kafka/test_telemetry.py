@@ -72,7 +72,9 @@ def test_spans_metrics_and_correlation_follow_each_record(
     assert format(span.context.trace_id, "032x") == PARENT.split("-")[1]  # continued the trace
     out_headers = h.of(outputs[0])
     assert h.get(out_headers, h.CORRELATION_ID) == b"corr-7"
-    assert (h.get_str(out_headers, h.TRACEPARENT) or "").split("-")[1] == PARENT.split("-")[1]
+    traceparent = (h.get_str(out_headers, h.TRACEPARENT) or "").split("-")
+    assert traceparent[1] == PARENT.split("-")[1]
+    assert traceparent[2] == format(span.context.span_id, "016x")  # the next hop's parent
     data = reader.get_metrics_data()
     assert data is not None
     points = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -121,8 +122,14 @@ class TransformerApp:
                 },
             )
             self._ready = True
+            # Everything built so far (compiled flows, parsed schemas, clients) lives as long as
+            # the loop: kept out of the cyclic collector, whose frequent runs during Avro
+            # decoding would otherwise walk all of it again and again.
+            gc.collect()
+            gc.freeze()
             return self.processor.run()
         finally:
+            gc.unfreeze()
             self._ready = False
             self.flows.stop()
             if self.xref is not None:

@@ -34,6 +34,7 @@ class FlowSet:
     flows: Mapping[str, Flow]
     signature: str = ""
     _by_topic: dict[str, tuple[Flow, ...]] = field(init=False, repr=False)
+    _targets: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_topic: dict[str, list[Flow]] = {}
@@ -41,6 +42,9 @@ class FlowSet:
             if flow.enabled:
                 by_topic.setdefault(flow.trigger.topic, []).append(flow)
         object.__setattr__(self, "_by_topic", {t: tuple(f) for t, f in by_topic.items()})
+        # Asked once per command encoded: built once per flow set, not per record.
+        targets = {f.target.topic: f.target.command_type for fs in by_topic.values() for f in fs}
+        object.__setattr__(self, "_targets", targets)
 
     @property
     def source_topics(self) -> list[str]:
@@ -49,12 +53,8 @@ class FlowSet:
 
     @property
     def target_topics(self) -> dict[str, str]:
-        """``{command topic: command schema}`` of every enabled flow."""
-        return {
-            flow.target.topic: flow.target.command_type
-            for flows in self._by_topic.values()
-            for flow in flows
-        }
+        """``{command topic: command schema}`` of every enabled flow (do not modify)."""
+        return self._targets
 
     def versions(self) -> dict[str, int]:
         """``{flow id: version}`` of the enabled flows."""

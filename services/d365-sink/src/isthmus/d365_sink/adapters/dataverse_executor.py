@@ -40,6 +40,8 @@ class DataverseExecutor:
                 write = await self._bound(write)
             if isinstance(write, CommandFailedError):
                 outcomes[index] = write
+            elif not write.body:  # a change of nothing this side may write
+                outcomes[index] = _nothing_to_write(write)
             else:
                 ready.append((index, write))
         for index, write in [r for r in ready if r[1].lines]:
@@ -142,6 +144,14 @@ def _part_outcome(write: p.Write, response: PartResponse) -> Outcome:
     entity_url = response.headers.get("odata-entityid", "")
     target = entity_url.rsplit("(", 1)[-1].rstrip(")") if entity_url else None
     return _success(write, target, response.status)
+
+
+def _nothing_to_write(write: p.Write) -> Success:
+    return Success(
+        status=ResultStatus.DUPLICATE,
+        target_id=str(write.key) if isinstance(write.key, str) else None,
+        message="no field to write: the change touches only fields Dataverse owns",
+    )
 
 
 def _success(write: p.Write, target: str | None, status: int) -> Success:

@@ -69,7 +69,13 @@ def _bind(body: dict[str, Any], name: str, target: str | None) -> None:
 
 
 def account(command: Mapping[str, Any]) -> Write:
-    """Upsert an account by ``isthmus_s4businesspartner``; DEACTIVATE sets statecode 1."""
+    """Upsert an account by ``isthmus_s4businesspartner``; DEACTIVATE sets statecode 1.
+
+    A known account (``accountid``) with ``header.writeFields`` gets only those columns.
+    """
+    fields = account_changes(command)
+    if fields is not None:
+        return fields
     body = _body(command, drop=("accountid", "isthmus_s4businesspartner", "isocurrencycode"))
     if command.get("action") == "DEACTIVATE":
         body.update({"statecode": 1, "statuscode": 2})
@@ -79,6 +85,26 @@ def account(command: Mapping[str, Any]) -> Write:
         body["isthmus_s4businesspartner"] = partner
         return Write("accounts", str(command["accountid"]), body, lookups=currency)
     return Write("accounts", {"isthmus_s4businesspartner": partner}, body, lookups=currency)
+
+
+def account_changes(command: Mapping[str, Any]) -> Write | None:
+    """The write of a change of a known account: the listed columns only (None: not such a case).
+
+    An empty list is a write with an empty body: the executor leaves the account alone.
+    """
+    listed = (command.get("header") or {}).get("writeFields")
+    if listed is None or not command.get("accountid"):
+        return None
+    names = [name for name in listed if name in command and name not in _ACCOUNT_KEYS]
+    body = {name: value(command[name]) for name in names if name not in _NOT_COLUMNS}
+    if "action" in names and command.get("action") == "DEACTIVATE":
+        body.update({"statecode": 1, "statuscode": 2})
+    currency = _currency(command) if "isocurrencycode" in names else ()
+    return Write("accounts", str(command["accountid"]), body, lookups=currency)
+
+
+_ACCOUNT_KEYS = frozenset({"header", "accountid"})
+_NOT_COLUMNS = frozenset({"action", "isocurrencycode"})
 
 
 def _currency(command: Mapping[str, Any]) -> tuple[Lookup, ...]:

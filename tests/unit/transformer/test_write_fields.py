@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
+from isthmus.kafka.audit import AUDIT_TOPIC
+from isthmus.kafka.routing import Routes
 from isthmus.mapping import Flow, load_flows
+from isthmus.transformer.core.dispatch import FlowSet
+from isthmus.transformer.core.handler import TransformHandler
 from isthmus.transformer.core.writes import with_write_fields, write_fields
+from tests.unit.transformer.conftest import XREF, record
 
 FLOWS = Path(__file__).resolve().parents[3] / "flows"
 
@@ -62,3 +67,29 @@ def test_the_list_goes_into_the_command_header() -> None:
     stamped = with_write_fields(target, ["name"])
     assert stamped["header"] == {"idempotency": {"sourceId": "1"}, "writeFields": ["name"]}
     assert with_write_fields(target, None) == target
+
+
+def _handler(flow_set: FlowSet) -> TransformHandler:
+    routes = Routes.from_delays(group="transformer", delays_ms=[10_000])
+    return TransformHandler(flows=lambda: flow_set, lookups=XREF, routes=routes)
+
+
+def test_a_d365_phone_change_issues_a_command_listing_the_phone(flow_set: FlowSet) -> None:
+    event = _event(
+        "d365-account-created", operation="UPDATED", message="Update", changedFields=["telephone1"]
+    )
+    outputs = _handler(flow_set)(record(event, topic="d365.account.events"))
+    assert [o.topic for o in outputs] == ["s4.businesspartner.commands", AUDIT_TOPIC]
+    assert outputs[0].value["header"]["writeFields"] == ["to_BusinessPartnerAddress.PhoneNumber"]
+
+
+def test_a_change_of_only_d365_owned_fields_in_s4_is_skipped(flow_set: FlowSet) -> None:
+    event = _event(
+        "s4-businesspartner-changed",
+        operation="UPDATED",
+        changedFields=["to_BusinessPartnerAddress[0].PhoneNumber", "LastChangeTime"],
+    )
+    outputs = _handler(flow_set)(record(event, topic="s4.businesspartner.events"))
+    assert [o.topic for o in outputs] == [AUDIT_TOPIC]
+    assert outputs[0].value["outcome"] == "SKIPPED"
+    assert outputs[0].value["flow"].startswith("s4-businesspartner-to-d365-account@")

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from isthmus.connectors.errors import ConnectorError
 from isthmus.connectors.multipart import BatchOperation, ChangeSet
 from isthmus.connectors.s4.client import S4Client
 from isthmus.connectors.s4.errors import S4NotFoundError
@@ -19,7 +20,7 @@ from isthmus.connectors.s4.odata import S4Entity, key_predicate
 from isthmus.sap_sink.adapters.s4_order_batch import OrderBatcher, OrderCreate, order_success
 from isthmus.sap_sink.core import payloads as p
 from isthmus.sap_sink.core.items import REJECTION, plan_items
-from isthmus.sink.errors import CommandFailedError, DependencyMissingError
+from isthmus.sink.errors import CommandFailedError, DependencyMissingError, from_connector
 from isthmus.sink.model import Command, Outcome, ResultStatus, Success
 from isthmus.sink.xref import XrefTable
 
@@ -62,7 +63,7 @@ class OrderCommands:
     async def _create_orders(self, commands: Sequence[Command]) -> list[Outcome]:
         """The CREATEs of one wave: prerequisites each, then the distinct orders in batches."""
         assert self._orders is not None  # noqa: S101 - only called in batched mode
-        prepared = await asyncio.gather(*(self._guarded(c, self._prepare_create) for c in commands))
+        prepared = await self._prepared(commands)
         outcomes: list[Outcome | None] = [None] * len(commands)
         batch: list[int] = []
         later: list[int] = []
@@ -84,6 +85,31 @@ class OrderCommands:
         for index in later:
             outcomes[index] = await self._limited(commands[index])
         return [o for o in outcomes if o is not None]
+
+    async def _prepared(
+        self, commands: Sequence[Command]
+    ) -> list[OrderCreate | CommandFailedError]:
+        """Bodies and prerequisites of a wave's CREATEs: one look-up per customer, not per order."""
+        parties = list({str(c.value.get("SoldToParty") or "") for c in commands})
+        checks = await asyncio.gather(*(self._customer_failure(party) for party in parties))
+        failed = {party: error for party, error in zip(parties, checks, strict=True) if error}
+        prepared: list[OrderCreate | CommandFailedError] = []
+        for command in commands:
+            error = failed.get(str(command.value.get("SoldToParty") or ""))
+            if error is None:
+                prepared.append(await self._guarded(command, self._prepare_create))
+            else:
+                prepared.append(error)
+        return prepared
+
+    async def _customer_failure(self, party: str) -> CommandFailedError | None:
+        try:
+            await self._require_customer(party)
+        except CommandFailedError as exc:
+            return exc
+        except ConnectorError as exc:
+            return from_connector(exc)
+        return None
 
     async def _change_order(self, command: Command) -> Success:
         value = command.value

@@ -191,10 +191,9 @@ def _candidates(
             f"{p}TOPICS_FILE": str(repo / "deploy" / "topics.yaml"),
             f"{p}SCHEMAS__SCHEMAS_DIR": str(repo / "schemas"), f"{p}LOG_LEVEL": "WARNING",
         }  # fmt: skip
-        profile = (
-            ["-m", "cProfile", "-o", str(work / f"transformer-{run}.prof")] if profiled else []
-        )
-        return [python, *profile, "-m", "isthmus.transformer"], env, group, out
+        stats = str(work / f"transformer-{run}.prof")
+        entry = [str(BENCH / "profiled.py"), stats] if profiled else ["-m", "isthmus.transformer"]
+        return [python, *entry], env, group, out
 
     def faust_peer(guarantee: str) -> Callable[[int], tuple[list[str], dict[str, str], str, str]]:
         def prepare(run: int) -> tuple[list[str], dict[str, str], str, str]:
@@ -322,6 +321,8 @@ def main() -> int:
                     flush=True,
                 )
                 results[name].append(measured)
+        for profile in sorted(work.glob("transformer-*.prof"))[: 1 if args.profile else 0]:
+            pstats.Stats(str(profile)).sort_stats("tottime").print_stats(args.profile)
         if len(results) < 4:  # noqa: PLR2004 - the four candidates of the ratios
             return 0
         report = _report(results, events=args.events, size=written / args.events)
@@ -335,8 +336,6 @@ def main() -> int:
         saved.parent.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(report, indent=2))
         print(f"broker ERROR lines: {errors}; results in {saved}")
-        for profile in sorted(work.glob("transformer-*.prof"))[: 1 if args.profile else 0]:
-            pstats.Stats(str(profile)).sort_stats("tottime").print_stats(args.profile)
     finally:
         broker.down()
         shutil.rmtree(work, ignore_errors=True)

@@ -5,9 +5,9 @@ Usage: ``uv run python services/transformer/bench/profile_path.py [--events N] [
 The bench's sales-order events, encoded as on the wire, go through the runtime's
 ``RecordSteps`` (headers, span, decode, the transformer's handler with the real flow, command
 and audit encode) exactly as ``Processor`` runs them per record, with telemetry set up as the
-service's entry point does. Only the Kafka producer is replaced by a list, so the figures are
-the Python cost per record without librdkafka and the broker. Prints µs per record, then the
-cProfile lines with the most own time.
+service's entry point does (context-only spans). Only the Kafka producer is replaced by a list,
+so the figures are the Python cost per record without librdkafka and the broker. Prints µs per
+record, then the cProfile lines with the most own time.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from isthmus.devenv.paths import find_root
 from isthmus.kafka import headers as h
 from isthmus.kafka.catalogue import load_catalogue
+from isthmus.kafka.context_tracer import ContextOnlyTracer
 from isthmus.kafka.parking import ParkedKeys
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import ProcessorSettings
@@ -115,6 +116,7 @@ def _steps(repo: Path, serdes: SerdeFactory, pool: dict[str, str]) -> RecordStep
         ),
         key_serializer=None,
         value_serializer=OutputSerializer(factory=serdes, schema_of=output_schema),
+        spans=ContextOnlyTracer(),  # as the service's entry point configures it
     )
 
 

@@ -6,6 +6,7 @@ import sys
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
+from isthmus.kafka.context_tracer import ContextOnlyTracer
 from isthmus.telemetry.setup import setup_telemetry
 from isthmus.transformer.app import TransformerApp
 from isthmus.transformer.settings import SERVICE, TransformerSettings
@@ -18,7 +19,9 @@ def main() -> int:
         service=SERVICE, log_level=settings.log_level, metric_readers=(PrometheusMetricReader(),)
     )
     try:
-        return TransformerApp(settings=settings).run()
+        # No span processor is configured, so no span would ever be exported: each record's
+        # trace is carried on (traceparent, log trace ids) without building SDK spans.
+        return TransformerApp(settings=settings, spans=ContextOnlyTracer()).run()
     finally:
         telemetry.shutdown()
 

@@ -6,6 +6,8 @@ import gc
 import logging
 from pathlib import Path
 
+from opentelemetry.trace import Tracer
+
 from isthmus.kafka.catalogue import Catalogue, load_catalogue
 from isthmus.kafka.processor import Processor
 from isthmus.kafka.routing import Routes
@@ -47,8 +49,11 @@ class TransformerApp:
         root: Path | None = None,
         lookups: LookupPort | None = None,
         serdes: SerdeFactory | None = None,
+        spans: Tracer | None = None,
     ) -> None:
         """Build every part; nothing connects before ``run``.
+
+        ``spans`` makes each record's CONSUMER span (default: the process's tracer provider).
 
         Raises:
             FlowReloadError: the flow folder does not load at start.
@@ -96,6 +101,7 @@ class TransformerApp:
                 default=InputDecoder(factory=self.serdes, schema_of=schemas.get),
             ),
             value_serializer=OutputSerializer(factory=self.serdes, schema_of=output_schema),
+            spans=spans,
         )
         self._ready = False
         self.probes = ProbeServer(

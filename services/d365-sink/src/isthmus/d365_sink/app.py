@@ -37,7 +37,10 @@ def build(
     asyncio.set_event_loop(aio)
     client = DataverseClient.connect(settings=settings.d365, governor=governor)
     executor = DataverseExecutor(
-        client=client, batched=settings.sink.mode == "batched", batch_size=settings.d365.batch_size
+        client=client,
+        batched=settings.sink.mode == "batched",
+        batch_size=settings.d365.batch_size,
+        concurrency=settings.sink.concurrency,
     )
     return build_runtime(
         service=SERVICE,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 
 from isthmus.connectors.d365.batch import part_error
 from isthmus.connectors.d365.client import DataverseClient, primary_key
@@ -16,6 +18,7 @@ from isthmus.sink.model import Command, Outcome, ResultStatus, Success
 from isthmus.sink.waves import chunks
 
 ENTITIES = tuple(p.BUILDERS)
+T = TypeVar("T")
 
 
 class DataverseExecutor:
@@ -23,10 +26,19 @@ class DataverseExecutor:
 
     system = "d365"
 
-    def __init__(self, *, client: DataverseClient, batched: bool, batch_size: int = 100) -> None:
+    def __init__(
+        self,
+        *,
+        client: DataverseClient,
+        batched: bool,
+        batch_size: int = 100,
+        concurrency: int = 16,
+    ) -> None:
         self._client = client
         self._batched = batched
         self._batch_size = batch_size
+        # The $batch requests of a wave go out side by side (the governor still caps them).
+        self._slots = asyncio.Semaphore(concurrency)
         self._ids: dict[p.Lookup, str] = {}
         self._invoices = InvoiceWriter(client=client)
 
@@ -44,17 +56,32 @@ class DataverseExecutor:
                 outcomes[index] = _nothing_to_write(write)
             else:
                 ready.append((index, write))
-        for index, write in [r for r in ready if r[1].lines]:
-            outcomes[index] = await self._invoices.write(write)
+        invoices = [(i, w) for i, w in ready if w.lines]
+        for (index, _), outcome in zip(invoices, await self._invoices_of(invoices), strict=True):
+            outcomes[index] = outcome
         ready = [r for r in ready if not r[1].lines]
         if self._batched and len(ready) > 1:
-            for chunk in chunks(ready, size=self._batch_size):
-                for (index, _), outcome in zip(chunk, await self._batch(chunk), strict=True):
+            parts = chunks(ready, size=self._batch_size)
+            answers = await asyncio.gather(*(self._limited(self._batch(c)) for c in parts))
+            for chunk, answer in zip(parts, answers, strict=True):
+                for (index, _), outcome in zip(chunk, answer, strict=True):
                     outcomes[index] = outcome
         else:
             for index, write in ready:
                 outcomes[index] = await self._single(write)
         return [o for o in outcomes if o is not None]
+
+    async def _invoices_of(self, writes: list[tuple[int, p.Write]]) -> list[Outcome]:
+        if not self._batched:
+            return [await self._invoices.write(write) for _, write in writes]
+        return list(
+            await asyncio.gather(*(self._limited(self._invoices.write(w)) for _, w in writes))
+        )
+
+    async def _limited(self, work: Awaitable[T]) -> T:
+        """Run ``work`` once one of the ``concurrency`` slots is free."""
+        async with self._slots:
+            return await work
 
     async def _bound(self, write: p.Write) -> p.Write | CommandFailedError:
         """Resolve the write's lookups (cached per process) and bind them by id."""

@@ -71,6 +71,37 @@ class WritePlan:
             if any(covers(read, path) for read in self.reads[target] for path in paths)
         )
 
+    def withhold(self, target: Mapping[str, Any]) -> dict[str, Any]:
+        """The target without the values of nested fields the target system owns.
+
+        The engine already leaves out top-level target-owned fields (``Result.withheld``);
+        this clears the nested ones (``to_CustomerSalesArea.CustomerPaymentTerms``), so not
+        even a create writes them.
+        """
+        owned = [path for path in self.reads if "." in path and self.target_owned(path)]
+        result = dict(target)
+        for path in owned:
+            _clear(result, path.split("."))
+        return result
+
+
+def _clear(record: dict[str, Any], names: list[str]) -> None:
+    head, rest = names[0], names[1:]
+    if head not in record:
+        return
+    if not rest:
+        record[head] = None
+        return
+    value = record[head]
+    if isinstance(value, dict):
+        record[head] = child = dict(value)
+        _clear(child, rest)
+    elif isinstance(value, list):
+        record[head] = items = [dict(item) if isinstance(item, dict) else item for item in value]
+        for item in items:
+            if isinstance(item, dict):
+                _clear(item, rest)
+
 
 def plan_writes(document: Mapping[str, Any]) -> WritePlan | None:
     """The write plan of a flow document, or None when it declares no ``ownership``.

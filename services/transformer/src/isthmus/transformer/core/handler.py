@@ -109,7 +109,7 @@ class TransformHandler:
             try:
                 commands.append(
                     command_output(
-                        target=with_write_fields(result.target or {}, fields),
+                        target=with_write_fields(result.target or {}, fields, flow=flow),
                         flow=flow,
                         record=record,
                         event=event,

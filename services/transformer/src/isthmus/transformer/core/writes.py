@@ -30,8 +30,15 @@ def write_fields(*, flow: Flow, event: Mapping[str, Any]) -> list[str] | None:
     return list(plan.fields_for(changed))
 
 
-def with_write_fields(target: Mapping[str, Any], fields: list[str] | None) -> dict[str, Any]:
-    """The target with ``header.writeFields`` set (left out when None: write everything)."""
+def with_write_fields(
+    target: Mapping[str, Any], fields: list[str] | None, *, flow: Flow | None = None
+) -> dict[str, Any]:
+    """The target with ``header.writeFields`` set (left out when None: write everything).
+
+    With the flow, nested fields the target system owns are cleared too (a create writes all).
+    """
+    if flow is not None and flow.writes is not None:
+        target = flow.writes.withhold(target)
     if fields is None:
         return dict(target)
     header = dict(target.get("header") or {})

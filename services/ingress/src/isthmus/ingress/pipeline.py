@@ -26,7 +26,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from isthmus.ingress.adapters.hydrator import CoalescingHydrator, Hydrated
 from isthmus.ingress.adapters.producer import KafkaEventProducer, OutRecord
 from isthmus.ingress.core import avro_json
-from isthmus.ingress.core.changes import KnownStates, Observation, event_state, state_topic
+from isthmus.ingress.core.changes import KnownStates, Observation, event_state
 from isthmus.ingress.core.dedup import DedupWindow
 from isthmus.ingress.core.echo import LastWrites
 from isthmus.ingress.core.events import PendingEvent
@@ -263,24 +263,16 @@ class Ingress:
         """Diff a read S/4 master-data record against its last known state."""
         if event.envelope["system"] != "S4" or event.hydration is None:
             return None
-        if not self.known_states.tracks(event.topic):
-            return None
-        return self.known_states.observe(
-            system="S4", key=event.key, record=value["data"], now=dt.datetime.now(dt.UTC)
+        return self.known_states.observe_event(
+            topic=event.topic, key=event.key, record=value["data"], now=dt.datetime.now(dt.UTC)
         )
 
     def _state_record(self, event: PendingEvent, observed: Observation) -> OutRecord:
         """The ingress's own ``EntityState`` (source EVENT) of the record it read."""
-        system, entity = event.topic.split(".")[-3:-1]
-        state = event_state(
-            system=system.upper(),
-            entity=entity,
-            key=event.key,
-            observation=observed,
-            version=event.envelope.get("sourceVersion"),
-            now=dt.datetime.now(dt.UTC),
+        version = event.envelope.get("sourceVersion")
+        topic, state = event_state(
+            event_topic=event.topic, key=event.key, observation=observed, version=version
         )
-        topic = state_topic(event.topic) or f"state.{system}.{entity}"
         encoded = self.encode(topic=topic, schema_name=STATE_SCHEMA, value=state)
         return OutRecord(topic, event.key.encode(), encoded, [])
 

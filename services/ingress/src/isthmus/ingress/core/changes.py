@@ -55,6 +55,7 @@ class Observation:
 
     fields: dict[str, str | None]
     changed: list[str] | None
+    observed_at: dt.datetime
 
     @property
     def unchanged(self) -> bool:
@@ -108,27 +109,32 @@ class KnownStates:
         if known is not None:
             changed = [path for path, text in fields.items() if known.fields.get(path) != text]
         self.apply(system=system, key=key, fields=fields, observed_at=now)
-        return Observation(fields, changed)
+        return Observation(fields, changed, now)
+
+    def observe_event(
+        self, *, topic: str, key: str, record: Mapping[str, Any], now: dt.datetime
+    ) -> Observation | None:
+        """``observe`` for an event of a tracked topic (None for other topics)."""
+        if not self.tracks(topic):
+            return None
+        system = topic.split(".")[-3].upper()
+        return self.observe(system=system, key=key, record=record, now=now)
 
 
 def event_state(
-    *,
-    system: str,
-    entity: str,
-    key: str,
-    observation: Observation,
-    version: str | None,
-    now: dt.datetime,
-) -> dict[str, Any]:
-    """The ``EntityState`` (source EVENT) of a record the ingress read."""
-    return {
-        "system": system,
+    *, event_topic: str, key: str, observation: Observation, version: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The state topic and the ``EntityState`` (source EVENT) of a record the ingress read."""
+    system, entity = event_topic.split(".")[-3:-1]
+    state = {
+        "system": system.upper(),
         "entity": entity,
         "key": key,
         "fields": observation.fields,
         "fingerprint": fingerprint(observation.fields),
         "version": version,
         "source": "EVENT",
-        "observedAt": now,
+        "observedAt": observation.observed_at,
         "deleted": False,
     }
+    return state_topic(event_topic) or f"state.{system}.{entity}", state

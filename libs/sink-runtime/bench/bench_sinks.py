@@ -4,6 +4,8 @@ Runs, in one go and on one broker of its own: sap-sink and d365-sink with one re
 (``mode=single``) and batched + concurrent (``mode=batched``), then sap-sink and d365-sink with
 two replicas against one. Throughput runs from publishing the first command (replicas already
 running and assigned) to the last result's producer timestamp, so start-up is not counted.
+Each run also prints the CPU seconds of the sinks, the target sandbox, the broker and this process
+and the load average, so a sink's limit can be told from the target's or the machine's.
 Run: ``make bench-sinks``.
 """
 
@@ -41,7 +43,8 @@ from isthmus.testing.sandbox_s4 import COMM_PASSWORD, COMM_USER, SandboxS4Admin
 
 LATENCY_MS = 20
 ORDERS = 600
-ACCOUNTS = 1500
+ACCOUNTS = 4000  # long enough that start-up and the last poll do not dominate 2 replicas
+SINGLE = {"sap-sink": ORDERS // 5, "d365-sink": 300}
 SETTLE_S = 8.0
 REPETITIONS = 3
 ROOT = find_root(Path(__file__))
@@ -59,6 +62,17 @@ class Run:
     wall_s: float
     sink_cpu_s: float
     target_cpu_s: float
+    broker_cpu_s: float
+    bench_cpu_s: float
+    """This process: publishing the commands and reading the results back."""
+    load: float
+    """One-minute load average at the end of the run (other work on the machine included)."""
+
+    @property
+    def busy_cores(self) -> float:
+        """CPU of sinks, target, broker and bench per second of wall time (2 cores here)."""
+        cpu = self.sink_cpu_s + self.target_cpu_s + self.broker_cpu_s + self.bench_cpu_s
+        return cpu / self.wall_s
 
 
 def _header(key: str) -> dict[str, Any]:
@@ -145,6 +159,7 @@ class Bench:
     env: dict[str, dict[str, str]]
     resets: dict[str, Callable[[], None]]
     target_pids: dict[str, int]
+    broker_pid: int
 
     def measure(self, *, sink: str, mode: str, replicas: int, count: int) -> Run:
         """Publish ``count`` commands, run ``replicas`` sinks, return commands/s."""
@@ -181,11 +196,15 @@ class Bench:
             values = [build(f"{prefix}{i}") for i in range(count)]
             sink_before = sum(cpu_seconds(pid) for pid in sink_pids)
             target_before = cpu_seconds(self.target_pids[sink])
+            broker_before = cpu_seconds(self.broker_pid)
+            bench_before = time.process_time()
             started_ms = time.time() * 1000
             self._produce(commands, schema, values)
             records = drain(self.broker, results, expected=count, timeout_s=600)
             sink_cpu = sum(cpu_seconds(pid) for pid in sink_pids) - sink_before
             target_cpu = cpu_seconds(self.target_pids[sink]) - target_before
+            broker_cpu = cpu_seconds(self.broker_pid) - broker_before
+            bench_cpu = time.process_time() - bench_before
         # results are produced per wave, so time runs from the first command to the last result
         seconds = max((max(m.timestamp()[1] for m in records) - started_ms) / 1000, 0.001)
         return Run(
@@ -197,6 +216,9 @@ class Bench:
             seconds,
             sink_cpu,
             target_cpu,
+            broker_cpu,
+            bench_cpu,
+            os.getloadavg()[0],
         )
 
     def _produce(self, topic: str, schema: str, values: list[dict[str, Any]]) -> None:
@@ -334,6 +356,7 @@ def main() -> None:
                 env=sink_env(s4, d365, tls.ca_cert),
                 resets={"sap-sink": reset_s4, "d365-sink": reset_d365},
                 target_pids={"sap-sink": s4_pid, "d365-sink": d365_pid},
+                broker_pid=kafka.pid() or 0,
             )
             report(run_all(bench))
             d365_admin.close()
@@ -351,7 +374,7 @@ def run_all(bench: Bench) -> list[Run]:
     for _ in range(REPETITIONS):
         for sink, count in (("sap-sink", ORDERS), ("d365-sink", ACCOUNTS)):
             for mode, replicas in CONFIGS:
-                n = count if mode == "batched" else count // 5
+                n = count if mode == "batched" else SINGLE[sink]
                 runs.append(bench.measure(sink=sink, mode=mode, replicas=replicas, count=n))
     return runs
 
@@ -370,7 +393,9 @@ def report(runs: list[Run]) -> None:
         print(
             f"{r.sink:10} {r.mode:8} replicas={r.replicas} n={r.commands:5} "
             f"{r.per_second:8.1f}/s wall {r.wall_s:6.1f}s cpu sink {r.sink_cpu_s:6.1f}s "
-            f"target {r.target_cpu_s:6.1f}s"
+            f"target {r.target_cpu_s:6.1f}s broker {r.broker_cpu_s:6.1f}s "
+            f"bench {r.bench_cpu_s:4.1f}s "
+            f"busy {r.busy_cores:4.2f} cores load {r.load:4.1f}"
         )
     for sink in ("sap-sink", "d365-sink"):
         rates = {

@@ -69,5 +69,5 @@ clean: down ## Remove .local/ (broker data, jars, logs)
 bench-ingress: setup ## Ingress: webhooks/s accepted with Kafka acks vs a bare 204 ASGI endpoint, same run
 	$(RUN) python services/ingress/bench/bench_ingress.py
 
-bench-transformer: setup ## Transformer (sales-order flow, exactly-once) vs B1s and a Faust agent, own broker
-	$(RUN) python services/transformer/bench/run.py
+bench-transformer: setup ## Transformer (sales-order flow, exactly-once) vs B1s and a Faust agent (both guarantees), own broker; ARGS="--profile 30" etc.
+	$(RUN) python services/transformer/bench/run.py $(ARGS)

@@ -107,6 +107,13 @@ def _output_window(bootstrap: str, topic: str, expected: int) -> tuple[int, floa
     return len(stamps), stamps[len(stamps) // 10] / 1000, stamps[-1] / 1000
 
 
+def _sample(pid: int, cpu: list[tuple[float, float]], main: list[tuple[float, float]]) -> None:
+    """Note the process's and its main thread's CPU seconds now."""
+    now = time.time()
+    cpu.append((now, _cpu_seconds(pid)))
+    main.append((now, _cpu_seconds(pid, pid)))
+
+
 def _cpu_at(samples: list[tuple[float, float]], moment: float) -> float:
     """The process's CPU seconds at ``moment``, interpolated between (wall s, CPU s) samples."""
     before = max((s for s in samples if s[0] <= moment), default=samples[0])
@@ -129,19 +136,16 @@ def _run(
     deadline = time.monotonic() + max(180.0, events / 200)
     probe = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
     cpu: list[tuple[float, float]] = []  # (epoch s, process CPU s), sampled while draining
-    main: list[tuple[float, float]] = []  # (process CPU s, main thread CPU s) once committing
-    while (committed := _committed(probe)) < events:
-        if committed and not main:
-            main.append((_cpu_seconds(process.pid), _cpu_seconds(process.pid, process.pid)))
+    main: list[tuple[float, float]] = []  # (epoch s, main thread CPU s), the same moments
+    while _committed(probe) < events:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             probe.close()
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
             raise RuntimeError(f"{name} stopped before draining the input:\n{tail}")
-        cpu.append((time.time(), _cpu_seconds(process.pid)))
+        _sample(process.pid, cpu, main)
         time.sleep(0.1)
-    cpu.append((time.time(), _cpu_seconds(process.pid)))
-    main.append((_cpu_seconds(process.pid), _cpu_seconds(process.pid, process.pid)))
+    _sample(process.pid, cpu, main)
     probe.close()
     process.send_signal(signal.SIGTERM)
     try:
@@ -154,9 +158,9 @@ def _run(
         return Measured(name, records, 0.0, float("nan"))
     # The rate's window: from the output record after the warm-up 10 % to the last one; the
     # CPU of the same window, so start-up, group joins and the commit interval do not count.
-    cpu_us = 1e6 * (_cpu_at(cpu, end) - _cpu_at(cpu, start)) / measured
-    (total_0, main_0), (total_1, main_1) = main[0], main[-1]
-    share = (main_1 - main_0) / (total_1 - total_0) if total_1 > total_0 else float("nan")
+    used = _cpu_at(cpu, end) - _cpu_at(cpu, start)
+    cpu_us = 1e6 * used / measured
+    share = (_cpu_at(main, end) - _cpu_at(main, start)) / used if used > 0 else float("nan")
     return Measured(name, records, measured / (end - start), cpu_us, share)
 
 

@@ -41,4 +41,3 @@ def process_span(
     return spans.start_span(
         f"process {topic}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
     )
-

@@ -18,10 +18,19 @@ SERVICE = "transformer"
 # balances the total count over the source and retry topics together, which can leave a second
 # replica with retry partitions only while the first keeps every source partition.
 _ASSIGNMENT = {"partition.assignment.strategy": "range"}
+# A transaction's records become visible only at its commit, and committing sends whatever still
+# lingers at once; so a longer linger costs no latency here, it only packs a batch's records into
+# fewer produce requests (about a tenth of the producer's per-record cost on the bench machine).
+_PRODUCER = {"linger.ms": "50"}
 
 
 def _processor_defaults() -> ProcessorSettings:
-    return ProcessorSettings(group_id="transformer", exactly_once=True, consumer_extra=_ASSIGNMENT)
+    return ProcessorSettings(
+        group_id="transformer",
+        exactly_once=True,
+        consumer_extra=_ASSIGNMENT,
+        producer_extra=_PRODUCER,
+    )
 
 
 class FlowSettings(BaseModel):
@@ -91,5 +100,6 @@ class TransformerSettings(BaseSettings):
             processor.setdefault("group_id", "transformer")
             processor.setdefault("exactly_once", True)
             processor["consumer_extra"] = {**_ASSIGNMENT, **processor.get("consumer_extra", {})}
+            processor["producer_extra"] = {**_PRODUCER, **processor.get("producer_extra", {})}
             data = {**data, "processor": processor}
         return data

@@ -21,11 +21,11 @@ from .conftest import RunningSystem
 
 pytestmark = pytest.mark.e2e
 
-ORDERS = 120  # what fits in about four minutes on the shared 2-core machine
+ORDERS = 200  # the whole e2e tier takes about five minutes on the shared 2-core machine
 ORDER_EVERY_S = 0.25
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 def test_orders_reach_the_journal_entry_once_each_across_restarts(system: RunningSystem) -> None:
     driver = system.driver
     started = time.monotonic()
@@ -81,9 +81,8 @@ def _assert_no_duplicates_in_s4(system: RunningSystem, order_numbers: list[str])
         d for d, _ in {(i["ReferenceSDDocument"], i["BillingDocument"]) for i in billing}
     )
     assert max(per_delivery.values()) == 1
-    posts = system.s4.admin.calls(method="POST", path_contains="A_SalesOrder")
-    created = [c for c in posts if c["status"] == 201]
-    assert len(created) == len(orders)
+    # whether created one by one or in $batch change sets: no reference has two S/4 orders
+    assert max(per_reference.values()) == 1
 
 
 def _assert_one_invoice_per_billing_document(system: RunningSystem, billing: list[str]) -> None:

@@ -28,3 +28,20 @@ def test_orders_created_once_with_results_state_xref_audit(sap_sink, sandbox_s4_
     assert {k for k, _ in xref} >= {f"salesorder:key-{i}" for i in range(10)}
     audit = sap_sink.decode(sap_sink.topics.audit, expected=13)
     assert len(audit) == 13
+
+
+def test_an_order_s4_rejects_fails_alone_in_its_batch(sap_sink, sandbox_s4_clean):
+    good = [(f"ok-{i}", sales_order(key=f"ok-{i}", reference=f"BATCH-{i}")) for i in range(5)]
+    bad = ("bad", sales_order(key="bad", reference="BATCH-BAD", material="NO-SUCH-MATERIAL"))
+    sap_sink.produce([*good[:2], bad, *good[2:]], schema="io.isthmus.s4.SalesOrderCommand")
+    sap_sink.start()
+
+    results = dict(sap_sink.decode(sap_sink.topics.results, expected=6))
+    assert results["bad"]["status"] == "REJECTED"
+    assert {results[f"ok-{i}"]["status"] for i in range(5)} == {"SUCCEEDED"}
+    found = orders_by_reference(sandbox_s4_clean, "BATCH-")
+    assert found == dict.fromkeys((f"BATCH-{i}" for i in range(5)), 1)
+    _, batched = order_create_calls(sandbox_s4_clean)
+    assert batched > 0  # the poll's creates went in $batch change sets
+    dlq = sap_sink.decode(sap_sink.topics.dlq, expected=1)
+    assert [key for key, _ in dlq] == ["bad"]

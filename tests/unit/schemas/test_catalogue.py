@@ -9,6 +9,7 @@ import pytest
 
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.schemas import CatalogueError, SchemaCatalogue, UnknownSchemaNameError
+from isthmus.schemas.catalogue import VERSIONS_FOLDER
 
 pytestmark = pytest.mark.unit
 
@@ -26,7 +27,10 @@ def test_every_topic_value_schema_is_in_the_catalogue(
 
 
 def test_every_schema_is_one_named_type_per_file_with_docs(repo_root: Path) -> None:
-    for path in sorted((repo_root / "schemas").rglob("*.avsc")):
+    folder = repo_root / "schemas"
+    for path in sorted(folder.rglob("*.avsc")):
+        if path.relative_to(folder).parts[0] == VERSIONS_FOLDER:
+            continue  # archived older versions, named <type>.<fingerprint>.avsc
         raw = json.loads(path.read_text())
         assert path.stem == raw["name"], path
         assert raw["namespace"].startswith("io.isthmus."), path
@@ -78,3 +82,13 @@ def test_named_types_resolve_across_files_in_any_order() -> None:
     assert catalogue.names == ["io.isthmus.t.A", "io.isthmus.t.B"]
     with pytest.raises(UnknownSchemaNameError):
         catalogue.get("io.isthmus.t.C")
+
+
+def test_archived_versions_resolve_as_writers_of_their_current_type(repo_root: Path) -> None:
+    folder = repo_root / "schemas"
+    catalogue = SchemaCatalogue.load(folder)
+    for path in sorted((folder / VERSIONS_FOLDER).glob("*.avsc")):
+        name, _, fingerprint = path.stem.rpartition(".")
+        old = catalogue.by_fingerprint(int(fingerprint, 16))
+        assert old.name == name, path
+        assert catalogue.get(name).fingerprint != old.fingerprint, path

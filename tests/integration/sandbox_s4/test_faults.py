@@ -95,3 +95,50 @@ def test_call_log_proves_exactly_once(s4) -> None:
     assert [(c["status"], c["user"]) for c in posts] == [(201, s4.sandbox.user)]
     assert json.loads(posts[0]["body"])["PurchaseOrderByCustomer"] == "WEB-1001"
     assert len(s4.sandbox.admin.calls(path_contains="/A_SalesOrder")) == 2
+
+
+def test_lost_answer_applies_the_create_and_closes_without_a_byte(s4) -> None:
+    s4.sandbox.admin.add_fault(kind="lost_answer", path="*/A_SalesOrder", method="POST", count=1)
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
+        s4.post(ORDERS, s4.order)
+    # the order was saved although its caller never heard of it
+    found = s4.http.get(ORDERS, params={"$filter": "PurchaseOrderByCustomer eq 'WEB-1001'"})
+    assert len(found.json()["d"]["results"]) == 1
+    (post,) = s4.sandbox.admin.calls(method="POST", path_contains="/A_SalesOrder")
+    assert (post["status"], post["fault"], post["app_status"]) == (0, "lost_answer", 201)
+    assert s4.post(ORDERS, s4.order).status_code == 201  # the rule was used up
+
+
+def test_lost_answer_behind_a_gateway_answers_its_timeout(s4) -> None:
+    s4.sandbox.admin.add_fault(
+        kind="lost_answer", path="*/A_SalesOrder", method="POST", count=1, gateway_status=504
+    )
+    answer = s4.post(ORDERS, s4.order)
+    assert answer.status_code == 504
+    assert answer.json()["fault"]["detail"]["errorcode"] == (
+        "messaging.adaptors.http.flow.GatewayTimeout"
+    )
+    assert int(s4.http.get(f"{ORDERS}/$count").text) == 1
+    (post,) = s4.sandbox.admin.calls(method="POST", path_contains="/A_SalesOrder")
+    assert (post["status"], post["fault"], post["app_status"]) == (504, "lost_answer", 201)
+
+
+def test_lost_answer_of_a_batch_keeps_its_change_sets(s4) -> None:
+    s4.sandbox.admin.add_fault(kind="lost_answer", path="*/$batch", method="POST", count=1)
+    order = json.dumps({**s4.order, "PurchaseOrderByCustomer": "WEB-BATCH"})
+    body = (
+        "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n"
+        "--c\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        "POST A_SalesOrder HTTP/1.1\r\nContent-Type: application/json\r\n"
+        f"Accept: application/json\r\n\r\n{order}\r\n--c--\r\n--b--\r\n"
+    )
+    with pytest.raises(httpx.RemoteProtocolError):
+        s4.http.post(
+            "API_SALES_ORDER_SRV/$batch",
+            content=body.encode(),
+            headers={"Content-Type": "multipart/mixed; boundary=b"},
+        )
+    found = s4.http.get(ORDERS, params={"$filter": "PurchaseOrderByCustomer eq 'WEB-BATCH'"})
+    assert len(found.json()["d"]["results"]) == 1
+    (post,) = s4.sandbox.admin.calls(method="POST", path_contains="$batch")
+    assert (post["status"], post["fault"], post["app_status"]) == (0, "lost_answer", 202)

@@ -17,7 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from isthmus.sandbox_s4.store import Store
 
 _LOGGED_BODY_BYTES = 65536
-FaultKind = Literal["latency", "error", "throttle", "drop", "csrf_expiry", "token_expiry"]
+FaultKind = Literal[
+    "latency", "error", "throttle", "drop", "lost_answer", "csrf_expiry", "token_expiry"
+]
+# A header value uvicorn refuses (both its httptools and h11 protocols check values before they
+# write a byte, and close the connection when the app fails after starting its response).
+_UNSENDABLE = (b"x-sandbox-lost-answer", b"\r\n")
 
 
 class FaultRule(BaseModel):
@@ -30,6 +35,12 @@ class FaultRule(BaseModel):
     status: int = 503
     latency_ms: int = 0
     retry_after_s: int = 1
+    gateway_status: int | None = Field(
+        default=None,
+        ge=500,
+        le=599,
+        description="lost_answer: the gateway's answer (504, 500); none closes the connection",
+    )
     rate: float = Field(default=1.0, ge=0.0, le=1.0, description="share of matching requests hit")
     count: int | None = Field(default=None, description="hit at most this many requests")
     hits: int = 0
@@ -130,7 +141,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(self.admin_prefix):
             await self.app(scope, receive, send)
             return
-        seen: dict[str, Any] = {"status": 0, "body": b""}
+        seen: dict[str, Any] = {"status": 0, "body": b"", "fault": "", "app_status": None}
 
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -144,7 +155,7 @@ class FaultMiddleware:
             return message
 
         try:
-            await self._apply(scope, logging_receive, logging_send)
+            await self._apply(scope, logging_receive, logging_send, seen)
         finally:
             self.store.record_call(
                 method=scope["method"],
@@ -153,9 +164,13 @@ class FaultMiddleware:
                 status=int(seen["status"]),
                 user=_user(scope),
                 body=seen["body"][:_LOGGED_BODY_BYTES].decode("utf-8", errors="replace"),
+                fault=seen["fault"],
+                app_status=seen["app_status"],
             )
 
-    async def _apply(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _apply(
+        self, scope: Scope, receive: Receive, send: Send, seen: dict[str, Any]
+    ) -> None:
         rule = self.injector.pick(method=scope["method"], path=scope["path"])
         if rule is None:
             await self.app(scope, receive, send)
@@ -179,6 +194,8 @@ class FaultMiddleware:
             await _respond(send, 429, headers, json.dumps(body).encode())
         elif rule.kind == "drop":
             await self._drop(send)
+        elif rule.kind == "lost_answer":
+            await self._lose_answer(scope, receive, send, rule=rule, seen=seen)
         else:
             (self.on_csrf_expiry if rule.kind == "csrf_expiry" else self.on_token_expiry)()
             await self.app(scope, receive, send)
@@ -189,3 +206,48 @@ class FaultMiddleware:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b'{"d":', "more_body": True})
         raise ConnectionAbortedError("sandbox fault injection: connection dropped")
+
+    async def _lose_answer(
+        self, scope: Scope, receive: Receive, send: Send, *, rule: FaultRule, seen: dict[str, Any]
+    ) -> None:
+        """Let the application process and commit the request, then lose its answer.
+
+        The answer the application produced is discarded. With ``gateway_status`` the caller gets
+        the gateway's error instead (504: SAP API Management's target timeout body; other
+        statuses: the ICM/Web Dispatcher "Connection timed out" page); without it the
+        connection closes before a single byte of the answer was sent.
+        """
+        produced: dict[str, int] = {"status": 0}
+
+        async def discard(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                produced["status"] = message["status"]
+
+        await self.app(scope, receive, discard)
+        seen["fault"] = "lost_answer"
+        seen["app_status"] = produced["status"]
+        if rule.gateway_status is not None:
+            await _respond(send, rule.gateway_status, *_gateway_answer(rule.gateway_status))
+            return
+        try:
+            await send({"type": "http.response.start", "status": 504, "headers": [_UNSENDABLE]})
+        finally:
+            seen["status"] = 0
+        raise ConnectionAbortedError("sandbox fault injection: answer lost after commit")
+
+
+def _gateway_answer(status: int) -> tuple[dict[str, str], bytes]:
+    """The body a gateway in front of S/4 sends when the backend did not answer in time."""
+    if status == 504:  # noqa: PLR2004
+        body = {
+            "fault": {
+                "faultstring": "Gateway Timeout",
+                "detail": {
+                    "errorcode": "messaging.adaptors.http.flow.GatewayTimeout",
+                    "reason": "TARGET_READ_TIMEOUT",
+                },
+            }
+        }
+        return {"content-type": "application/json"}, json.dumps(body).encode()
+    page = f"<html><body><h2>{status} Connection timed out</h2></body></html>"
+    return {"content-type": "text/html; charset=utf-8"}, page.encode()

@@ -47,6 +47,9 @@ class Store:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(calls)")}
         if "body" not in columns:  # databases written before the call log kept bodies
             self._db.execute("ALTER TABLE calls ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+        if "fault" not in columns:  # ... and before it marked answers lost after commit
+            self._db.execute("ALTER TABLE calls ADD COLUMN fault TEXT NOT NULL DEFAULT ''")
+            self._db.execute("ALTER TABLE calls ADD COLUMN app_status INTEGER")
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -122,23 +125,48 @@ class Store:
         return int(value)
 
     def record_call(
-        self, *, method: str, path: str, query: str, status: int, user: str, body: str = ""
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        user: str,
+        body: str = "",
+        fault: str = "",
+        app_status: int | None = None,
     ) -> None:
-        """Append one received call (with the start of its request body) to the call log."""
+        """Append one received call (with the start of its request body) to the call log.
+
+        ``fault`` names a fault that changed the answer after the application ran
+        (``lost_answer``), ``app_status`` is the status the application answered with.
+        """
         with self._lock:
             self._db.execute(
-                "INSERT INTO calls (at, method, path, query, status, user, body) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (time.time(), method, path, query, status, user, body),
+                "INSERT INTO calls (at, method, path, query, status, user, body, fault, app_status)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (time.time(), method, path, query, status, user, body, fault, app_status),
             )
 
     def calls(self) -> list[Row]:
         """The call log, oldest first."""
         with self._lock:
             found = self._db.execute(
-                "SELECT id, at, method, path, query, status, user, body FROM calls ORDER BY id"
+                "SELECT id, at, method, path, query, status, user, body, fault, app_status "
+                "FROM calls ORDER BY id"
             ).fetchall()
-        columns = ("id", "at", "method", "path", "query", "status", "user", "body")
+        columns = (
+            "id",
+            "at",
+            "method",
+            "path",
+            "query",
+            "status",
+            "user",
+            "body",
+            "fault",
+            "app_status",
+        )
         return [dict(zip(columns, values, strict=True)) for values in found]
 
     def clear_calls(self) -> None:

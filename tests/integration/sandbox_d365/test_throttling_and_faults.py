@@ -171,3 +171,38 @@ def test_fault_latency_is_recorded(api: httpx.Client, sandbox_d365_clean: Sandbo
     assert api.get("uoms").status_code == 200
     (call,) = sandbox_d365_clean.admin.calls(path="/api/data/v9.2/uoms")
     assert call["duration_ms"] >= 200
+
+
+def test_fault_lost_answer_upsert_is_applied_but_unanswered(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
+    admin = sandbox_d365_clean.admin
+    target = "accounts(isthmus_s4businesspartner='LOST-1')"
+    admin.add_fault(kind="lost_answer", path="/api/data/v9.2/accounts*", method="PATCH", times=1)
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
+        api.patch(target, json={"name": "Applied, unanswered"})
+    assert api.get(target).json()["name"] == "Applied, unanswered"
+    (call,) = admin.calls(method="PATCH", path="/api/data/v9.2/accounts")
+    assert (call["status"], call["fault"], call["app_status"]) == (0, "lost_answer", 204)
+    assert api.patch(target, json={"name": "Again"}).status_code == 204  # the rule is used up
+    found = api.get("accounts?$filter=isthmus_s4businesspartner eq 'LOST-1'").json()["value"]
+    assert [a["name"] for a in found] == ["Again"]
+
+
+def test_fault_lost_answer_behind_a_gateway_answers_its_status(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365
+) -> None:
+    admin = sandbox_d365_clean.admin
+    admin.add_fault(
+        kind="lost_answer",
+        path="/api/data/v9.2/salesorders",
+        method="POST",
+        times=1,
+        gateway_status=504,
+    )
+    answer = api.post("salesorders", json={"name": "Saved behind a timeout"})
+    assert answer.status_code == 504
+    assert set(answer.json()["error"]) == {"code", "message"}
+    assert len(api.get("salesorders?$filter=name eq 'Saved behind a timeout'").json()["value"]) == 1
+    (call,) = admin.calls(method="POST", path="/api/data/v9.2/salesorders")
+    assert (call["status"], call["fault"], call["app_status"]) == (504, "lost_answer", 204)

@@ -18,6 +18,8 @@ class Call:
     query: str
     status: int
     duration_ms: float
+    fault: str | None = None
+    app_status: int | None = None
 
 
 class CallLog:

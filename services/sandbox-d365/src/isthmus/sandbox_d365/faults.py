@@ -1,4 +1,4 @@
-"""Fault injection rules: latency, error statuses, 429 bursts, expired tokens, dropped links."""
+"""Fault injection rules: latency, errors, 429s, expired tokens, dropped links, lost answers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-FaultKind = Literal["latency", "status", "throttle", "token_expired", "drop"]
+FaultKind = Literal["latency", "status", "throttle", "token_expired", "drop", "lost_answer"]
 
 
 class FaultSpec(BaseModel):
@@ -26,6 +26,12 @@ class FaultSpec(BaseModel):
     retry_after: int | None = Field(default=None, ge=0)
     code: str | None = None
     message: str | None = None
+    gateway_status: int | None = Field(
+        default=None,
+        ge=500,
+        le=599,
+        description="lost_answer: the front end's answer; none closes the connection",
+    )
 
 
 @dataclass

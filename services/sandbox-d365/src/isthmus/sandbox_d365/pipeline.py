@@ -23,6 +23,11 @@ LATENCY_KEY = "fault_latency_ms"
 UNAUTHORIZED_HEADER = "WWW-Authenticate"
 
 
+# A header value uvicorn refuses: both its httptools and h11 protocols check values before they
+# write a byte, and close the connection when the app fails after starting its response.
+_UNSENDABLE = (b"x-sandbox-lost-answer", b"\r\n")
+
+
 class FaultInjectedDropError(ConnectionError):
     """Raised after a partial response to make the server cut the connection."""
 
@@ -86,6 +91,7 @@ class SandboxMiddleware:
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
         status_box = [0]
+        lost: dict[str, int] = {}
 
         async def tracking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -97,7 +103,7 @@ class SandboxMiddleware:
             await send(message)
 
         try:
-            await self._dispatch(scope, receive, tracking_send)
+            await self._dispatch(scope, receive, tracking_send, lost)
         except FaultInjectedDropError:
             status_box[0] = 0  # the call log shows dropped connections as status 0
             raise
@@ -111,10 +117,14 @@ class SandboxMiddleware:
                     query=scope.get("query_string", b"").decode("latin-1"),
                     status=status_box[0],
                     duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                    fault="lost_answer" if lost else None,
+                    app_status=lost.get("app_status"),
                 )
             )
 
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, lost: dict[str, int]
+    ) -> None:
         path: str = scope["path"]
         latency, rule = self.faults.match(scope["method"], path)
         if latency and path.startswith(API_PREFIX) and rule is None:
@@ -127,8 +137,37 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
         elif rule.spec.kind == "drop":
             await _drop(send)
+        elif rule.spec.kind == "lost_answer":
+            await self._lose_answer(scope, receive, send, rule=rule, lost=lost)
         else:
             await self._answer(rule, path, send)
+
+    async def _lose_answer(
+        self, scope: Scope, receive: Receive, send: Send, *, rule: FaultRule, lost: dict[str, int]
+    ) -> None:
+        """Let Dataverse process and commit the request, then lose its answer.
+
+        The application's answer is discarded; with ``gateway_status`` the caller gets that
+        status with a Dataverse error body, otherwise the connection closes before one byte of
+        the answer was sent.
+        """
+
+        async def discard(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                lost["app_status"] = message["status"]
+
+        lost["app_status"] = 0
+        await self.app(scope, receive, discard)
+        if rule.spec.gateway_status is not None:
+            spec = rule.spec.model_copy(
+                update={"kind": "status", "status": rule.spec.gateway_status}
+            )
+            await self._answer(FaultRule(spec), scope["path"], send)
+            return
+        try:
+            await send({"type": "http.response.start", "status": 504, "headers": [_UNSENDABLE]})
+        finally:
+            raise FaultInjectedDropError("answer lost after commit by fault injection")
 
     async def _answer(self, rule: FaultRule, path: str, send: Send) -> None:
         status, body, headers = _fault_body(rule, path)

@@ -42,6 +42,9 @@ class FaultRule(BaseModel):
         description="lost_answer: the gateway's answer (504, 500); none closes the connection",
     )
     rate: float = Field(default=1.0, ge=0.0, le=1.0, description="share of matching requests hit")
+    body_contains: str | None = Field(
+        default=None, description="only requests whose body contains this text"
+    )
     count: int | None = Field(default=None, description="hit at most this many requests")
     hits: int = 0
 
@@ -68,12 +71,16 @@ class FaultInjector:
         """Deactivate every rule."""
         self.rules.clear()
 
-    def pick(self, *, method: str, path: str) -> FaultRule | None:
+    def wants_body(self, *, method: str, path: str) -> bool:
+        """Whether a rule for this request looks into its body (which must then be read first)."""
+        return any(r.body_contains and _applies(r, method, path) for r in self.rules)
+
+    def pick(self, *, method: str, path: str, body: bytes = b"") -> FaultRule | None:
         """The first rule that fires for this request (and count it)."""
         for rule in self.rules:
-            if rule.method and rule.method.upper() != method.upper():
+            if not _applies(rule, method, path):
                 continue
-            if not fnmatch.fnmatchcase(path, rule.path):
+            if rule.body_contains and rule.body_contains.encode() not in body:
                 continue
             if rule.count is not None and rule.hits >= rule.count:
                 continue
@@ -82,6 +89,33 @@ class FaultInjector:
             rule.hits += 1
             return rule
         return None
+
+
+def _applies(rule: FaultRule, method: str, path: str) -> bool:
+    if rule.method and rule.method.upper() != method.upper():
+        return False
+    return fnmatch.fnmatchcase(path, rule.path)
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole request body, and a ``receive`` that hands it to the application again."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
 
 
 def _user(scope: Scope) -> str:
@@ -171,7 +205,10 @@ class FaultMiddleware:
     async def _apply(
         self, scope: Scope, receive: Receive, send: Send, seen: dict[str, Any]
     ) -> None:
-        rule = self.injector.pick(method=scope["method"], path=scope["path"])
+        method, path, request = scope["method"], scope["path"], b""
+        if self.injector.wants_body(method=method, path=path):
+            request, receive = await _buffered(receive)
+        rule = self.injector.pick(method=method, path=path, body=request)
         if rule is None:
             await self.app(scope, receive, send)
             return

@@ -8,6 +8,8 @@ import time
 import httpx
 import pytest
 
+from tests.integration.sandbox_s4.conftest import S4
+
 ORDERS = "API_SALES_ORDER_SRV/A_SalesOrder"
 PRODUCT = "API_PRODUCT_SRV/A_Product('TG11')"
 
@@ -123,7 +125,7 @@ def test_lost_answer_behind_a_gateway_answers_its_timeout(s4) -> None:
     assert (post["status"], post["fault"], post["app_status"]) == (504, "lost_answer", 201)
 
 
-def _batch(s4, inner: str) -> httpx.Response:
+def _batch(s4: S4, inner: str) -> httpx.Response:
     return s4.http.post(
         "API_SALES_ORDER_SRV/$batch",
         content=f"{inner}--b--\r\n".encode(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from isthmus.testing.kafka import create_topics
 from isthmus.testing.sandbox_s4 import SandboxS4
 from tests.integration.sinks.conftest import SinkHarness, account_upsert, sales_order
-from tests.integration.sinks.sandbox_data import orders_by_reference
+from tests.integration.sinks.sandbox_data import order_items, orders_by_reference
 from tests.integration.sinks.test_d365_sink_invoices import INVOICE, _invoice, _line
 from tests.integration.sinks.test_sap_sink_documents import _journal
 from tests.integration.sinks.test_sap_sink_partners import _partner
@@ -86,6 +87,45 @@ def test_single_order_creates_survive_lost_answers(sap_sink, sandbox_s4_clean):
     _assert_each_order_once(sap_sink, sandbox_s4_clean, "LOSTS")
     lost = [c["status"] for c in _lost(sandbox_s4_clean, "/A_SalesOrder")]
     assert lost == [0] * 15 + [504] * 15
+
+
+def _item(number: str | None, material: str, quantity: str) -> dict[str, Any]:
+    return {
+        "SalesOrderItem": number,
+        "Material": material,
+        "RequestedQuantity": Decimal(quantity),
+        "RequestedQuantityUnit": "PC",
+        "SalesOrderItemText": None,
+        "MaterialByCustomer": None,
+        "ProductionPlant": None,
+        "RequestedDeliveryDate": None,
+    }
+
+
+def test_order_change_adds_its_new_items_once_when_the_answer_is_lost(sap_sink, sandbox_s4_clean):
+    sandbox_s4_clean.admin.add_fault(
+        kind="lost_answer", path="*/$batch", method="POST", body_contains="/to_Item", count=1
+    )
+    create = sales_order(key="chg", reference="LOST-CHG")
+    create["to_Item"] = [_item("10", "TG11", "2")]
+    change = sales_order(key="chg", reference="LOST-CHG", action="CHANGE")
+    # a numbered new line and one S/4 numbers itself (found again by its material)
+    change["to_Item"] = [_item("10", "TG11", "5"), _item("20", "TG12", "1")]
+    change["to_Item"].append(_item(None, "MZ-FG-M550", "3"))
+    sap_sink.produce([("chg", create), ("chg", change)], schema=SALES_ORDER)
+    sap_sink.start()
+
+    results = sap_sink.decode(sap_sink.topics.results, expected=2)
+    assert [v["status"] for _, v in results] == ["SUCCEEDED", "SUCCEEDED"]
+    (lost,) = _lost(sandbox_s4_clean, "$batch")
+    assert lost["status"] == 0
+    items = order_items(sandbox_s4_clean, "LOST-CHG")
+    assert sorted((i["Material"], Decimal(i["RequestedQuantity"])) for i in items) == [
+        ("MZ-FG-M550", 3),
+        ("TG11", 5),
+        ("TG12", 1),
+    ]
+    assert sap_sink.decode(sap_sink.topics.dlq, timeout_s=3) == []
 
 
 def _s4_rows(sandbox: SandboxS4, service: str, entity_set: str, flt: str) -> list[dict[str, Any]]:

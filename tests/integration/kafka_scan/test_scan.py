@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import NewTopic
 
-from isthmus.kafka.scan import ScanError, scan_topic
+from isthmus.kafka.scan import ScanError, scan_topic, watermarks
 from isthmus.testing.kafka import Broker, create_topics
 
 pytestmark = pytest.mark.integration
@@ -46,3 +47,19 @@ def test_scan_of_an_empty_topic_ends_at_once(kafka_broker: Broker, unique_name) 
 def test_scan_of_a_missing_topic_says_so(kafka_broker: Broker, unique_name) -> None:
     with pytest.raises(ScanError, match="does not exist"):
         list(scan_topic(kafka=kafka_broker.settings, topic=unique_name("missing")))
+
+
+def test_offsets_of_a_topic_created_a_moment_ago_wait_for_its_leaders(
+    kafka_broker: Broker, unique_name
+) -> None:
+    topic = unique_name("fresh")
+    admin = kafka_broker.admin()
+    for future in admin.create_topics([NewTopic(topic, num_partitions=6)]).values():
+        future.result(30)  # the controller accepted it; leaders may not be elected yet
+    consumer = Consumer({**kafka_broker.settings.client_config(), "group.id": unique_name("g")})
+    try:
+        ends = watermarks(consumer, topic, timeout_s=30)
+    finally:
+        consumer.close()
+
+    assert ends == dict.fromkeys(range(6), (0, 0))

@@ -6,12 +6,20 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from isthmus.kafka.errors import IsthmusKafkaError
 from isthmus.kafka.settings import KafkaSettings
 
 _METADATA_TIMEOUT_S = 10.0
+_LEADERLESS = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError._UNKNOWN_PARTITION,
+    }
+)
 
 
 class ScanError(IsthmusKafkaError):
@@ -45,18 +53,47 @@ def scan_topic(*, kafka: KafkaSettings, topic: str, timeout_s: float = 60.0) -> 
 
 
 def _ends(consumer: Consumer, topic: str) -> dict[int, tuple[int, int]]:
-    try:
-        described = consumer.list_topics(topic, timeout=_METADATA_TIMEOUT_S).topics.get(topic)
-        if described is None or described.error is not None or not described.partitions:
-            raise ScanError(f"topic {topic} does not exist")
-        return {
-            partition: consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=_METADATA_TIMEOUT_S
-            )
-            for partition in sorted(described.partitions)
-        }
-    except KafkaException as exc:
-        raise ScanError(f"cannot read the offsets of {topic}: {exc}") from exc
+    return watermarks(consumer, topic, timeout_s=_METADATA_TIMEOUT_S)
+
+
+def watermarks(consumer: Consumer, topic: str, *, timeout_s: float) -> dict[int, tuple[int, int]]:
+    """``{partition: (low, high)}`` of every partition of ``topic``.
+
+    A topic created a moment ago may not be in the metadata or have elected its leaders yet;
+    those transient errors (not leader, leader not available, unknown topic or partition) are
+    retried until ``timeout_s``.
+
+    Raises:
+        ScanError: the topic does not exist, or its offsets could not be read in time.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return _watermarks_once(consumer, topic, timeout_s=timeout_s)
+        except ScanError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            transient = isinstance(error, KafkaError) and error.code() in _LEADERLESS
+            if not transient or time.monotonic() > deadline:
+                raise ScanError(f"cannot read the offsets of {topic}: {exc}") from exc
+            time.sleep(0.2)
+
+
+def _watermarks_once(
+    consumer: Consumer, topic: str, *, timeout_s: float
+) -> dict[int, tuple[int, int]]:
+    described = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+    if described is None or described.error is not None or not described.partitions:
+        raise ScanError(f"topic {topic} does not exist")
+    return {
+        partition: consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), timeout=timeout_s
+        )
+        for partition in sorted(described.partitions)
+    }
 
 
 def _read(

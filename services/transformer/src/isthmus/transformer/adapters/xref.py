@@ -11,6 +11,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from isthmus.kafka.scan import ScanError, watermarks
 from isthmus.kafka.settings import KafkaSettings
 from isthmus.transformer.errors import XrefLoadError
 from isthmus.transformer.metrics import TransformerMetrics
@@ -94,15 +95,12 @@ class XrefFollower:
         Raises:
             XrefLoadError: the topic has no partitions or was not read to its end in time.
         """
-        metadata = self._consumer.list_topics(self._topic, timeout=timeout_s)
-        described = metadata.topics.get(self._topic)
-        if described is None or described.error is not None or not described.partitions:
-            raise XrefLoadError(f"topic {self._topic} is not available")
-        parts = [TopicPartition(self._topic, p, OFFSET_BEGINNING) for p in described.partitions]
-        ends = {
-            tp.partition: self._consumer.get_watermark_offsets(tp, timeout=timeout_s)[1]
-            for tp in parts
-        }
+        try:
+            offsets = watermarks(self._consumer, self._topic, timeout_s=timeout_s)
+        except ScanError as exc:
+            raise XrefLoadError(f"topic {self._topic} is not available: {exc}") from exc
+        parts = [TopicPartition(self._topic, p, OFFSET_BEGINNING) for p in offsets]
+        ends = {partition: high for partition, (_low, high) in offsets.items()}
         self._consumer.assign(parts)
         self._load(ends, deadline=time.monotonic() + timeout_s)
         logger.info("xref table loaded", extra={"topic": self._topic, "entries": len(self.table)})

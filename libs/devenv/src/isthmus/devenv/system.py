@@ -136,9 +136,6 @@ def _ingress_env(config: SystemConfig) -> dict[str, str]:
         f"{prefix}SAP__USER": EVENT_MESH_USER,
         f"{prefix}SAP__PASSWORD": EVENT_MESH_PASSWORD,
         f"{prefix}SAP__INTEGRATION_USER": S4_USER,
-        # Event Mesh pushes one message at a time and waits for the answer, so a gathering
-        # window would only add its length to every S/4 event (0.2 s: 4 events/s at most).
-        f"{prefix}SAP__COALESCE_WINDOW_S": "0",
         f"{prefix}STATE_TOPICS": json.dumps(list(MASTER_STATE_TOPICS)),
     }
 

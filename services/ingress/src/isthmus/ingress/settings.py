@@ -166,7 +166,13 @@ class SapEventSettings(BaseModel):
     )
     routes: dict[str, SapRoute] = Field(default_factory=_s4_routes)
     coalesce_window_s: float = Field(
-        default=0.2, ge=0, le=10, description="Wait this long to gather a burst per key."
+        default=0.0,
+        ge=0,
+        le=10,
+        description=(
+            "Wait this long to gather a burst per key before reading it. Every S/4 event waits "
+            "this long, so keep 0 when events are pushed one at a time."
+        ),
     )
     integration_user: str | None = Field(
         default=None, description="S/4 user Isthmus writes as (echo detection)."

@@ -15,7 +15,7 @@ from isthmus.testing.sandbox_s4 import SandboxS4
 from tests.integration.sinks.conftest import SinkHarness, account_upsert, sales_order
 from tests.integration.sinks.sandbox_data import order_items, orders_by_reference
 from tests.integration.sinks.test_d365_sink_invoices import INVOICE, _invoice, _line
-from tests.integration.sinks.test_sap_sink_documents import _journal
+from tests.integration.sinks.test_sap_sink_documents import _delivery, _journal
 from tests.integration.sinks.test_sap_sink_partners import _partner
 
 pytestmark = pytest.mark.integration
@@ -145,11 +145,11 @@ def _send(sink: SinkHarness, entity: str, schema: str, key: str, value: dict[str
     producer.flush(30)
 
 
-def test_journal_entry_and_partner_created_once_when_the_answer_is_lost(
+def test_documents_and_partner_created_once_when_the_answer_is_lost(
     sap_sink, kafka_broker, sandbox_s4_clean
 ):
     prefix = sap_sink.topics.prefix
-    for entity in ("journalentry", "businesspartner"):
+    for entity in ("journalentry", "businesspartner", "outbounddelivery"):
         create_topics(
             kafka_broker,
             f"{prefix}s4.{entity}.commands",
@@ -160,18 +160,43 @@ def test_journal_entry_and_partner_created_once_when_the_answer_is_lost(
     admin = sandbox_s4_clean.admin
     admin.add_fault(kind="lost_answer", path="*journalentrycreate*", method="POST", count=1)
     admin.add_fault(kind="lost_answer", path="*/A_BusinessPartner", method="POST", count=1)
+    admin.add_fault(kind="lost_answer", path="*/A_OutbDeliveryHeader", method="POST", count=1)
+    admin.add_fault(kind="lost_answer", path="*/PostGoodsIssue", method="POST", count=1)
+    sap_sink.produce([("so-doc", sales_order(key="so-doc", reference="DOC-1"))], schema=SALES_ORDER)
     _send(sap_sink, "journalentry", "io.isthmus.s4.JournalEntryPostCommand", "inv-1", _journal())
     partner = _partner(number=None, name="Lost Answer Ltd")
     _send(
         sap_sink, "businesspartner", "io.isthmus.s4.BusinessPartnerUpsertCommand", "acc-1", partner
     )
-    sap_sink.start(extra={"ISTHMUS_SAP_SINK_SINK__ENTITIES": '["journalentry", "businesspartner"]'})
+    entities = '["salesorder", "outbounddelivery", "journalentry", "businesspartner"]'
+    sap_sink.start(extra={"ISTHMUS_SAP_SINK_SINK__ENTITIES": entities})
+    order = sap_sink.decode(sap_sink.topics.results, expected=1)[0][1]["targetId"]
+    delivery = _delivery(order)
+    _send(sap_sink, "outbounddelivery", "io.isthmus.s4.OutboundDeliveryCommand", "so-doc", delivery)
 
-    for entity in ("journalentry", "businesspartner"):
+    for entity in ("journalentry", "businesspartner", "outbounddelivery"):
         (result,) = sap_sink.decode(f"{prefix}s4.{entity}.results", expected=1)
         assert result[1]["status"] in OK, result
-    assert len(_lost(sandbox_s4_clean, "journalentrycreate")) == 1
-    assert len(_lost(sandbox_s4_clean, "/A_BusinessPartner")) == 1
+    for path in ("journalentrycreate", "/A_BusinessPartner", "/A_OutbDeliveryHeader", "/PostGoods"):
+        assert len(_lost(sandbox_s4_clean, path)) == 1, path
+    items = _s4_rows(
+        sandbox_s4_clean,
+        "API_OUTBOUND_DELIVERY_SRV",
+        "A_OutbDeliveryItem",
+        f"ReferenceSDDocument eq '{order}'",
+    )
+    (number,) = {row["DeliveryDocument"] for row in items}
+    # the goods issue S/4 posted but never confirmed was not posted a second time
+    goods_issues = admin.calls(method="POST", path_contains="/PostGoodsIssue")
+    assert [c["app_status"] for c in goods_issues if 200 <= c["status"] < 300] == []
+    assert [c["status"] for c in goods_issues if c["app_status"] == 200] == [0]
+    header = _s4_rows(
+        sandbox_s4_clean,
+        "API_OUTBOUND_DELIVERY_SRV",
+        "A_OutbDeliveryHeader",
+        f"DeliveryDocument eq '{number}'",
+    )
+    assert header[0]["OverallGoodsMovementStatus"] == "C"
     lines = _s4_rows(
         sandbox_s4_clean,
         "API_JOURNALENTRYITEMBASIC_SRV",

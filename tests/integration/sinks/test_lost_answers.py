@@ -121,9 +121,9 @@ def test_order_change_adds_its_new_items_once_when_the_answer_is_lost(sap_sink, 
     assert lost["status"] == 0
     items = order_items(sandbox_s4_clean, "LOST-CHG")
     assert sorted((i["Material"], Decimal(i["RequestedQuantity"])) for i in items) == [
-        ("MZ-FG-M550", 3),
-        ("TG11", 5),
-        ("TG12", 1),
+        ("MZ-FG-M550", Decimal(3)),
+        ("TG11", Decimal(5)),
+        ("TG12", Decimal(1)),
     ]
     assert sap_sink.decode(sap_sink.topics.dlq, timeout_s=3) == []
 

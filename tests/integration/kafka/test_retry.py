@@ -58,7 +58,8 @@ def test_retry_topics_succeed_on_the_third_attempt_and_keep_per_key_order_across
     a1_out = next(m for m in outputs if m.value() == b"a1@2").timestamp()[1]
     assert a1_out - a1_in >= sum(tier.delay_ms for tier in group.routes.tiers)
     parked = drain(kafka_broker, group.routes.parked, expected=1)
-    assert parked and parked[-1].key() == b"A" and parked[-1].value() is None  # released
+    stream = group.source.encode() + b"\x00A"  # parked per source topic and key
+    assert parked and parked[-1].key() == stream and parked[-1].value() is None  # released
 
 
 def test_after_the_last_tier_a_retryable_record_is_dead_lettered_and_its_key_released(

@@ -25,21 +25,33 @@ def test_only_the_head_of_a_parked_key_may_be_processed_and_release_frees_the_ne
     assert keys.release(b"A", "t/0/1")
     assert keys.may_process(b"A", "t/0/2")
     assert keys.release(b"A", "t/0/2")
-    assert b"A" not in keys
-    assert keys.encode(b"A") is None  # the tombstone
+    assert not keys.holds(b"A", "t/0/2")
+    assert keys.record(b"A", "t/0/2") == (b"t\x00A", None)  # the tombstone
+
+
+def test_order_is_kept_per_source_topic_not_across_topics() -> None:
+    keys = ParkedKeys()
+    assert keys.park(b"SO-1", "orders.deliveries/0/7")  # a delivery waits for its order
+    assert keys.may_process(b"SO-1", "orders.commands/3/2")  # the order's create is not held
+    assert not keys.may_process(b"SO-1", "orders.deliveries/0/8")
+    assert keys.holds(b"SO-1", "orders.deliveries/1/1")
+    assert not keys.holds(b"SO-1", "orders.commands/0/1")
 
 
 def test_the_parked_topic_encoding_restores_the_same_state() -> None:
     keys = ParkedKeys()
     keys.park(b"A", "t/0/1")
     keys.park(b"A", "t/0/9")
+    stream, queue = keys.record(b"A", "t/0/9")
+    assert stream == b"t\x00A"
     restored = ParkedKeys()
-    restored.apply(b"A", keys.encode(b"A"))
-    restored.apply(b"B", b'["t/1/1"]')
-    restored.apply(b"B", None)
-    restored.apply(b"C", b"not json")
-    assert restored.queue(b"A") == ["t/0/1", "t/0/9"]
-    assert b"B" not in restored and b"C" not in restored
+    restored.apply(stream, queue)
+    restored.apply(b"t\x00B", b'["t/1/1"]')
+    restored.apply(b"t\x00B", None)
+    restored.apply(b"t\x00C", b"not json")
+    restored.apply(b"D", b'["t/1/2"]')  # not keyed by stream: not ours
+    assert restored.queue(b"A", "t/0/1") == ["t/0/1", "t/0/9"]
+    assert len(restored) == 1
 
 
 @given(st.lists(st.integers(0, 200), max_size=60), st.lists(st.integers(0, 200), max_size=60))

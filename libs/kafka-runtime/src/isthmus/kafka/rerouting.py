@@ -66,14 +66,14 @@ class Rerouter:
             delivery.produce(tier.topic, key, message.value(), headers)
             self._metrics.retried.add(1, {"topic": tier.topic})
             if key is not None and self._parked.park(key, origin):
-                self._write_parked(key, delivery)
+                self._write_parked(key, origin, delivery)
             logger.warning("record sent to %s: %s", tier.topic, exc, extra=where)
             return
         headers = failures.dlq_headers(h.of(message), info=new)
         delivery.produce(self._routes.dlq, key, message.value(), headers)
         self._metrics.dead_lettered.add(1, {"error.class": error_class.value})
         if key is not None and self._parked.release(key, origin):
-            self._write_parked(key, delivery)
+            self._write_parked(key, origin, delivery)
         logger.warning("record dead-lettered to %s: %s", self._routes.dlq, exc, extra=where)
 
     def park(
@@ -90,7 +90,7 @@ class Rerouter:
         topic = message.topic() or ""
         index = self._routes.tier_index(topic)
         tier = self._routes.tiers[index or 0]
-        head = self._parked.queue(key)[0]
+        head = self._parked.queue(key, origin)[0]
         parked = failures.next_error_info(
             previous=info,
             error_class=failures.PARKED_CLASS,
@@ -106,15 +106,16 @@ class Rerouter:
         delivery.produce(tier.topic, key, message.value(), headers)
         self._metrics.parked.add(1, {"topic": tier.topic})
         if self._parked.park(key, origin):
-            self._write_parked(key, delivery)
+            self._write_parked(key, origin, delivery)
 
     def release(self, key: bytes, origin: str, delivery: Delivery) -> None:
         """Forget ``origin`` of ``key`` after it succeeded; publish the key's new state."""
-        if key in self._parked and self._parked.release(key, origin):
-            self._write_parked(key, delivery)
+        if self._parked.release(key, origin):
+            self._write_parked(key, origin, delivery)
 
-    def _write_parked(self, key: bytes, delivery: Delivery) -> None:
-        delivery.produce(self._routes.parked, key, self._parked.encode(key), [])
+    def _write_parked(self, key: bytes, origin: str, delivery: Delivery) -> None:
+        stream, queue = self._parked.record(key, origin)
+        delivery.produce(self._routes.parked, stream, queue, [])
 
 
 def _where(message: Message) -> dict[str, Any]:

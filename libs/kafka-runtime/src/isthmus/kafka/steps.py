@@ -96,7 +96,7 @@ class RecordSteps:
         inbound.info = self._error_info(message, headers) if h.ERROR_CLASS in named else None
         inbound.source = inbound.info.source_topic if inbound.info else message.topic() or ""
         key = message.key()
-        if key is not None and key in self._parked:
+        if key is not None and self._parked:
             origin = inbound.origin
             if not self._parked.may_process(key, origin):
                 self._rerouter.park(
@@ -170,7 +170,7 @@ class RecordSteps:
             delivery.produce(topic, key, value, headers)
         self.produced += len(encoded)
         key = inbound.message.key()
-        if key is not None and key in self._parked:
+        if key is not None and self._parked:
             self._rerouter.release(key, inbound.origin, delivery)
 
     def _decode(self, inbound: _Inbound) -> Record[Any, Any]:

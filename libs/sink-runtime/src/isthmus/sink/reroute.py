@@ -79,7 +79,7 @@ class Rerouter:
             headers = failures.retry_headers(h.of(item.message), info=info, due_ms=due)
             self._delivery.produce(tier.topic, item.raw_key, item.message.value(), headers)
             if ctx.parked.park(item.raw_key, item.command.origin):
-                self._write_parked(item.raw_key)
+                self._write_parked(item.raw_key, item.command.origin)
             ctx.metrics.parked.add(1, {"entity": item.command.entity, "reason": kind.value})
             self.emit(
                 item,
@@ -134,7 +134,7 @@ class Rerouter:
         self._ctx.metrics.dead_lettered.add(1, {"failure": failure.failure.value})
         key = message.key()
         if key is not None and self._ctx.parked.release(key, origin):
-            self._write_parked(key)
+            self._write_parked(key, origin)
 
     def park_behind(
         self, message: Message, key: bytes, *, origin: str, info: h.ErrorInfo | None
@@ -142,7 +142,7 @@ class Rerouter:
         ctx = self._ctx
         index = ctx.routes.tier_index(message.topic() or "")
         tier = ctx.routes.tiers[index or 0]
-        head = ctx.parked.queue(key)[0]
+        head = ctx.parked.queue(key, origin)[0]
         parked = failures.next_error_info(
             previous=info,
             error_class=failures.PARKED_CLASS,
@@ -158,16 +158,15 @@ class Rerouter:
         self._delivery.produce(tier.topic, key, message.value(), headers)
         ctx.metrics.parked.add(1, {"reason": "order"})
         if ctx.parked.park(key, origin):
-            self._write_parked(key)
+            self._write_parked(key, origin)
 
     def release(self, item: Pending) -> None:
-        if item.raw_key in self._ctx.parked and self._ctx.parked.release(
-            item.raw_key, item.command.origin
-        ):
-            self._write_parked(item.raw_key)
+        if self._ctx.parked.release(item.raw_key, item.command.origin):
+            self._write_parked(item.raw_key, item.command.origin)
 
-    def _write_parked(self, key: bytes) -> None:
-        self._delivery.produce(self._ctx.routes.parked, key, self._ctx.parked.encode(key), [])
+    def _write_parked(self, key: bytes, origin: str) -> None:
+        stream, queue = self._ctx.parked.record(key, origin)
+        self._delivery.produce(self._ctx.routes.parked, stream, queue, [])
 
     def emit(self, item: Pending, outputs: list[Output]) -> None:
         forwarded = [

@@ -9,11 +9,16 @@ from typing import TypeVar
 from isthmus.connectors.d365.batch import part_error
 from isthmus.connectors.d365.client import DataverseClient, primary_key
 from isthmus.connectors.d365.keys import key_segment
-from isthmus.connectors.errors import ConnectorError
+from isthmus.connectors.errors import ConnectorError, NotFoundError
 from isthmus.connectors.multipart import BatchOperation, PartResponse
 from isthmus.d365_sink.adapters.dataverse_invoices import InvoiceWriter
 from isthmus.d365_sink.core import payloads as p
-from isthmus.sink.errors import CommandFailedError, FailureClass, from_connector
+from isthmus.sink.errors import (
+    CommandFailedError,
+    DependencyMissingError,
+    FailureClass,
+    from_connector,
+)
 from isthmus.sink.model import Command, Outcome, ResultStatus, Success
 from isthmus.sink.waves import chunks
 
@@ -127,7 +132,7 @@ class DataverseExecutor:
                 mode="upsert" if write.create else "update_only",
             )
         except ConnectorError as exc:
-            return from_connector(exc)
+            return _failure(write, exc)
         target = str(result.entity_id) if result.entity_id else None
         return _success(write, target, 204)
 
@@ -167,10 +172,21 @@ def _operation(client: DataverseClient, write: p.Write) -> BatchOperation:
 
 def _part_outcome(write: p.Write, response: PartResponse) -> Outcome:
     if response.status >= 400:  # noqa: PLR2004 - error statuses
-        return from_connector(part_error(response))
+        return _failure(write, part_error(response))
     entity_url = response.headers.get("odata-entityid", "")
     target = entity_url.rsplit("(", 1)[-1].rstrip(")") if entity_url else None
     return _success(write, target, response.status)
+
+
+def _failure(write: p.Write, error: ConnectorError) -> CommandFailedError:
+    """An update of a row that is not there yet waits for it (a stock count racing its product,
+    a write-back racing its order); everything else is classified as the connector says."""
+    if not write.create and isinstance(error, NotFoundError):
+        return DependencyMissingError(
+            f"{write.entity_set} {key_segment(write.key)} is not in Dataverse yet "
+            f"({error.message or error})"
+        )
+    return from_connector(error)
 
 
 def _nothing_to_write(write: p.Write) -> Success:

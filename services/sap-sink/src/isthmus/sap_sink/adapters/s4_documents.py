@@ -7,6 +7,7 @@ from typing import Any
 from isthmus.connectors.s4.client import S4Client
 from isthmus.connectors.s4.errors import S4NotFoundError
 from isthmus.connectors.s4.idempotency import SALES_ORDER_SERVICE
+from isthmus.connectors.s4.odata import v2_literal
 from isthmus.connectors.s4.soap import JournalEntry, JournalLine
 from isthmus.sap_sink.core import payloads as p
 from isthmus.sink.errors import CommandFailedError, DependencyMissingError, FailureClass
@@ -134,8 +135,8 @@ class DocumentCommands:
         found = await self._client.query(
             JOURNAL_SERVICE,
             "A_JournalEntryItemBasic",
-            filter=f"OriginalReferenceDocument eq '{reference[:20]}' and CompanyCode eq "
-            f"'{value['CompanyCode']}'",
+            filter=f"OriginalReferenceDocument eq {v2_literal(reference)} and CompanyCode eq "
+            f"{v2_literal(str(value['CompanyCode']))}",
             select=["AccountingDocument"],
             top=1,
         )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
+from isthmus.telemetry.export import otlp_span_processors
 from isthmus.telemetry.logs import configure_logging
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ class Telemetry:
     meter_provider: MeterProvider
     metrics_port: int | None = None
     readers: tuple[MetricReader, ...] = field(default=())
+    exports_spans: bool = False  # a span processor (OTLP or given) takes the spans
 
     def shutdown(self) -> None:
         """Flush and stop the providers (spans and metrics still buffered are exported)."""
@@ -42,6 +45,10 @@ def setup_telemetry(
 ) -> Telemetry:
     """Configure JSON logs and the global OpenTelemetry tracer and meter providers.
 
+    The standard ``OTEL_*`` variables are read from the process environment, as the SDK's own
+    exporter and resource do: an OTLP endpoint adds a batching OTLP/HTTP span processor, and
+    ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` override ``service`` as the name.
+
     Args:
         service: ``service.name`` of the resource and the ``service`` field of every log line.
         log_level: root log level.
@@ -52,11 +59,13 @@ def setup_telemetry(
 
     Raises:
         OSError: the metrics port cannot be bound.
+        ValueError: the OTLP protocol asked for is not ``http/protobuf``.
     """
     configure_logging(service=service, level=log_level)
-    resource = Resource.create({"service.name": service})
+    resource = service_resource(service=service)
+    processors = (*span_processors, *otlp_span_processors(environ=os.environ))
     tracer_provider = TracerProvider(resource=resource)
-    for processor in span_processors:
+    for processor in processors:
         tracer_provider.add_span_processor(processor)
     readers = list(metric_readers)
     if metrics_port is not None:
@@ -64,13 +73,27 @@ def setup_telemetry(
     meter_provider = MeterProvider(resource=resource, metric_readers=readers)
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
-    logger.info("telemetry ready", extra={"metrics_port": metrics_port})
+    logger.info(
+        "telemetry ready",
+        extra={"metrics_port": metrics_port, "exports_spans": bool(processors)},
+    )
     return Telemetry(
         tracer_provider=tracer_provider,
         meter_provider=meter_provider,
         metrics_port=metrics_port,
         readers=tuple(readers),
+        exports_spans=bool(processors),
     )
+
+
+def service_resource(*, service: str) -> Resource:
+    """The process's resource, named ``service`` unless the environment names it.
+
+    The SDK's detectors and ``OTEL_RESOURCE_ATTRIBUTES`` apply, and ``OTEL_SERVICE_NAME`` or a
+    ``service.name`` resource attribute wins over ``service`` (as operators expect).
+    """
+    named = SERVICE_NAME in OTELResourceDetector().detect().attributes  # OTEL_SERVICE_NAME too
+    return Resource.create({} if named else {SERVICE_NAME: service})
 
 
 def _prometheus_reader(*, host: str, port: int) -> MetricReader:

@@ -1,4 +1,4 @@
-"""A real OTLP/HTTP receiver per test, and the transformer's stage fixtures."""
+"""A real OTLP/HTTP receiver per test, and the transformer's and sap-sink's fixtures."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.integration.sinks.conftest import sap_sink
 from tests.integration.telemetry.receiver import OtlpReceiver
 from tests.integration.transformer.conftest import make_order, stage
 
-__all__ = ["make_order", "otlp_receiver", "stage"]
+__all__ = ["make_order", "otlp_receiver", "sap_sink", "stage"]
 
 
 @pytest.fixture

@@ -54,14 +54,15 @@ def _send_traced(stage: Stage, event: dict[str, Any], traceparent: str) -> None:
     producer.flush(10)
 
 
-def test_the_transformer_exports_the_span_of_a_record_in_its_trace(
+def test_the_transformer_exports_the_span_of_a_record_in_its_trace_by_its_exit(
     stage: Stage,
     make_order: Callable[..., dict[str, Any]],
     otlp_receiver: OtlpReceiver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_receiver.endpoint)
-    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "200")
+    # no scheduled export while the test runs: the spans leave when SIGTERM flushes them
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "600000")
     monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=it")
     monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
     stage.send_xref(entity="account", d365=ACCOUNT, s4="17100001")
@@ -73,7 +74,9 @@ def test_the_transformer_exports_the_span_of_a_record_in_its_trace(
     (command,) = drain(stage.broker, stage.commands, expected=1, timeout_s=30)
     outgoing = dict(h.of(command))[h.TRACEPARENT].decode()
     assert outgoing.split("-")[1] == trace_id
-    spans = otlp_receiver.wait_for(trace_id=trace_id)
+    assert stage.process is not None
+    assert stage.process.stop() == 0
+    spans = otlp_receiver.wait_for(trace_id=trace_id, timeout_s=5)
     (span,) = [s for s in spans if s.name == f"process {stage.source}"]
     assert span.kind == Span.SPAN_KIND_CONSUMER
     assert span.parent_span_id == parent_id

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.kafka.errors import RetryableError
+from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec
 from isthmus.kafka.processor import Processor
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.settings import ProcessorSettings
+from isthmus.schemas import SchemaSettings, SerdeFactory
 from isthmus.testing.kafka import Broker, drain
 
 from .conftest import Group, produce, running, wait_for
@@ -19,10 +23,12 @@ pytestmark = pytest.mark.integration
 
 
 def test_retry_topics_succeed_on_the_third_attempt_and_keep_per_key_order_across_a_restart(
-    kafka_broker: Broker, make_group: Callable[..., Group]
+    kafka_broker: Broker, make_group: Callable[..., Group], repo_root: Path
 ) -> None:
     group = make_group()
     calls: Counter[bytes] = Counter()
+    schemas = SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas"))
+    serdes = schemas.pair(value_schema=PARKED_SCHEMA)
 
     def handler(record: Record[bytes, bytes]) -> list[Output]:
         calls[record.value] += 1
@@ -38,6 +44,9 @@ def test_retry_topics_succeed_on_the_third_attempt_and_keep_per_key_order_across
             topics=[group.source],
             handler=handler,
             routes=group.routes,
+            parked_codec=ParkedCodec(
+                serializer=serdes.serializer, deserializer=serdes.deserializer
+            ),
         )
 
     produce(kafka_broker, group.source, [(b"A", b"a1"), (b"A", b"a2"), (b"B", b"b1")])
@@ -60,6 +69,18 @@ def test_retry_topics_succeed_on_the_third_attempt_and_keep_per_key_order_across
     parked = drain(kafka_broker, group.routes.parked, expected=1)
     stream = group.source.encode() + b"\x00A"  # parked per source topic and key
     assert parked and parked[-1].key() == stream and parked[-1].value() is None  # released
+    first_state = parked[0].value()
+    assert first_state is not None and parked[0].key() == stream
+    reader = schemas.deserializer(value_schema=PARKED_SCHEMA)  # the catalogue's schema
+    decoded = reader(first_state, SerializationContext(group.routes.parked, MessageField.VALUE))
+    assert decoded is not None
+    assert (decoded["consumerGroup"], decoded["sourceTopic"], decoded["key"]) == (
+        group.name,
+        group.source,
+        "A",
+    )
+    assert [(o["sourcePartition"], o["sourceOffset"]) for o in decoded["origins"]] == [(0, 0)]
+    assert decoded["origins"][0]["retryTopic"] == group.routes.tiers[0].topic
 
 
 def test_after_the_last_tier_a_retryable_record_is_dead_lettered_and_its_key_released(

@@ -12,6 +12,8 @@ from confluent_kafka import Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.kafka import headers as h
+from isthmus.kafka.parking import PARKED_SCHEMA
+from isthmus.testing.kafka import drain
 from tests.integration.sinks.conftest import sales_order
 from tests.integration.sinks.sandbox_data import (
     add_sales_area,
@@ -104,6 +106,26 @@ def test_missing_customer_parks_until_its_xref_entry_arrives(sap_sink, sandbox_s
     assert results["late"]["status"] == "SUCCEEDED"
     assert results["never"]["status"] == "FAILED"
     assert "prerequisite still missing" in results["never"]["message"]
+    _assert_parked_streams_are_avro_and_freed(sap_sink)
+
+
+def _assert_parked_streams_are_avro_and_freed(sap_sink) -> None:
+    topic = f"{sap_sink.topics.group}.parked"
+    reader = sap_sink.factory.deserializer(value_schema=PARKED_SCHEMA)  # the catalogue's schema
+    ctx = SerializationContext(topic, MessageField.VALUE)
+    by_stream: dict[bytes, list[bytes | None]] = {}
+    for message in drain(sap_sink.broker, topic, expected=4):
+        by_stream.setdefault(message.key() or b"", []).append(message.value())
+    commands = sap_sink.topics.commands.encode()
+    assert set(by_stream) == {commands + b"\x00late", commands + b"\x00never"}
+    for stream, values in by_stream.items():
+        assert values[-1] is None  # the tombstone freed the stream
+        first = reader(values[0], ctx)
+        assert first is not None
+        assert first["consumerGroup"] == sap_sink.topics.group
+        assert first["sourceTopic"] == sap_sink.topics.commands
+        assert first["key"].encode() == stream.split(b"\x00", 1)[1]
+        assert [o["retryTopic"] for o in first["origins"]] == [sap_sink.topics.retries[0]]
 
 
 def test_kill_9_mid_batch_loses_and_duplicates_nothing(sap_sink, sandbox_s4_clean):

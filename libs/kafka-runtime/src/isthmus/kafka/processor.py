@@ -22,7 +22,7 @@ from isthmus.kafka.delivery import (
 )
 from isthmus.kafka.errors import FatalError, FencedError
 from isthmus.kafka.parked_store import load_parked
-from isthmus.kafka.parking import ParkedKeys
+from isthmus.kafka.parking import ParkedCodec, ParkedKeys
 from isthmus.kafka.records import DeserializerLike, Handler, SerializerLike
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
@@ -65,15 +65,17 @@ class Processor:
         value_deserializer: DeserializerLike | None = None,
         key_serializer: SerializerLike | None = None,
         value_serializer: SerializerLike | None = None,
+        parked_codec: ParkedCodec | None = None,
         metrics: RuntimeMetrics | None = None,
         spans: Tracer | None = None,
     ) -> None:
+        """Build the loop; ``parked_codec`` encodes ``<group>.parked`` (its catalogue schema)."""
         self._kafka = kafka
         self._settings = settings
         self._topics = list(topics)
         self._routes = routes
         self._metrics = metrics or RuntimeMetrics.create()
-        self._parked = ParkedKeys()
+        self._parked = ParkedKeys(group=routes.group, topic=routes.parked, codec=parked_codec)
         self._steps = RecordSteps(
             settings=settings,
             routes=routes,

@@ -65,7 +65,10 @@ class Rerouter:
             headers = failures.retry_headers(h.of(message), info=new, due_ms=due)
             delivery.produce(tier.topic, key, message.value(), headers)
             self._metrics.retried.add(1, {"topic": tier.topic})
-            if key is not None and self._parked.park(key, origin):
+            now_ms = int(now.timestamp() * 1000)
+            if key is not None and self._parked.park(
+                key, origin, retry_topic=tier.topic, now_ms=now_ms
+            ):
                 self._write_parked(key, origin, delivery)
             logger.warning("record sent to %s: %s", tier.topic, exc, extra=where)
             return
@@ -105,7 +108,7 @@ class Rerouter:
         headers = failures.parked_headers(h.of(message), info=parked, head=head, due_ms=due)
         delivery.produce(tier.topic, key, message.value(), headers)
         self._metrics.parked.add(1, {"topic": tier.topic})
-        if self._parked.park(key, origin):
+        if self._parked.park(key, origin, retry_topic=tier.topic, now_ms=due - tier.delay_ms):
             self._write_parked(key, origin, delivery)
 
     def release(self, key: bytes, origin: str, delivery: Delivery) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from confluent_kafka.serialization import SerializationContext
 
-from isthmus.kafka.parking import ParkedKeys
+from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec, ParkedKeys
 from isthmus.kafka.records import SerializerLike
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
@@ -87,6 +87,16 @@ class SinkRuntime:
             self.ctx.aio.close()
 
 
+def parked_codec(factory: SerdeFactory, *, schema: str = PARKED_SCHEMA) -> ParkedCodec:
+    """The codec of a ``<group>.parked`` topic from the factory (registry or single-object).
+
+    Raises:
+        UnknownSchemaNameError: the catalogue has no such schema.
+    """
+    pair = factory.pair(value_schema=schema)
+    return ParkedCodec(serializer=pair.serializer, deserializer=pair.deserializer)
+
+
 def build_runtime(
     *,
     service: str,
@@ -100,8 +110,12 @@ def build_runtime(
     executor: Executor,
     xref: XrefTable | None,
     aio: asyncio.AbstractEventLoop,
+    parked_schema: str = PARKED_SCHEMA,
 ) -> SinkRuntime:
-    """Wire a sink: topics, codecs, breaker, metrics, health and the loop."""
+    """Wire a sink: topics, codecs, breaker, metrics, health and the loop.
+
+    ``parked_schema`` is the catalogue's value schema of the ``<group>.parked`` topic.
+    """
     topics = SinkTopics(system=system, prefix=sink.topic_prefix, xref_name=sink.xref_topic)
     chosen = sink.entities or tuple(entities)
     ctx = SinkContext(
@@ -118,7 +132,11 @@ def build_runtime(
             open_s=sink.breaker_open_s,
             max_open_s=sink.breaker_max_open_s,
         ),
-        parked=ParkedKeys(),
+        parked=ParkedKeys(
+            group=routes.group,
+            topic=routes.parked,
+            codec=parked_codec(factory, schema=parked_schema),
+        ),
         xref=xref,
         aio=aio,
     )

@@ -78,7 +78,12 @@ class Rerouter:
             due = int(self._now.timestamp() * 1000) + tier.delay_ms
             headers = failures.retry_headers(h.of(item.message), info=info, due_ms=due)
             self._delivery.produce(tier.topic, item.raw_key, item.message.value(), headers)
-            if ctx.parked.park(item.raw_key, item.command.origin):
+            if ctx.parked.park(
+                item.raw_key,
+                item.command.origin,
+                retry_topic=tier.topic,
+                now_ms=due - tier.delay_ms,
+            ):
                 self._write_parked(item.raw_key, item.command.origin)
             ctx.metrics.parked.add(1, {"entity": item.command.entity, "reason": kind.value})
             self.emit(
@@ -157,7 +162,7 @@ class Rerouter:
         headers = failures.parked_headers(h.of(message), info=parked, head=head, due_ms=due)
         self._delivery.produce(tier.topic, key, message.value(), headers)
         ctx.metrics.parked.add(1, {"reason": "order"})
-        if ctx.parked.park(key, origin):
+        if ctx.parked.park(key, origin, retry_topic=tier.topic, now_ms=due - tier.delay_ms):
             self._write_parked(key, origin)
 
     def release(self, item: Pending) -> None:
@@ -165,7 +170,8 @@ class Rerouter:
             self._write_parked(item.raw_key, item.command.origin)
 
     def _write_parked(self, key: bytes, origin: str) -> None:
-        stream, queue = self._ctx.parked.record(key, origin)
+        now_ms = int(self._now.timestamp() * 1000)
+        stream, queue = self._ctx.parked.record(key, origin, now_ms=now_ms)
         self._delivery.produce(self._ctx.routes.parked, stream, queue, [])
 
     def emit(self, item: Pending, outputs: list[Output]) -> None:

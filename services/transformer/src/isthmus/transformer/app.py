@@ -9,6 +9,7 @@ from pathlib import Path
 from opentelemetry.trace import Tracer
 
 from isthmus.kafka.catalogue import Catalogue, load_catalogue
+from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec
 from isthmus.kafka.processor import Processor
 from isthmus.kafka.routing import Routes
 from isthmus.mapping import LookupPort
@@ -101,12 +102,21 @@ class TransformerApp:
                 default=InputDecoder(factory=self.serdes, schema_of=schemas.get),
             ),
             value_serializer=OutputSerializer(factory=self.serdes, schema_of=output_schema),
+            parked_codec=self._parked_codec(schemas.get(self.routes.parked)),
             spans=spans,
         )
         self._ready = False
         self.probes = ProbeServer(
             host=settings.http.host, port=settings.http.port, ready=lambda: self._ready
         )
+
+    def _parked_codec(self, schema: str | None) -> ParkedCodec:
+        """The ``<group>.parked`` codec, from the topic's catalogue schema.
+
+        A group without a catalogue entry (tests) uses the schema every parked topic names.
+        """
+        pair = self.serdes.pair(value_schema=schema or PARKED_SCHEMA)
+        return ParkedCodec(serializer=pair.serializer, deserializer=pair.deserializer)
 
     def run(self) -> int:
         """Serve probes, load xref.ids, watch the flows and process until SIGTERM; exit code.

@@ -85,14 +85,20 @@ class OtlpReceiver:
         self._server.server_close()
         self._thread.join(timeout=10)
 
-    def wait_for(self, *, trace_id: str, timeout_s: float = 30) -> list[ReceivedSpan]:
-        """The spans of ``trace_id`` once at least one arrived (empty after ``timeout_s``)."""
+    def wait_for(
+        self, *, trace_id: str, kind: int | None = None, timeout_s: float = 30
+    ) -> list[ReceivedSpan]:
+        """The spans of ``trace_id`` received once one (of ``kind``, if given) is among them.
+
+        Spans arrive in batches as they end, so a trace's inner spans can come first; after
+        ``timeout_s`` whatever arrived is returned.
+        """
         deadline = time.monotonic() + timeout_s
         with self._changed:
             while True:
                 found = [s for s in self._spans if s.trace_id == trace_id]
                 remaining = deadline - time.monotonic()
-                if found or remaining <= 0:
+                if any(kind in {None, s.kind} for s in found) or remaining <= 0:
                     return found
                 self._changed.wait(remaining)
 

@@ -86,7 +86,7 @@ def test_the_ingress_exports_the_span_of_a_webhook_in_the_events_trace(
     topic = traced_ingress.topics.d365["salesorder"]
     (record,) = records_for(kafka_broker, topic, order_id, expected=1)
     _version, trace_id, parent_id, _flags = headers_of(record)["traceparent"].split("-")
-    spans = otlp_receiver.wait_for(trace_id=trace_id)
+    spans = otlp_receiver.wait_for(trace_id=trace_id, kind=Span.SPAN_KIND_SERVER)
     (server,) = [s for s in spans if s.kind == Span.SPAN_KIND_SERVER]
     assert server.name == "ingress dataverse webhook"
     assert server.span_id == parent_id  # the event continues from the webhook's span

@@ -40,7 +40,7 @@ def test_the_sap_sink_exports_its_spans_in_the_commands_trace(
     (result,) = sap_sink.decode(sap_sink.topics.results, expected=1)
     assert result[1]["status"] == "SUCCEEDED"
 
-    spans = otlp_receiver.wait_for(trace_id=trace_id)
+    spans = otlp_receiver.wait_for(trace_id=trace_id, kind=Span.SPAN_KIND_CONSUMER)
     (consumer,) = [s for s in spans if s.kind == Span.SPAN_KIND_CONSUMER]
     assert consumer.parent_span_id == parent_id
     assert consumer.resource["service.name"] == "sap-sink"

@@ -24,7 +24,8 @@ from isthmus.ingress.errors import (
     UnsupportedMediaError,
 )
 from isthmus.ingress.openapi_bodies import ERROR
-from isthmus.ingress.pipeline import Ingress, Outcome, RequestContext
+from isthmus.ingress.pipeline import Ingress, Outcome
+from isthmus.ingress.records import RequestContext
 from isthmus.ingress.settings import IngressSettings
 from isthmus.ingress.tracing import outgoing_traceparent
 

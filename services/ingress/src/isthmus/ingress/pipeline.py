@@ -32,7 +32,9 @@ from isthmus.ingress.core.echo import LastWrites
 from isthmus.ingress.core.events import PendingEvent
 from isthmus.ingress.errors import MalformedError
 from isthmus.ingress.metrics import IngressMetrics
+from isthmus.ingress.records import RequestContext, audit_value, event_headers, fill_required
 from isthmus.kafka import headers as h
+from isthmus.kafka.audit import payload_digest
 from isthmus.schemas import AvroSerializer, SchemaCatalogue, SerdeFactory
 
 logger = logging.getLogger(__name__)
@@ -47,15 +49,6 @@ class Outcome:
     duplicates: int = 0
     echoes: int = 0
     ignored: int = 0
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """Per-request metadata carried to every produced record."""
-
-    traceparent: str
-    correlation_id: str
-    channel: str
 
 
 class Ingress:
@@ -239,7 +232,7 @@ class Ingress:
     def _records(self, event: PendingEvent, request: RequestContext) -> list[OutRecord] | None:
         """The event's records, or None when a re-read master-data record did not change."""
         schema = self.schema_json(event.schema_name)
-        _fill_required(event, schema)
+        fill_required(event, schema)
         converted = avro_json.convert(
             {"envelope": event.envelope, "data": event.data}, schema, strict=False
         )
@@ -253,7 +246,7 @@ class Ingress:
         if observed is not None and observed.changed:
             converted.value["envelope"]["changedFields"] = observed.changed
         value = self.encode(topic=event.topic, schema_name=event.schema_name, value=converted.value)
-        headers = _headers(event, converted.value["envelope"], request)
+        headers = event_headers(event, converted.value["envelope"], request)
         records = [OutRecord(event.topic, event.key.encode(), value, headers)]
         if observed is not None:
             records.append(self._state_record(event, observed))
@@ -297,30 +290,13 @@ class Ingress:
         outcome: str,
         what: str,
     ) -> OutRecord:
-        from isthmus.kafka.audit import payload_digest  # noqa: PLC0415 - keeps import light
-
-        audit = {
-            "eventId": str(uuid.uuid4()),
-            "occurredAt": dt.datetime.now(dt.UTC),
-            "service": "ingress",
-            "what": f"{event.envelope['message']} {what} from {request.channel}",
-            "flow": None,
-            "stage": request.channel,
-            "entity": event.topic.split(".")[1],
-            "businessKey": event.key,
-            "outcome": outcome,
-            "attempt": 1,
-            "errorClass": None,
-            "error": None,
-            "payloadDigest": None if value is None else payload_digest(value),
-            "payload": None,
-            "traceId": request.traceparent.split("-")[1],
-            "correlationId": request.correlation_id,
-            "sourceTopic": event.topic,
-            "sourcePartition": None,
-            "sourceOffset": None,
-            "targetId": None,
-        }
+        audit = audit_value(
+            event,
+            digest=None if value is None else payload_digest(value),
+            request=request,
+            outcome=outcome,
+            what=what,
+        )
         topic = self._audit_topic or ""
         encoded = self.encode(topic=topic, schema_name="io.isthmus.audit.AuditEvent", value=audit)
         forwarded = [
@@ -333,38 +309,6 @@ class Ingress:
 def _version_id(event: PendingEvent) -> str | None:
     version = event.envelope.get("sourceVersion")
     return f"{event.topic}|{event.key}|{version}" if version else None
-
-
-def _headers(event: PendingEvent, envelope: dict[str, Any], request: RequestContext) -> h.Headers:
-    cloud_event = h.CloudEvent(
-        id=event.event_id,
-        source=event.ce_source,
-        type=event.ce_type,
-        time=envelope["occurredAt"],
-        subject=event.key,
-    )
-    values = {
-        **cloud_event.headers(),
-        h.TRACEPARENT: request.traceparent.encode(),
-        h.CORRELATION_ID: request.correlation_id.encode(),
-    }
-    return [(name, raw) for name, raw in values.items() if raw is not None]
-
-
-def _fill_required(event: PendingEvent, schema: dict[str, Any]) -> None:
-    """Required text columns the source did not send become "" (logged), e.g. on a Delete."""
-    data_schema = next(f["type"] for f in schema["fields"] if f["name"] == "data")
-    if not isinstance(data_schema, dict):
-        return
-    filled = []
-    for spec in data_schema.get("fields", []):
-        if "default" in spec or spec["type"] != "string" or event.data.get(spec["name"]):
-            continue
-        if spec["name"] not in event.data or event.data[spec["name"]] is None:
-            event.data[spec["name"]] = ""
-            filled.append(spec["name"])
-    if filled:
-        logger.info("required fields not sent by the source", extra={"fields": filled})
 
 
 def _web_api_shape(row: dict[str, Any]) -> dict[str, Any]:

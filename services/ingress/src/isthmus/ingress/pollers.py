@@ -22,7 +22,8 @@ from isthmus.ingress.adapters.producer import OutRecord
 from isthmus.ingress.core.avro_json import parse_wcf_millis
 from isthmus.ingress.core.events import Hydration, PendingEvent, envelope, iso_millis, now_iso
 from isthmus.ingress.errors import IngressError
-from isthmus.ingress.pipeline import Ingress, RequestContext
+from isthmus.ingress.pipeline import Ingress
+from isthmus.ingress.records import RequestContext
 from isthmus.ingress.settings import IngressSettings
 
 logger = logging.getLogger(__name__)

@@ -201,37 +201,54 @@ def _ensure_audit_topic(broker: Broker) -> None:
             raise
 
 
-@pytest.fixture
-def stage(
-    kafka_broker: Broker, repo_root: Path, unique_name: UniqueNames, tmp_path: Path
-) -> Iterator[Stage]:
-    """Fresh topics and a flow folder holding the sales-order flow pointed at them."""
+def staged_flow(
+    *,
+    broker: Broker,
+    repo_root: Path,
+    unique_name: UniqueNames,
+    tmp_path: Path,
+    flow: str,
+    topics: tuple[str, str],
+    partitions: int,
+) -> Stage:
+    """Fresh topics, and a flow folder with ``flow`` using them in place of ``topics``."""
     source, commands, group, xref = (unique_name(n) for n in ("src", "cmd", "grp", "xref"))
     folder = tmp_path / "flows"
     folder.mkdir()
     shutil.copytree(repo_root / "flows" / "lookups", folder / "lookups")
-    text = (repo_root / "flows" / FLOW).read_text()
-    text = text.replace("d365.salesorder.events", source).replace(
-        "s4.salesorder.commands", commands
-    )
-    (folder / FLOW).write_text(text)
-    _ensure_audit_topic(kafka_broker)
-    create_topics(kafka_broker, source, commands, f"{group}.dlq", partitions=3)
-    create_topics(kafka_broker, f"{group}.retry.1s", f"{group}.retry.2s", partitions=3)
-    create_topics(
-        kafka_broker, xref, f"{group}.parked", partitions=1, **{"cleanup.policy": "compact"}
-    )
-    serdes = SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas"))
-    staged = Stage(
-        broker=kafka_broker,
+    text = (repo_root / "flows" / flow).read_text()
+    text = text.replace(topics[0], source).replace(topics[1], commands)
+    (folder / flow).write_text(text)
+    _ensure_audit_topic(broker)
+    create_topics(broker, source, commands, f"{group}.dlq", partitions=partitions)
+    create_topics(broker, f"{group}.retry.1s", f"{group}.retry.2s", partitions=partitions)
+    create_topics(broker, xref, f"{group}.parked", partitions=1, **{"cleanup.policy": "compact"})
+    return Stage(
+        broker=broker,
         repo=repo_root,
         folder=folder,
         source=source,
         commands=commands,
         group=group,
         xref=xref,
-        serdes=serdes,
+        serdes=SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas")),
         logs=tmp_path / "transformer.log",
+    )
+
+
+@pytest.fixture
+def stage(
+    kafka_broker: Broker, repo_root: Path, unique_name: UniqueNames, tmp_path: Path
+) -> Iterator[Stage]:
+    """Fresh topics and a flow folder holding the sales-order flow pointed at them."""
+    staged = staged_flow(
+        broker=kafka_broker,
+        repo_root=repo_root,
+        unique_name=unique_name,
+        tmp_path=tmp_path,
+        flow=FLOW,
+        topics=("d365.salesorder.events", "s4.salesorder.commands"),
+        partitions=3,
     )
     yield staged
     if staged.process is not None:

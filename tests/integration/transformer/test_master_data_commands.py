@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +11,9 @@ from typing import Any
 import pytest
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from isthmus.schemas import SchemaSettings, SerdeFactory
-from isthmus.testing.kafka import Broker, UniqueNames, create_topics, drain
+from isthmus.testing.kafka import Broker, UniqueNames, drain
 from isthmus.transformer.samples import avro_typed
-from tests.integration.transformer.conftest import Stage, _ensure_audit_topic
+from tests.integration.transformer.conftest import Stage, staged_flow
 
 pytestmark = pytest.mark.integration
 FLOW = "d365-account-to-s4-businesspartner.yaml"
@@ -28,31 +26,14 @@ def account_stage(
     kafka_broker: Broker, repo_root: Path, unique_name: UniqueNames, tmp_path: Path
 ) -> Iterator[Stage]:
     """Fresh topics and a flow folder holding the account flow pointed at them."""
-    source, commands, group, xref = (unique_name(n) for n in ("src", "cmd", "grp", "xref"))
-    folder = tmp_path / "flows"
-    folder.mkdir()
-    shutil.copytree(repo_root / "flows" / "lookups", folder / "lookups")
-    text = (repo_root / "flows" / FLOW).read_text()
-    text = text.replace("d365.account.events", source).replace(
-        "s4.businesspartner.commands", commands
-    )
-    (folder / FLOW).write_text(text)
-    _ensure_audit_topic(kafka_broker)
-    create_topics(kafka_broker, source, commands, f"{group}.dlq", partitions=1)
-    create_topics(kafka_broker, f"{group}.retry.1s", f"{group}.retry.2s", partitions=1)
-    create_topics(
-        kafka_broker, xref, f"{group}.parked", partitions=1, **{"cleanup.policy": "compact"}
-    )
-    staged = Stage(
+    staged = staged_flow(
         broker=kafka_broker,
-        repo=repo_root,
-        folder=folder,
-        source=source,
-        commands=commands,
-        group=group,
-        xref=xref,
-        serdes=SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas")),
-        logs=tmp_path / "transformer.log",
+        repo_root=repo_root,
+        unique_name=unique_name,
+        tmp_path=tmp_path,
+        flow=FLOW,
+        topics=("d365.account.events", "s4.businesspartner.commands"),
+        partitions=1,
     )
     yield staged
     if staged.process is not None:

@@ -16,7 +16,7 @@ CREATES = 800
 CHANGES = 200
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(330)
 def test_thousand_orders_under_faults_exist_once_in_order(sap_sink, sandbox_s4_clean):
     admin = sandbox_s4_clean.admin
     admin.add_fault(kind="error", status=503, path="*API_SALES_ORDER_SRV*", rate=0.1)
@@ -47,7 +47,9 @@ def test_thousand_orders_under_faults_exist_once_in_order(sap_sink, sandbox_s4_c
     sap_sink.produce(commands, schema="io.isthmus.s4.SalesOrderCommand")
     sap_sink.start()
 
-    results = sap_sink.decode(sap_sink.topics.results, expected=CREATES + CHANGES, timeout_s=100)
+    # a bounded wait for the outcome, not a speed limit: 1,000 commands with 10% 503s, 429 bursts
+    # and CSRF expiry took 100 s when two test runs shared the two cores
+    results = sap_sink.decode(sap_sink.topics.results, expected=CREATES + CHANGES, timeout_s=240)
     per_key: dict[str, list[str]] = defaultdict(list)
     for key, value in results:
         per_key[key].append(value["status"])

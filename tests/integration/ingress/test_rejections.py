@@ -188,3 +188,30 @@ def test_event_mesh_oauth_client_credentials(kafka_broker: Broker, tmp_path: Pat
     assert (accepted.status_code, accepted.json()["status"]) == (200, "ignored")
     assert forged.status_code == 403
     assert handshake.headers["webhook-allowed-origin"] == "eventmesh.example"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"a": ' * 2_000 + b"1" + b"}" * 2_000, "body is nested deeper than"),
+        (b'{"MessageName": "Update", "MessageName": "Delete"}', "body is not JSON: key"),
+        (b'{"PrimaryEntityName": "\\ud800"}', "body is not valid text: lone surrogate"),
+        (b'{"totalamount": NaN}', "body is not JSON: NaN"),
+    ],
+    ids=["deep", "duplicate-key", "lone-surrogate", "nan"],
+)
+def test_ambiguous_json_is_a_400_on_every_endpoint(
+    ingress: RunningIngress, body: bytes, message: str
+) -> None:
+    dataverse = ingress.webhook(body)
+    sap = ingress.sap_event(body)
+    with ingress.client() as http:
+        publish = http.post(
+            "/v1/events/d365.salesorder.events",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+
+    for answer in (dataverse, sap, publish):
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["message"].startswith(message)

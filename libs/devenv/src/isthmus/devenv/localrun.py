@@ -13,7 +13,7 @@ from rich.console import Console
 from isthmus.devenv.demo import DemoDriver
 from isthmus.devenv.environment import local_kafka
 from isthmus.devenv.paths import local_dir
-from isthmus.devenv.registry import local_registry
+from isthmus.devenv.registry import DEFAULT_REGISTRY_PORT, local_registry
 from isthmus.devenv.registry_cli import register_schemas
 from isthmus.devenv.subscriptions import wire_sandboxes
 from isthmus.devenv.supervisor import ChildSpec, Supervisor
@@ -73,7 +73,7 @@ def run_local_system(*, root: Path, kafka_port: int, stop: threading.Event, out:
     """
     local = local_dir(root)
     broker = local_kafka(root=root, port=kafka_port)
-    registry = local_registry(root=root)
+    registry = local_registry(root=root, port=DEFAULT_REGISTRY_PORT)
     supervisor = Supervisor(log_dir=local / "logs", console=out)
     try:
         state = broker.up()

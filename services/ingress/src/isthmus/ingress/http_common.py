@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -15,10 +14,10 @@ from opentelemetry import trace
 from pydantic import SecretStr
 
 from isthmus.ingress.auth import TokenIssuer
+from isthmus.ingress.core import strict_json
 from isthmus.ingress.core.ratelimit import RateLimiter
 from isthmus.ingress.errors import (
     IngressError,
-    MalformedError,
     PayloadTooLargeError,
     RateLimitedError,
     UnsupportedMediaError,
@@ -104,15 +103,13 @@ def require_json(request: Request) -> None:
 
 
 def parse_json(raw: bytes) -> Any:
-    """The JSON document of a body.
+    """The JSON document of a body, read strictly (``core.strict_json``).
 
     Raises:
-        MalformedError: not JSON (the parser's message says where).
+        MalformedError: not JSON (the parser's message says where), a duplicated key, NaN,
+            a lone surrogate, or nesting beyond the depth limit.
     """
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedError(f"body is not JSON: {exc}") from exc
+    return strict_json.loads(raw)
 
 
 def request_context(request: Request, channel: str, correlation: str | None) -> RequestContext:

@@ -6,12 +6,12 @@ full entity is read through the S/4 connector before it is produced.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from isthmus.ingress.core import strict_json
 from isthmus.ingress.core.events import Hydration, PendingEvent, envelope, now_iso
 from isthmus.ingress.errors import MalformedError, UnsupportedMediaError
 from isthmus.ingress.settings import SapRoute
@@ -46,7 +46,7 @@ def parse_cloud_event(
     media = content_type.split(";", 1)[0].strip().lower()
     if media not in (STRUCTURED, "application/json") and not media.endswith("+json"):
         raise UnsupportedMediaError("expected application/cloudevents+json or application/json")
-    payload = _json(body)
+    payload = strict_json.loads(body)
     if "ce-id" in headers or "ce-specversion" in headers:
         attributes = {name[3:]: value for name, value in headers.items() if name.startswith("ce-")}
         attributes["data"] = payload
@@ -125,13 +125,6 @@ def _key(data: Mapping[str, Any], names: str) -> str | None:
     if any(not isinstance(part, str | int) or str(part) == "" for part in parts):
         return None
     return "/".join(str(part) for part in parts)
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedError(f"body is not JSON: {exc}") from exc
 
 
 def _optional(value: Any) -> str | None:

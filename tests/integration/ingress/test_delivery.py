@@ -29,6 +29,7 @@ from .conftest import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 INTEGRATION_USER = "aaaaaaaa-0000-0000-0000-000000000001"
+PERSON = "bbbbbbbb-0000-0000-0000-000000000002"
 
 
 def _account_update(*, user: str, name: str, account: str | None = None) -> dict[str, Any]:
@@ -61,10 +62,10 @@ def test_kafka_down_answers_503_and_the_retry_lands_once(
         )
         ingress = start_ingress(env, topics, tmp_path)
         try:
-            first = _account_update(user="u1", name="Before the outage")
+            first = _account_update(user=PERSON, name="Before the outage")
             assert ingress.webhook(first).status_code == 200
             broker.down()
-            during = _account_update(user="u1", name="During the outage")
+            during = _account_update(user=PERSON, name="During the outage")
             refused = ingress.webhook(during)
             assert refused.status_code == 503
             with ingress.client() as http:
@@ -93,7 +94,7 @@ def test_duplicate_delivery_is_one_event_even_across_a_restart(
 ) -> None:
     topics = make_topics(kafka_broker)
     env = ingress_env(bootstrap=kafka_broker.bootstrap_servers, topics=topics, port=free_port())
-    body = _account_update(user="u1", name="Once")
+    body = _account_update(user=PERSON, name="Once")
     ingress = start_ingress(env, topics, tmp_path)
     try:
         assert ingress.webhook(body).json()["produced"]
@@ -153,7 +154,7 @@ def test_echo_of_our_own_write_produces_nothing(
     assert answer(echo)["echoes"] == 1
     ours = _account_update(user=INTEGRATION_USER, name="Acme Corp", account=account)
     assert answer(ours)["echoes"] == 1
-    person = _account_update(user="someone-else", name="Acme", account=account)
+    person = _account_update(user=PERSON, name="Acme", account=account)
     assert answer(person)["produced"]
     produced = records_for(kafka_broker, ingress.topics.d365["account"], account, expected=1)
     assert len(produced) == 1

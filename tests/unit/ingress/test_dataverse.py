@@ -111,3 +111,52 @@ def test_a_body_that_is_not_a_context_lists_every_missing_field() -> None:
         "$.PrimaryEntityName: required field is missing",
         "$.PrimaryEntityId: required field is missing",
     )
+
+
+def _order(**fields: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "MessageName": "Update",
+        "PrimaryEntityName": "salesorder",
+        "PrimaryEntityId": "6d81597f-0ab1-4f3e-9d1c-2b7a5e4c8f10",
+    }
+    body.update(fields)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("fields", "violation"),
+    [
+        ({"PrimaryEntityId": "not-a-guid"}, "$.PrimaryEntityId: expected a GUID"),
+        ({"UserId": "42"}, "$.UserId: expected a GUID"),
+        ({"PrimaryEntityName": 7}, "$.PrimaryEntityName: expected a string"),
+        ({"InputParameters": "oops"}, "$.InputParameters: expected a list of key/value pairs"),
+        (
+            {"InputParameters": [{"value": 1}]},
+            "$.InputParameters[0]: expected an object with a string key",
+        ),
+        (
+            {"InputParameters": [{"key": "Target", "value": "str"}]},
+            "$.InputParameters[Target].value: expected an Entity or EntityReference object",
+        ),
+        (
+            {"InputParameters": [{"key": "Target", "value": {"Attributes": {"name": "x"}}}]},
+            "$.InputParameters[Target].value.Attributes: expected a list of key/value pairs",
+        ),
+        ({"PostEntityImages": [["Image"]]}, "$.PostEntityImages[0]: expected an object"),
+    ],
+)
+def test_a_context_of_the_wrong_shape_is_refused_with_its_path(
+    fields: dict[str, object], violation: str
+) -> None:
+    with pytest.raises(MalformedError) as raised:
+        parse_context(_order(**fields), organization=None)
+    assert any(found.startswith(violation) for found in raised.value.violations)
+
+
+def test_an_entity_reference_target_of_a_delete_is_a_context() -> None:
+    target = {"Id": "6d81597f-0ab1-4f3e-9d1c-2b7a5e4c8f10", "LogicalName": "salesorder"}
+    context = parse_context(
+        _order(MessageName="Delete", InputParameters=[{"key": "Target", "value": target}]),
+        organization=None,
+    )
+    assert context.message == "Delete"

@@ -55,11 +55,10 @@ def parse_context(body: Any, *, organization: str | None) -> ExecutionContext:
     missing = [
         n for n in ("MessageName", "PrimaryEntityName", "PrimaryEntityId") if not body.get(n)
     ]
-    if missing:
-        raise MalformedError(
-            "not a RemoteExecutionContext",
-            violations=tuple(f"$.{name}: required field is missing" for name in missing),
-        )
+    problems = [f"$.{name}: required field is missing" for name in missing]
+    problems += _shape_problems(body)
+    if problems:
+        raise MalformedError("not a RemoteExecutionContext", violations=tuple(problems))
     inputs = _pairs(body.get("InputParameters"))
     target_value = inputs.get("Target")
     target = _attributes(target_value) if isinstance(target_value, Mapping) else {}
@@ -180,6 +179,57 @@ def _shipment_event(
         ce_type="com.microsoft.dataverse.salesorder.FulfillSalesOrder",
         hydration=Hydration("d365", "salesorders", context.row_id, ("order_details",)),
     )
+
+
+def _shape_problems(body: Mapping[str, Any]) -> list[str]:
+    """What a RemoteExecutionContext cannot be: each problem as ``$.path: reason``."""
+    problems = [
+        f"$.{name}: expected a string"
+        for name in ("MessageName", "PrimaryEntityName")
+        if body.get(name) and not isinstance(body[name], str)
+    ]
+    problems += [
+        f"$.{name}: expected a GUID"
+        for name in ("PrimaryEntityId", "UserId", "InitiatingUserId")
+        if body.get(name) is not None and not _is_guid(body[name])
+    ]
+    for name in ("InputParameters", "PreEntityImages", "PostEntityImages"):
+        problems += _pair_problems(body.get(name), f"$.{name}")
+    for item in body.get("InputParameters") or []:
+        if isinstance(item, Mapping) and item.get("key") == "Target":
+            problems += _target_problems(item.get("value"))
+    return problems
+
+
+def _pair_problems(raw: Any, path: str) -> list[str]:
+    """A ``[{key, value}, ...]`` collection (absent or null is allowed)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        return [f"{path}: expected a list of key/value pairs"]
+    return [
+        f"{path}[{index}]: expected an object with a string key"
+        for index, item in enumerate(raw)
+        if not isinstance(item, Mapping) or not isinstance(item.get("key"), str)
+    ]
+
+
+def _target_problems(target: Any) -> list[str]:
+    """The Target input: an Entity (with attribute pairs) or an EntityReference."""
+    path = "$.InputParameters[Target].value"
+    if not isinstance(target, Mapping):
+        return [f"{path}: expected an Entity or EntityReference object"]
+    return _pair_problems(target.get("Attributes"), f"{path}.Attributes")
+
+
+def _is_guid(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _pairs(raw: Any) -> dict[str, Any]:

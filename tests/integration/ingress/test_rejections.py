@@ -215,3 +215,18 @@ def test_ambiguous_json_is_a_400_on_every_endpoint(
     for answer in (dataverse, sap, publish):
         assert answer.status_code == 400, answer.text
         assert answer.json()["message"].startswith(message)
+
+
+def test_a_repeated_webhook_key_is_refused_not_decided_by_its_last_value(
+    ingress: RunningIngress,
+) -> None:
+    body = json.loads((SAMPLES / "d365-webhook-7.json").read_text())
+    with ingress.client() as http:
+        answer = http.post(
+            "/v1/webhooks/dataverse",
+            params=[("code", "guess"), ("code", WEBHOOK_KEY)],
+            json=body,
+        )
+
+    assert answer.status_code == 400
+    assert answer.json()["violations"] == ["?code: appears more than once"]

@@ -18,6 +18,7 @@ from isthmus.ingress.core import strict_json
 from isthmus.ingress.core.ratelimit import RateLimiter
 from isthmus.ingress.errors import (
     IngressError,
+    MalformedError,
     PayloadTooLargeError,
     RateLimitedError,
     UnsupportedMediaError,
@@ -110,6 +111,22 @@ def parse_json(raw: bytes) -> Any:
             a lone surrogate, or nesting beyond the depth limit.
     """
     return strict_json.loads(raw)
+
+
+def single_query(request: Request) -> dict[str, str]:
+    """The query parameters, each given once (a repeated one would be decided by its last value).
+
+    Raises:
+        MalformedError: a parameter appears more than once.
+    """
+    params = request.query_params
+    repeated = sorted({name for name in params if len(params.getlist(name)) > 1})
+    if repeated:
+        raise MalformedError(
+            "query parameters must be given once",
+            violations=tuple(f"?{name}: appears more than once" for name in repeated),
+        )
+    return dict(params)
 
 
 def request_context(request: Request, channel: str, correlation: str | None) -> RequestContext:

@@ -24,6 +24,7 @@ from isthmus.ingress.http_common import (
     read_body,
     request_context,
     require_json,
+    single_query,
     tracer,
 )
 from isthmus.ingress.openapi_bodies import CLOUD_EVENT, ERROR, REMOTE_EXECUTION_CONTEXT, body
@@ -78,7 +79,7 @@ async def handle_dataverse(components: Components, request: Request) -> dict[str
     settings = components.settings
     limit_rate(components, request, "dataverse")
     auth.check_dataverse(
-        settings=settings.dataverse, headers=request.headers, query=dict(request.query_params)
+        settings=settings.dataverse, headers=request.headers, query=single_query(request)
     )
     require_json(request)
     raw = await read_body(request, limit=settings.limits.max_body_bytes)

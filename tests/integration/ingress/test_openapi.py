@@ -23,6 +23,25 @@ def test_committed_document_equals_the_served_one(ingress: RunningIngress) -> No
     )
 
 
+def test_each_parameter_is_declared_once() -> None:
+    committed = json.loads((REPO / "docs" / "openapi" / "ingress.json").read_text())
+    for path, item in committed["paths"].items():
+        for method, operation in item.items():
+            declared = [(p["in"], p["name"]) for p in operation.get("parameters", [])]
+            assert len(declared) == len(set(declared)), f"{method} {path}: {declared}"
+
+
+def test_the_webhook_handshake_answers_json(ingress: RunningIngress) -> None:
+    with httpx.Client(base_url=ingress.url, timeout=30) as http:
+        plain = http.options("/v1/webhooks/sap")
+        origin = http.options("/v1/webhooks/sap", headers={"WebHook-Request-Origin": "mesh.test"})
+    assert plain.status_code == 200
+    assert plain.headers["content-type"] == "application/json"
+    assert plain.json() == {"allow": ["OPTIONS", "POST"]}
+    assert origin.headers["content-type"] == "application/json"
+    assert origin.json()["allowedOrigin"] == origin.headers["webhook-allowed-origin"] == "mesh.test"
+
+
 def _authorised(case) -> dict[str, str]:
     if case.path == "/v1/webhooks/dataverse":
         case.query = {**(case.query or {}), "code": WEBHOOK_KEY}

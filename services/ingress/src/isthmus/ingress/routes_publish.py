@@ -48,8 +48,9 @@ def add_publish_routes(app: FastAPI, components: Components) -> None:
         responses=ERRORS,
         openapi_extra={**body(PUBLISHED_EVENT), "parameters": _parameters(components)},
     )
-    async def publish(request: Request, topic: str) -> dict[str, Any]:
-        return await handle_publish(components, request, topic)
+    async def publish(request: Request) -> dict[str, Any]:
+        # The path parameter is declared once, by _parameters (with the topics as an enum).
+        return await handle_publish(components, request, request.path_params["topic"])
 
 
 def _parameters(components: Components) -> list[dict[str, Any]]:

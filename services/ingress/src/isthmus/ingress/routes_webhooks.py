@@ -106,16 +106,18 @@ def handshake(components: Components, request: Request) -> Response:
     settings = components.settings
     origin = request.headers.get("webhook-request-origin")
     allowed = settings.sap.allowed_origins
+    methods = {"allow": ["OPTIONS", "POST"]}
     if origin is None:
-        return Response(status_code=200, headers={"Allow": "OPTIONS, POST"})
+        return JSONResponse(methods, headers={"Allow": "OPTIONS, POST"})
     if "*" not in allowed and origin not in allowed:
-        return JSONResponse({"error": "ForbiddenError"}, status_code=403)
+        refused = {"error": "ForbiddenError", "message": "origin not allowed"}
+        return JSONResponse(refused, status_code=403)
     headers = {
         "WebHook-Allowed-Origin": origin,
         "Allow": "OPTIONS, POST",
         "WebHook-Allowed-Rate": str(int(settings.limits.rate_per_s)),
     }
-    return Response(status_code=200, headers=headers)
+    return JSONResponse({**methods, "allowedOrigin": origin}, headers=headers)
 
 
 async def handle_sap(components: Components, request: Request) -> dict[str, Any]:

@@ -162,3 +162,12 @@ def test_event_mesh_subscription_pushes_through_the_handshake(
     assert value["data"]["SalesOrder"] == number
     assert value["data"]["to_Item"]
     assert wait_until(lambda: any(d["status"] == 200 for d in sandbox_s4_clean.admin.deliveries()))
+
+
+def test_a_key_s4_refuses_to_read_is_a_400_not_a_503(
+    ingress: RunningIngress, sandbox_s4_clean: SandboxS4
+) -> None:
+    answer = ingress.sap_event(_thin("1')/$batch?x=('"))
+
+    assert answer.status_code == 400, answer.text
+    assert "refused to read" in answer.json()["message"]

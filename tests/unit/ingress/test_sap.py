@@ -99,3 +99,17 @@ def test_object_type_of_status_events() -> None:
         "OvrlSDProcStsChgd",
     )
     assert object_type("sap.s4.beh.FreightOrder.Created.v1") is None
+
+
+@pytest.mark.parametrize("key", ["1" * 900_000, "17\n00", "A\x00B"])
+def test_a_key_no_s4_object_has_is_refused(key: str) -> None:
+    document = json.loads((SAMPLES / "s4-event-3.json").read_text())
+    document["data"]["SalesOrder"] = key
+    event = parse_cloud_event(
+        content_type="application/json", headers={}, body=json.dumps(document).encode()
+    )
+    with pytest.raises(MalformedError) as raised:
+        event_for(event, routes=ROUTES, correlation_id=None)
+    assert raised.value.violations == (
+        "$.data.SalesOrder: at most 128 printable characters expected",
+    )

@@ -19,7 +19,7 @@ from isthmus.connectors.s4.client import S4Client
 from isthmus.ingress.adapters.stock import STOCK_SET, read_plant_stock
 from isthmus.ingress.core.avro_json import parse_wcf_millis
 from isthmus.ingress.core.events import Hydration, iso_millis
-from isthmus.ingress.errors import UnavailableError
+from isthmus.ingress.errors import MalformedError, UnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class ConnectorReader:
         """Read the record.
 
         Raises:
+            MalformedError: the source answered that this key can never be read (a 400).
             UnavailableError: the source could not be read (the caller answers 503).
         """
         self.fetches += 1
@@ -69,6 +70,10 @@ class ConnectorReader:
         except NotFoundError:
             return Hydrated(data=None)
         except ConnectorError as exc:
+            if exc.kind == "invalid":  # the source refuses this key for good: no retry helps
+                raise MalformedError(
+                    f"{request.system} refused to read {request.collection} {request.key!r}: {exc}"
+                ) from exc
             raise UnavailableError(f"{request.system} could not be read: {exc}") from exc
         return Hydrated(data=None)
 

@@ -22,6 +22,10 @@ _REQUIRED = ("id", "source", "type", "specversion")
 STRUCTURED = "application/cloudevents+json"
 
 
+MAX_KEY_LENGTH = 128
+"""Longest event key accepted (S/4 keys are short: a material and plant are 44 characters)."""
+
+
 @dataclass(frozen=True)
 class CloudEventIn:
     """A received CloudEvent."""
@@ -94,6 +98,13 @@ def event_for(
     if key is None:
         raise MalformedError(
             "event without its key", violations=(f"$.data.{route.key}: required key is missing",)
+        )
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise MalformedError(
+            "event key is not an S/4 key",
+            violations=(
+                f"$.data.{route.key}: at most {MAX_KEY_LENGTH} printable characters expected",
+            ),
         )
     operation = _OPERATIONS.get(parsed[1], "STATUS_CHANGED" if "Sts" in parsed[1] else "UPDATED")
     hydrate = None

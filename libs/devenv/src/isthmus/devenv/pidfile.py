@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 def running_pid(pid_file: Path) -> int | None:
-    """The process id in ``pid_file`` if that process still exists."""
+    """The process id in ``pid_file`` if that process still runs (an exited zombie does not)."""
     if not pid_file.is_file():
         return None
     pid = int(pid_file.read_text())
@@ -21,7 +21,21 @@ def running_pid(pid_file: Path) -> int | None:
         os.kill(pid, 0)
     except ProcessLookupError:
         return None
-    return pid
+    return None if _is_zombie(pid) else pid
+
+
+def _is_zombie(pid: int) -> bool:
+    """True when ``pid`` has exited and only waits for its parent to collect its status.
+
+    Such a process still answers signal 0, but it will never stop any further, so a caller that
+    is not its parent (``isthmus-dev kafka down`` beside ``make run``) must not wait for it.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no procfs here: fall back on signal 0 alone
+    state = stat.rpartition(")")[2].split()[:1]  # the name in parentheses may hold spaces
+    return state in (["Z"], ["X"])
 
 
 def terminate(pid_file: Path, *, name: str, timeout_s: float) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from rich.console import Console
 
 from isthmus.devenv.demo_systems import (
@@ -66,6 +66,7 @@ class DemoDriver:
         self._ready_accounts: list[str] = []
         self._catalogue: Catalogue | None = None
         self._dlq_before = 0
+        self._broker_away = False
 
     def run(self, stop: threading.Event) -> None:
         """Drive traffic until ``stop`` is set (or ``max_orders`` completed)."""
@@ -143,7 +144,21 @@ class DemoDriver:
         open_journeys = [j for j in self.journeys.values() if not j.done]
         if open_journeys:
             self._advance(open_journeys)
-        self.summary.in_dlq = dead_letters(self._bootstrap) - self._dlq_before
+        self.count_dead_letters()
+
+    def count_dead_letters(self) -> None:
+        """Update the DLQ count; while the broker is away keep the last one and say so once."""
+        try:
+            count = dead_letters(self._bootstrap)
+        except KafkaException as exc:
+            if not self._broker_away:
+                self.out.print(f"demo | Kafka unreachable, DLQ count not updated: {exc}")
+            self._broker_away = True
+            return
+        if self._broker_away:
+            self.out.print("demo | Kafka reachable again")
+        self._broker_away = False
+        self.summary.in_dlq = count - self._dlq_before
 
     def _poll_customers(self) -> None:
         waiting = [a for a in self._accounts if a not in self._ready_accounts]

@@ -20,7 +20,7 @@ _SYSTEMS = ("d365", "s4")
 
 
 class TopicKind(StrEnum):
-    """What a topic carries, derived from its name (DESIGN.md, section Topics)."""
+    """What a topic carries, derived from its name (docs/architecture.md, Topics)."""
 
     EVENTS = "events"
     COMMANDS = "commands"
@@ -102,7 +102,7 @@ class TopicSpec(BaseModel):
 
 
 def topic_kind(name: str) -> TopicKind:  # noqa: PLR0911 - one return per naming rule
-    """Classify a topic name by the naming rules of DESIGN.md.
+    """Classify a topic name by the naming rules of docs/architecture.md.
 
     Raises:
         ValueError: the name follows none of the rules.

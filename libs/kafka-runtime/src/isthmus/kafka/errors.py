@@ -46,7 +46,7 @@ class DestructiveChangeError(ProvisioningError):
 
 
 class ErrorClass(StrEnum):
-    """The three kinds of processing failure; each has its own route (STYLE.md, Errors)."""
+    """The three kinds of processing failure; each has its own route (architecture page)."""
 
     RETRYABLE = "retryable"
     INVALID = "invalid"

@@ -1,7 +1,7 @@
 """Where a failed record goes: retry tiers, the DLQ and the parking topic of one consumer group.
 
-Names follow DESIGN.md: ``<group>.retry.<delay>``, ``<group>.dlq`` and ``<group>.parked``; the
-delays come from ``deploy/topics.yaml``. Everything here is pure.
+Names follow docs/architecture.md (Topics): ``<group>.retry.<delay>``, ``<group>.dlq`` and
+``<group>.parked``; the delays come from ``deploy/topics.yaml``. Everything here is pure.
 """
 
 from __future__ import annotations

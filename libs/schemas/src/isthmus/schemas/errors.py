@@ -14,8 +14,9 @@ SchemaError                       root; ``kind`` says what a consumer loop does 
 ├── RegistryUnavailableError      retryable: the registry did not answer (connection, timeout, 5xx)
 └── RegistryRejectedError         fatal: the registry refused a request (e.g. incompatible schema)
 
-The kinds match the consumer loop's taxonomy (STYLE.md): ``invalid`` goes to the DLQ and the
-partition moves on, ``retryable`` backs off and retries, ``fatal`` stops the process.
+The kinds match the consumer loop's taxonomy (docs/architecture.md, Delivery): ``invalid``
+goes to the DLQ and the partition moves on, ``retryable`` backs off and retries, ``fatal``
+stops the process.
 """
 
 from __future__ import annotations

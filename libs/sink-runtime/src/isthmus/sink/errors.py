@@ -1,4 +1,4 @@
-"""Errors of the sink runtime and the six failure classes of DESIGN.md.
+"""Errors of the sink runtime and the six failure classes of docs/architecture.md.
 
 SinkError                      root; never raised itself
 └── CommandFailedError         one command failed; ``failure`` says which of the classes below

@@ -1,4 +1,4 @@
-"""Topic names of a sink, derived from DESIGN.md's naming with an optional prefix (pure)."""
+"""Topic names of a sink (naming of docs/architecture.md, optional prefix; pure)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,9 @@ def orders_by_reference(sandbox: SandboxS4, prefix: str) -> Counter[str]:
     with httpx.Client(verify=sandbox.ssl_context(), auth=sandbox.basic_auth, timeout=60) as client:
         next_url: str | None = url
         while next_url:
-            body = client.get(next_url, params=params if next_url == url else None).json()["d"]
+            response = client.get(next_url, params=params if next_url == url else None)
+            response.raise_for_status()
+            body = response.json()["d"]
             found.update(row["PurchaseOrderByCustomer"] for row in body["results"])
             next_url = body.get("__next")
     return found
@@ -100,7 +102,9 @@ def order_items(sandbox: SandboxS4, reference: str) -> list[dict[str, Any]]:
         "$format": "json",
     }
     with httpx.Client(verify=sandbox.ssl_context(), auth=sandbox.basic_auth, timeout=60) as client:
-        rows = client.get(url, params=params).json()["d"]["results"]
+        response = client.get(url, params=params)
+        response.raise_for_status()
+        rows = response.json()["d"]["results"]
     assert len(rows) == 1, rows
     items: list[dict[str, Any]] = rows[0]["to_Item"]["results"]
     return items

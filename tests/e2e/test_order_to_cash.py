@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -12,10 +13,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from isthmus.cli.timeline import Hop, timeline
 from isthmus.devenv.demo_systems import BILLING_SRV, DELIVERY_SRV, ORDERS_SRV
+from isthmus.devenv.system import (
+    D365_CLIENT_SECRET,
+    EVENT_MESH_PASSWORD,
+    S4_PASSWORD,
+    WEBHOOK_KEY,
+)
 
 from .conftest import RunningSystem
 
@@ -104,6 +112,41 @@ def _assert_timelines_complete(system: RunningSystem, order_ids: list[str]) -> l
         created = _first(journey, "sap-sink")
         latencies.append((created - received).total_seconds())
     return latencies
+
+
+def test_no_service_log_line_carries_a_secret(system: RunningSystem) -> None:
+    """After the journeys above and a few refused requests, no credential is in any service log."""
+    refused_key = "e2e-wrong-webhook-key-7f3a"
+    bearer = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlMmUifQ.ZTJlLXNpZ25hdHVyZQ"
+    with httpx.Client(base_url=system.config.ingress_url, timeout=30) as client:
+        answered = client.post(
+            f"/v1/webhooks/dataverse?code={refused_key}",
+            json={},
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
+        assert answered.status_code in {401, 403}
+        answered = client.post(
+            "/v1/webhooks/sap", json={}, auth=("isthmus-events", "e2e-wrong-password-9c1d")
+        )
+        assert answered.status_code in {401, 403}
+    secrets = {
+        refused_key,
+        bearer,
+        "e2e-wrong-password-9c1d",
+        WEBHOOK_KEY,
+        S4_PASSWORD,
+        D365_CLIENT_SECRET,
+        EVENT_MESH_PASSWORD,
+    }
+    jwt = re.compile(r"eyJ[\w-]{4,}\.[\w-]{4,}\.")
+    logs = {
+        name: (system.log_dir / f"{name}.log").read_text(errors="replace") for name in system.specs
+    }
+    assert all(logs.values()), "every service wrote a log"
+    for name, text in logs.items():
+        for secret in secrets:
+            assert secret not in text, f"{name}.log carries a secret"
+        assert not jwt.search(text), f"{name}.log carries a token"
 
 
 def _assert_trace_prints_the_journey(system: RunningSystem, order_id: str) -> None:

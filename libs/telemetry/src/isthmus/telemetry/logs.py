@@ -1,4 +1,4 @@
-"""JSON-lines logging with service, trace and correlation ids on every line."""
+"""JSON-lines logging with service, trace and correlation ids on every line, secrets masked."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from opentelemetry import trace
 
 from isthmus.telemetry.context import current_correlation_id
+from isthmus.telemetry.masking import mask_text, mask_value
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is logged.
 _STANDARD = frozenset(
@@ -32,7 +33,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "service": self._service,
-            "message": record.getMessage(),
+            "message": mask_text(record.getMessage()),
         }
         span = trace.get_current_span().get_span_context()
         if span.is_valid:
@@ -43,9 +44,9 @@ class JsonFormatter(logging.Formatter):
             line["correlation_id"] = correlation_id
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                line[key] = value
+                line[key] = mask_value(value, name=key)
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = mask_text(self.formatException(record.exc_info))
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
@@ -61,3 +62,5 @@ def configure_logging(*, service: str, level: str = "INFO", stream: TextIO | Non
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # httpcore's debug lines carry raw request headers; its events are httpx's business
+    logging.getLogger("httpcore").setLevel(max(logging.WARNING, root.level))

@@ -50,8 +50,23 @@ class Components:
     on_stop: list[Callable[[], Any]] = field(default_factory=list)
 
 
-def error_response(_request: Request, error: IngressError) -> JSONResponse:
-    """The JSON answer of a refused request (no detail beyond the error's own message)."""
+def error_response(request: Request, error: IngressError) -> JSONResponse:
+    """The JSON answer of a refused request (no detail beyond the error's own message).
+
+    Every refusal is logged with its URL (masked by the log formatter) and reason: a wrong or
+    missing credential as a warning, other refusals at info.
+    """
+    level = logging.WARNING if error.status in {401, 403} else logging.INFO
+    client = request.client.host if request.client else "unknown"
+    logger.log(
+        level,
+        "refused %s %s with %d: %s",
+        request.method,
+        request.url,
+        error.status,
+        error.message,
+        extra={"client": client, "error": type(error).__name__},
+    )
     headers = {}
     if isinstance(error, RateLimitedError):
         headers["Retry-After"] = str(error.retry_after_s)

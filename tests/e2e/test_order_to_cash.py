@@ -21,6 +21,7 @@ from isthmus.devenv.demo_systems import BILLING_SRV, DELIVERY_SRV, ORDERS_SRV
 from isthmus.devenv.system import (
     D365_CLIENT_SECRET,
     EVENT_MESH_PASSWORD,
+    EVENT_MESH_USER,
     S4_PASSWORD,
     WEBHOOK_KEY,
 )
@@ -126,7 +127,7 @@ def test_no_service_log_line_carries_a_secret(system: RunningSystem) -> None:
         )
         assert answered.status_code in {401, 403}
         answered = client.post(
-            "/v1/webhooks/sap", json={}, auth=("isthmus-events", "e2e-wrong-password-9c1d")
+            "/v1/webhooks/sap", json={}, auth=(EVENT_MESH_USER, "e2e-wrong-password-9c1d")
         )
         assert answered.status_code in {401, 403}
     secrets = {

@@ -32,6 +32,8 @@ def main() -> int:
     parser.add_argument("--delay-ms", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--metrics-port", type=int, default=None)
+    parser.add_argument("--stall-timeout-s", type=float, default=120.0)
+    parser.add_argument("--transaction-timeout-ms", type=int, default=60_000)
     args = parser.parse_args()
     setup_telemetry(service="passthrough-test", metrics_port=args.metrics_port)
     kill_on = args.kill_on.encode() if args.kill_on else None
@@ -52,6 +54,8 @@ def main() -> int:
             exactly_once=args.exactly_once,
             batch_size=args.batch_size,
             static_membership=True,  # the restarted process takes the partitions back at once
+            stall_timeout_s=args.stall_timeout_s,
+            transaction_timeout_ms=args.transaction_timeout_ms,
         ),
         topics=[args.source],
         handler=handler,

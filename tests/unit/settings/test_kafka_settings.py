@@ -6,6 +6,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from isthmus.kafka.client_logs import CLIENT_LOG
 from isthmus.kafka.settings import KafkaSettings
 
 pytestmark = pytest.mark.unit
@@ -33,6 +34,8 @@ def test_env_prefix_and_nested_fields(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _ServiceSettings()
     config = settings.kafka.client_config()
 
+    assert config.pop("logger") is CLIENT_LOG  # librdkafka's lines through Python logging
+    assert config.pop("error_cb") == CLIENT_LOG.error
     assert config == {
         "bootstrap.servers": "broker-1:9093,broker-2:9093",
         "client.id": "isthmus",

@@ -79,6 +79,19 @@ class Supervisor:
             )
         return process
 
+    def restart(self, name: str) -> ManagedProcess:
+        """Start the exited child ``name`` again with its spec (without waiting for ready).
+
+        Raises:
+            KeyError: no child has that name.
+        """
+        index, spec = next((i, s) for i, (s, _p) in enumerate(self._children) if s.name == name)
+        log_file = self._log_dir / f"{spec.name}.log"
+        process = ManagedProcess(name=spec.name, argv=spec.argv, log_file=log_file, env=spec.env)
+        process.start()
+        self._children[index] = (spec, process)
+        return process
+
     def exited(self) -> list[tuple[str, int]]:
         """Children that ended on their own, with their exit codes."""
         return [

@@ -139,11 +139,11 @@ class ExactlyOnceDelivery:
         Raises:
             FencedError: a newer producer owns the id.
         """
-        self._call(lambda: self._producer.init_transactions(self._timeout_s))
+        self._call(self._producer.init_transactions)
 
     def begin(self) -> None:
         """Open the batch's transaction."""
-        self._call(self._producer.begin_transaction)
+        self._call(lambda _timeout: self._producer.begin_transaction())
         self._open = True
 
     def produce(self, topic: str, key: bytes | None, value: bytes | None, headers: Headers) -> None:
@@ -161,22 +161,24 @@ class ExactlyOnceDelivery:
             raise
 
     def complete(self, offsets: Offsets) -> None:
-        """Add the offsets to the transaction and commit it.
+        """Add the offsets to the transaction and commit it, both within one timeout.
 
         Raises:
             BatchAbortedError: the broker made us abort; the consumer was rewound.
             FencedError: a newer producer owns the transactional.id.
         """
         positions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+        deadline = time.monotonic() + self._timeout_s
         try:
             if positions:
                 metadata = self._consumer.consumer_group_metadata()
                 self._call(
-                    lambda: self._producer.send_offsets_to_transaction(
-                        positions, metadata, self._timeout_s
-                    )
+                    lambda timeout: self._producer.send_offsets_to_transaction(
+                        positions, metadata, timeout
+                    ),
+                    deadline=deadline,
                 )
-            self._call(lambda: self._producer.commit_transaction(self._timeout_s))
+            self._call(self._producer.commit_transaction, deadline=deadline)
         except BatchAbortedError:
             self.abandon()
             raise
@@ -189,7 +191,7 @@ class ExactlyOnceDelivery:
             FencedError: a newer producer owns the transactional.id.
         """
         if self._open:
-            self._call(lambda: self._producer.abort_transaction(self._timeout_s))
+            self._call(self._producer.abort_transaction)
             self._open = False
         rewind(self._consumer)
 
@@ -200,11 +202,18 @@ class ExactlyOnceDelivery:
     def forget(self, partitions: set[tuple[str, int]]) -> None:
         """Nothing to forget: offsets live only inside the transaction."""
 
-    def _call(self, operation: Callable[[], object]) -> None:
-        deadline = time.monotonic() + self._timeout_s
+    def _call(self, operation: Callable[[float], object], *, deadline: float | None = None) -> None:
+        """Run a transaction call, retrying retriable errors, all before ``deadline``.
+
+        Each attempt gets only the time left; librdkafka may still overrun it (a transaction
+        call waiting for an absent broker), which the loop's watchdog bounds.
+        """
+        deadline = deadline or time.monotonic() + self._timeout_s
+        attempt = 0
         while True:
+            attempt += 1
             try:
-                operation()
+                operation(max(0.1, deadline - time.monotonic()))
                 return
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
@@ -214,7 +223,11 @@ class ExactlyOnceDelivery:
                     raise BatchAbortedError(str(error)) from exc
                 if not error.retriable() or time.monotonic() > deadline:
                     raise FatalError(f"transaction call failed: {error}") from exc
-                logger.warning("transaction call failed, retrying: %s", error)
+                if attempt == 1 or attempt % 20 == 0:
+                    logger.warning(
+                        "transaction call failed (attempt %d), retrying: %s", attempt, error
+                    )
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
 
 Delivery = AtLeastOnceDelivery | ExactlyOnceDelivery

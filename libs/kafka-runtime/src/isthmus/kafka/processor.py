@@ -21,6 +21,7 @@ from isthmus.kafka.delivery import (
     Offsets,
 )
 from isthmus.kafka.errors import FatalError, FencedError
+from isthmus.kafka.liveness import LoopHealth, Watchdog
 from isthmus.kafka.parked_store import load_parked
 from isthmus.kafka.parking import ParkedCodec, ParkedKeys
 from isthmus.kafka.records import DeserializerLike, Handler, SerializerLike
@@ -51,6 +52,10 @@ class Processor:
        rewinds every partition to its committed offset and rolls the parked keys back.
     3. A retry record that is not due yet ends its partition's part of the batch: the
        partition is rewound to it and paused until it is due, and its offset does not advance.
+
+    ``health`` tells the probes whether the loop polls as a group member; a ``Watchdog`` ends
+    the process when one batch (or one rebalance callback, or the close) outlasts
+    ``stall_timeout_s``, or when a stop signal is not honoured within the shutdown timeout.
     """
 
     def __init__(
@@ -92,6 +97,7 @@ class Processor:
         self._stopping = False
         self._closing = False
         self._last_lag = 0.0
+        self.health = LoopHealth(stall_s=settings.stall_timeout_s)
 
     def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit, close and return (signal-safe)."""
@@ -112,24 +118,34 @@ class Processor:
         consumer = Consumer(consumer_config(kafka=self._kafka, processor=self._settings))
         producer = Producer(producer_config(kafka=self._kafka, processor=self._settings))
         delivery = self._delivery(consumer, producer)
+        watchdog = Watchdog(
+            health=self.health,
+            shutdown_s=2 * self._settings.shutdown_timeout_s + 5,
+            on_signal=self.stop,
+        )
+        watchdog.start()
         code = 0
         try:
-            if isinstance(delivery, ExactlyOnceDelivery):
-                delivery.init()
-            self._reload_parked()
+            with self.health.busy("start"):
+                if isinstance(delivery, ExactlyOnceDelivery):
+                    delivery.init()
+                self._reload_parked()
             consumer.subscribe(
                 [*self._topics, *self._routes.retry_topics],
                 on_assign=lambda c, parts: self._on_assign(delivery, c, parts),
                 on_revoke=lambda c, parts: self._on_revoke(delivery, c, parts),
-                on_lost=lambda c, parts: self._forget(delivery, parts),
+                on_lost=lambda c, parts: self._on_lost(delivery, parts),
             )
+            self.health.started = True
             while not self._stopping:
                 self._batch(consumer, delivery)
         except (FatalError, FencedError, KafkaException) as exc:
             logger.error("processor stopping on a fatal error: %s", exc)
             code = 1
         finally:
-            self._close(consumer, producer, delivery, clean=code == 0)
+            with self.health.busy("close"):
+                self._close(consumer, producer, delivery, clean=code == 0)
+            watchdog.stop()
         return code
 
     def _delivery(self, consumer: Consumer, producer: Producer) -> Delivery:
@@ -148,13 +164,16 @@ class Processor:
     def _batch(self, consumer: Consumer, delivery: Delivery) -> None:
         self._resume_due(consumer)
         messages = consumer.consume(self._settings.batch_size, timeout=self._poll_timeout())
+        self.health.polled()
         self._record_lag(consumer)
         if not messages:
             return
-        delivery.begin()
         try:
-            offsets = self._process(consumer, delivery, messages)
-            delivery.complete(offsets)
+            with self.health.busy("batch"):
+                delivery.begin()
+                offsets = self._process(consumer, delivery, messages)
+                with self.health.busy("commit"):
+                    delivery.complete(offsets)
         except BatchAbortedError as exc:
             logger.warning("transaction aborted, rewound to committed offsets: %s", exc)
             self._reload_parked()
@@ -213,24 +232,36 @@ class Processor:
         self, delivery: Delivery, _consumer: Consumer, partitions: list[TopicPartition]
     ) -> None:
         logger.info("assigned %s", _names(partitions))
+        self.health.assigned()
         if self._routes.tiers:
             # Another member may have parked keys of these partitions; our own parked updates
             # still in flight must land first, or the reload would read an older state.
-            delivery.drain(timeout_s=self._settings.shutdown_timeout_s)
-            self._reload_parked()
+            with self.health.busy("rebalance"):
+                delivery.drain(timeout_s=self._settings.shutdown_timeout_s)
+                self._reload_parked()
 
     def _on_revoke(
         self, delivery: Delivery, consumer: Consumer, partitions: list[TopicPartition]
     ) -> None:
         logger.info("revoked %s", _names(partitions))
         try:
-            delivery.drain(timeout_s=self._settings.shutdown_timeout_s)
-            if not self._settings.exactly_once:
-                _commit_stored(consumer)
+            with self.health.busy("rebalance"):
+                delivery.drain(timeout_s=self._settings.shutdown_timeout_s)
+                if not self._settings.exactly_once:
+                    _commit_stored(consumer)
         except (FatalError, FencedError, KafkaException) as exc:
             if not self._closing:
                 raise
             logger.warning("revoked while closing after a failure: %s", exc)
+        self._forget(delivery, partitions)
+
+    def _on_lost(self, delivery: Delivery, partitions: list[TopicPartition]) -> None:
+        logger.warning(
+            "group membership lost (session timeout or poll interval exceeded); "
+            "rejoining without %s",
+            _names(partitions),
+        )
+        self.health.lost()
         self._forget(delivery, partitions)
 
     def _forget(self, delivery: Delivery, partitions: list[TopicPartition]) -> None:

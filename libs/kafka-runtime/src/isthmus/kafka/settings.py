@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from isthmus.kafka.client_logs import CLIENT_LOG
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
-ClientConfig = dict[str, str | int | float | bool]
-"""librdkafka properties as confluent-kafka's clients take them."""
+ClientConfig = dict[str, Any]
+"""librdkafka properties as confluent-kafka's clients take them (plus its callbacks)."""
 
 
 class KafkaSettings(BaseModel):
@@ -42,9 +44,13 @@ class KafkaSettings(BaseModel):
     def client_config(self) -> ClientConfig:
         """Return the librdkafka properties common to producers, consumers and admin clients.
 
-        Secrets are revealed here and nowhere else; the returned dict must never be logged.
+        Secrets are revealed here and nowhere else; the returned dict must never be logged. The
+        client's own logs and errors go through Python logging, one line per episode
+        (``isthmus.kafka.client_logs``), instead of librdkafka's stderr lines.
         """
         config: ClientConfig = {
+            "logger": CLIENT_LOG,
+            "error_cb": CLIENT_LOG.error,
             "bootstrap.servers": self.bootstrap_servers,
             "client.id": self.client_id,
             "security.protocol": self.security_protocol,
@@ -108,9 +114,30 @@ class ProcessorSettings(BaseModel):
     transaction_timeout_ms: int = Field(default=60_000, ge=1_000)
     max_in_flight_batches: int = Field(default=8, ge=1, le=1_000)
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
-    shutdown_timeout_s: float = Field(default=30.0, gt=0)
+    shutdown_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait for outputs to be acknowledged on close or rebalance; the "
+        "process exits anyway 2 x this + 5 s after SIGTERM.",
+    )
+    stall_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="A batch, rebalance callback or close that lasts longer, or no poll for "
+        "this long, makes liveness fail and the process exit with code 70 (restart).",
+    )
     consumer_extra: dict[str, str] = Field(default_factory=dict)
     producer_extra: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _stall_outlasts_transactions(self) -> ProcessorSettings:
+        if self.exactly_once and self.stall_timeout_s * 1000 <= self.transaction_timeout_ms:
+            msg = (
+                f"stall_timeout_s ({self.stall_timeout_s}) must exceed transaction_timeout_ms "
+                f"({self.transaction_timeout_ms} ms): a transaction call may use all of it"
+            )
+            raise ValueError(msg)
+        return self
 
     @property
     def transactional_id(self) -> str:

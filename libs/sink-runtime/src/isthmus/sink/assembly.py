@@ -9,6 +9,7 @@ from typing import Any
 
 from confluent_kafka.serialization import SerializationContext
 
+from isthmus.kafka.liveness import LoopHealth
 from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec, ParkedKeys
 from isthmus.kafka.records import SerializerLike
 from isthmus.kafka.routing import Routes
@@ -16,7 +17,7 @@ from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
 from isthmus.schemas.factory import SerdeFactory
 from isthmus.sink.breaker import CircuitBreaker
 from isthmus.sink.context import SinkContext
-from isthmus.sink.health import HealthServer, HealthState
+from isthmus.sink.health import HealthServer
 from isthmus.sink.loop import SinkLoop
 from isthmus.sink.metrics import SinkMetrics
 from isthmus.sink.model import Executor
@@ -140,7 +141,7 @@ def build_runtime(
         xref=xref,
         aio=aio,
     )
-    state = HealthState()
+    state = LoopHealth(stall_s=processor.stall_timeout_s)
     loop = SinkLoop(
         kafka=kafka,
         processor=processor,

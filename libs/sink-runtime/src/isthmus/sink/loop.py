@@ -15,6 +15,10 @@ towards the target):
    find-before-create), so nothing is created twice.
 4. A command held because the breaker is open or the credential is refused is not passed: its
    partition is sought back to it and all partitions pause until a probe succeeds.
+
+The loop reports polls, batches and group membership to its ``LoopHealth`` (the probes), and the
+runtime's ``Watchdog`` ends the process when a poll's work or a rebalance outlasts
+``stall_timeout_s`` or a stop signal is not honoured.
 """
 
 from __future__ import annotations
@@ -26,18 +30,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from isthmus.kafka import headers as h
 from isthmus.kafka.clients import consumer_config, producer_config
 from isthmus.kafka.delivery import AtLeastOnceDelivery
 from isthmus.kafka.errors import FatalError
+from isthmus.kafka.liveness import LoopHealth, Watchdog
 from isthmus.kafka.parked_store import load_parked
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
 from isthmus.sink.batch import PollBatch
 from isthmus.sink.context import SinkContext
 from isthmus.sink.errors import CommandFailedError
-from isthmus.sink.health import HealthState
 from isthmus.sink.reroute import Pending, TopicPartitionKey
 
 logger = logging.getLogger(__name__)
@@ -53,7 +57,7 @@ class SinkLoop:
         processor: ProcessorSettings,
         ctx: SinkContext,
         topics: Sequence[str],
-        health: HealthState,
+        health: LoopHealth,
     ) -> None:
         self._kafka = kafka
         self._processor = processor
@@ -89,41 +93,53 @@ class SinkLoop:
             producer=producer,
             max_in_flight=self._processor.max_in_flight_batches,
         )
+        watchdog = Watchdog(
+            health=self._health,
+            shutdown_s=2 * self._processor.shutdown_timeout_s + 5,
+            on_signal=self.stop,
+        )
+        watchdog.start()
         code = 0
         try:
-            self._reload_parked()
+            with self._health.busy("start"):
+                self._reload_parked()
             consumer.subscribe(
                 [*self._topics, *self._ctx.routes.retry_topics],
                 on_assign=self._on_assign,
                 on_revoke=lambda c, parts: self._on_revoke(delivery, c, parts),
-                on_lost=lambda _c, parts: self._forget(delivery, parts),
+                on_lost=lambda _c, parts: self._on_lost(delivery, parts),
             )
             self._health.started = True
             while not self._stopping:
                 self._iteration(consumer, delivery)
-                self._health.beat()
-        except FatalError as exc:
+        except (FatalError, KafkaException) as exc:
             logger.error("sink stopping on a fatal error: %s", exc, exc_info=exc)
             code = 1
         finally:
-            self._close(consumer, producer, delivery)
+            with self._health.busy("close"):
+                self._close(consumer, producer, delivery)
+            watchdog.stop()
         return code
 
     def _iteration(self, consumer: Consumer, delivery: AtLeastOnceDelivery) -> None:
         if self._gate is not None:
-            self._probe(consumer)
+            with self._health.busy("probe"):
+                self._probe(consumer)
             if self._gate is not None:
                 consumer.pause(consumer.assignment())
         self._resume_due(consumer)
         messages = consumer.consume(self._processor.batch_size, timeout=self._poll_timeout())
+        self._health.polled()
         if not messages:
             return
-        delivery.begin()
-        batch = PollBatch(ctx=self._ctx, delivery=delivery, now=datetime.now(tz=UTC))
-        batch.run(self._admit(consumer, batch, messages))
-        offsets = batch.finish()
-        delivery.complete(offsets)
-        self._after(consumer, batch)
+        with self._health.busy("batch"):
+            delivery.begin()
+            batch = PollBatch(ctx=self._ctx, delivery=delivery, now=datetime.now(tz=UTC))
+            batch.run(self._admit(consumer, batch, messages))
+            offsets = batch.finish()
+            with self._health.busy("commit"):
+                delivery.complete(offsets)
+            self._after(consumer, batch)
 
     def _admit(
         self, consumer: Consumer, batch: PollBatch, messages: list[Message]
@@ -240,14 +256,26 @@ class SinkLoop:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         logger.info("assigned %s", ", ".join(f"{p.topic}/{p.partition}" for p in partitions))
-        self._reload_parked()
+        self._health.assigned()
+        with self._health.busy("rebalance"):
+            self._reload_parked()
 
     def _on_revoke(
         self, delivery: AtLeastOnceDelivery, consumer: Consumer, partitions: list[TopicPartition]
     ) -> None:
         logger.info("revoked %s", ", ".join(f"{p.topic}/{p.partition}" for p in partitions))
-        delivery.drain(timeout_s=self._processor.shutdown_timeout_s)
-        _commit(consumer)
+        with self._health.busy("rebalance"):
+            delivery.drain(timeout_s=self._processor.shutdown_timeout_s)
+            _commit(consumer)
+        self._forget(delivery, partitions)
+
+    def _on_lost(self, delivery: AtLeastOnceDelivery, partitions: list[TopicPartition]) -> None:
+        logger.warning(
+            "group membership lost (session timeout or poll interval exceeded); rejoining "
+            "without %s",
+            ", ".join(f"{p.topic}/{p.partition}" for p in partitions),
+        )
+        self._health.lost()
         self._forget(delivery, partitions)
 
     def _forget(self, delivery: AtLeastOnceDelivery, partitions: list[TopicPartition]) -> None:
@@ -271,8 +299,6 @@ class SinkLoop:
 
 
 def _commit(consumer: Consumer) -> None:
-    from confluent_kafka import KafkaException  # noqa: PLC0415 - only needed on this path
-
     try:
         consumer.commit(asynchronous=False)
     except KafkaException as exc:

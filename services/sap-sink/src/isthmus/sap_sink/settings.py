@@ -26,7 +26,9 @@ class SapSinkSettings(BaseSettings):
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     processor: ProcessorSettings = Field(
-        default_factory=lambda: ProcessorSettings(group_id="sap-sink", batch_size=200)
+        default_factory=lambda: ProcessorSettings(
+            group_id="sap-sink", batch_size=200, stall_timeout_s=300.0
+        )
     )
     sink: SinkSettings = Field(default_factory=SinkSettings)
     schemas: SchemaSettings = Field(default_factory=SchemaSettings)

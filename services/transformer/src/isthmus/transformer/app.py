@@ -15,7 +15,7 @@ from isthmus.kafka.routing import Routes
 from isthmus.mapping import LookupPort
 from isthmus.schemas import SerdeFactory
 from isthmus.transformer.adapters.flow_files import FlowRegistry
-from isthmus.transformer.adapters.http import ProbeServer
+from isthmus.transformer.adapters.http import Probe, ProbeServer
 from isthmus.transformer.adapters.serde import InputDecoder, OutputSerializer, catalogue_schemas
 from isthmus.transformer.adapters.xref import XrefFollower
 from isthmus.transformer.core.events import SourceDecoder, utf8_key
@@ -107,8 +107,21 @@ class TransformerApp:
         )
         self._ready = False
         self.probes = ProbeServer(
-            host=settings.http.host, port=settings.http.port, ready=lambda: self._ready
+            host=settings.http.host,
+            port=settings.http.port,
+            alive=self._alive,
+            ready=self._readiness,
         )
+
+    def _alive(self) -> Probe:
+        health = self.processor.health
+        return Probe(ok=health.alive, reason="ok" if health.alive else health.reason())
+
+    def _readiness(self) -> Probe:
+        health = self.processor.health
+        if not self._ready:
+            return Probe(ok=False, reason="starting")
+        return Probe(ok=health.ready, reason=health.reason())
 
     def _parked_codec(self, schema: str | None) -> ParkedCodec:
         """The ``<group>.parked`` codec, from the topic's catalogue schema.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from isthmus.ingress.errors import UnavailableError
+from isthmus.kafka.client_logs import CLIENT_LOG
 from isthmus.kafka.headers import Headers
 from isthmus.kafka.settings import KafkaSettings
 
@@ -32,7 +33,9 @@ class KafkaEventProducer:
 
     ``message.timeout.ms`` equals the acknowledgement timeout, so when ``send`` raises the
     record has definitely failed (librdkafka gave up) and the caller's retry cannot make a second
-    copy of an acknowledged one.
+    copy of an acknowledged one. A fatal producer error (the idempotent producer cannot keep its
+    guarantee) or a dead polling thread makes ``failure`` say why; the liveness probe then fails
+    so the process is restarted with a fresh producer.
     """
 
     def __init__(self, *, settings: KafkaSettings, ack_timeout_s: float) -> None:
@@ -46,8 +49,10 @@ class KafkaEventProducer:
                 "message.timeout.ms": int(ack_timeout_s * 1000),
                 "socket.connection.setup.timeout.ms": 3000,
                 "reconnect.backoff.max.ms": 1000,
+                "error_cb": self._on_error,
             }
         )
+        self._fatal: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="ingress-producer", daemon=True)
         self._thread.start()
@@ -56,12 +61,29 @@ class KafkaEventProducer:
         while not self._stop.is_set():
             self._producer.poll(0.05)
 
+    def _on_error(self, error: KafkaError) -> None:
+        CLIENT_LOG.error(error)
+        if error.fatal():
+            self._fatal = error.str()
+
+    @property
+    def failure(self) -> str | None:
+        """Why this producer can no longer deliver (None while it can)."""
+        if self._fatal is not None:
+            return f"Kafka producer failed: {self._fatal}"
+        if not self._stop.is_set() and not self._thread.is_alive():
+            return "Kafka producer's polling thread ended"
+        return None
+
     async def send(self, records: Sequence[OutRecord]) -> None:
         """Produce ``records`` and wait until the broker acknowledged every one.
 
         Raises:
             UnavailableError: a record was not acknowledged in time or was refused.
         """
+        failure = self.failure
+        if failure is not None:
+            raise UnavailableError(failure)
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[None]] = []
         for record in records:

@@ -1,18 +1,39 @@
-"""The probe and metrics endpoint: ``/healthz``, ``/readyz`` and Prometheus ``/metrics``."""
+"""The probe and metrics endpoint: ``/healthz``, ``/readyz`` and Prometheus ``/metrics``.
+
+``/healthz`` fails once the loop is stuck (liveness: restart me); ``/readyz`` also fails while
+the process starts, is not a consumer group member, or no longer polls (readiness).
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 
-class ProbeServer:
-    """A small threaded HTTP server; ``ready`` decides what ``/readyz`` answers."""
+@dataclass(frozen=True)
+class Probe:
+    """One probe's answer: whether it passes and why (the response body)."""
 
-    def __init__(self, *, host: str, port: int, ready: Callable[[], bool]) -> None:
+    ok: bool
+    reason: str
+
+
+class ProbeServer:
+    """A small threaded HTTP server; ``alive`` and ``ready`` decide what the probes answer."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        alive: Callable[[], Probe],
+        ready: Callable[[], Probe],
+    ) -> None:
+        self._alive = alive
         self._ready = ready
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -33,19 +54,14 @@ class ProbeServer:
         self._server.server_close()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        ready = self._ready
+        alive, ready = self._alive, self._ready
 
         class _Probe(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if self.path == "/healthz":
-                    self._send(200, b"ok\n", "text/plain")
-                elif self.path == "/readyz":
-                    is_ready = ready()
-                    self._send(
-                        200 if is_ready else 503,
-                        b"ready\n" if is_ready else b"starting\n",
-                        "text/plain",
-                    )
+                if self.path in ("/healthz", "/readyz"):
+                    probe = alive() if self.path == "/healthz" else ready()
+                    body = f"{probe.reason}\n".encode()
+                    self._send(200 if probe.ok else 503, body, "text/plain")
                 elif self.path == "/metrics":
                     self._send(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
                 else:

@@ -22,13 +22,15 @@ from isthmus.schemas import SchemaCatalogue, SchemaSettings, SerdeFactory
 from isthmus.testing.kafka import Broker, create_topics
 
 __all__ = ["create_topics"]
-from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
+from isthmus.testing.sandbox_d365 import ORG_URL, PUBLISH_API, SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = Path(__file__).resolve().parent / "samples"
 WEBHOOK_KEY = "test-webhook-key"
 SAP_USER, SAP_PASSWORD = "event-mesh", "event-mesh-secret"
+PUBLISH_KEY = "test-publish-key"
+PUBLISH_ROLES = ("Events.Publish.Dataverse", "Events.Publish.S4")
 SERDES = SerdeFactory(settings=SchemaSettings(), catalogue=SchemaCatalogue.load(REPO / "schemas"))
 
 
@@ -49,11 +51,22 @@ class Topics:
         return f"{self.prefix}.audit.events"
 
     @property
+    def dlq(self) -> str:
+        return f"{self.prefix}.ingress.dlq"
+
+    @property
     def state(self) -> str:
         return f"{self.prefix}.state.d365.account"
 
     def all(self) -> list[str]:
-        return [*self.d365.values(), *self.s4.values(), self.shipment, self.audit, self.state]
+        return [
+            *self.d365.values(),
+            *self.s4.values(),
+            self.shipment,
+            self.audit,
+            self.dlq,
+            self.state,
+        ]
 
 
 def make_topics(broker: Broker) -> Topics:
@@ -97,12 +110,20 @@ def ingress_env(
         "ISTHMUS_INGRESS_SAP__PASSWORD": SAP_PASSWORD,
         "ISTHMUS_INGRESS_SAP__COALESCE_WINDOW_S": "0.3",
         "ISTHMUS_INGRESS_AUDIT_TOPIC": topics.audit,
+        "ISTHMUS_INGRESS_DLQ_TOPIC": topics.dlq,
         "ISTHMUS_INGRESS_STATE_TOPICS": json.dumps([topics.state]),
         "ISTHMUS_INGRESS_ACK_TIMEOUT_S": "5",
+        "ISTHMUS_INGRESS_PUBLISH__API_KEYS": json.dumps(
+            {"tests": {"secret": PUBLISH_KEY, "roles": PUBLISH_ROLES}}
+        ),
     }
     if d365 is not None:
         env.update(
             {
+                "ISTHMUS_INGRESS_PUBLISH__JWKS_URL": d365.jwks_url,
+                "ISTHMUS_INGRESS_PUBLISH__ISSUERS": json.dumps([d365.issuer]),
+                "ISTHMUS_INGRESS_PUBLISH__AUDIENCES": json.dumps([PUBLISH_API]),
+                "ISTHMUS_INGRESS_PUBLISH__CA_FILE": str(d365.ca_file),
                 "ISTHMUS_INGRESS_D365__ENVIRONMENT_URL": d365.base_url,
                 "ISTHMUS_INGRESS_D365__SCOPE": f"{ORG_URL}/.default",
                 "ISTHMUS_INGRESS_D365__TENANT_ID": d365.tenant_id,
@@ -146,6 +167,22 @@ class RunningIngress:
                 content=content,
                 headers={"Content-Type": "application/json", **headers},
             )
+
+    def publish(
+        self,
+        topic: str,
+        body: bytes | dict[str, Any],
+        *,
+        api_key: str | None = PUBLISH_KEY,
+        **headers: str,
+    ) -> httpx.Response:
+        """POST to the publish API, by default with the tests' API key."""
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        sent = {"Content-Type": "application/json", **headers}
+        if api_key is not None:
+            sent["X-API-Key"] = api_key
+        with self.client() as client:
+            return client.post(f"/v1/events/{topic}", content=content, headers=sent)
 
     def sap_event(self, body: bytes | dict[str, Any], **headers: str) -> httpx.Response:
         content = body if isinstance(body, bytes) else json.dumps(body).encode()

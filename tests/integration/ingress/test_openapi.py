@@ -10,7 +10,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from .conftest import REPO, SAP_PASSWORD, SAP_USER, WEBHOOK_KEY, RunningIngress
+from .conftest import PUBLISH_KEY, REPO, SAP_PASSWORD, SAP_USER, WEBHOOK_KEY, RunningIngress
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -49,6 +49,8 @@ def _authorised(case) -> dict[str, str]:
     if case.path == "/v1/webhooks/sap":
         token = base64.b64encode(f"{SAP_USER}:{SAP_PASSWORD}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
+    if case.path == "/v1/events/{topic}":
+        headers["X-API-Key"] = PUBLISH_KEY
     return headers
 
 

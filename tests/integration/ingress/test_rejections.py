@@ -99,15 +99,12 @@ def test_publish_api_validates_against_the_topic_schema(
     bad["data"]["totalamount"] = "twelve"
     del bad["data"]["name"]
     bad["data"]["colour"] = "red"
-    with ingress.client() as http:
-        refused = http.post("/v1/events/d365.salesorder.events", json=bad)
-        unknown = http.post("/v1/events/no.such.topic", json=good)
-        accepted = http.post(
-            "/v1/events/d365.salesorder.events",
-            json=good,
-            headers={"traceparent": f"00-{'ab' * 16}-{'cd' * 8}-01"},
-        )
-        repeated = http.post("/v1/events/d365.salesorder.events", json=good)
+    refused = ingress.publish("d365.salesorder.events", bad)
+    unknown = ingress.publish("no.such.topic", good)
+    accepted = ingress.publish(
+        "d365.salesorder.events", good, traceparent=f"00-{'ab' * 16}-{'cd' * 8}-01"
+    )
+    repeated = ingress.publish("d365.salesorder.events", good)
 
     assert refused.status_code == 400
     violations = refused.json()["violations"]
@@ -205,12 +202,7 @@ def test_ambiguous_json_is_a_400_on_every_endpoint(
 ) -> None:
     dataverse = ingress.webhook(body)
     sap = ingress.sap_event(body)
-    with ingress.client() as http:
-        publish = http.post(
-            "/v1/events/d365.salesorder.events",
-            content=body,
-            headers={"Content-Type": "application/json"},
-        )
+    publish = ingress.publish("d365.salesorder.events", body)
 
     for answer in (dataverse, sap, publish):
         assert answer.status_code == 400, answer.text

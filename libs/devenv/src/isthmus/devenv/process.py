@@ -11,6 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from isthmus.telemetry.secrets import PROFILE_ENV
+
 
 class ServiceStartError(RuntimeError):
     """The service exited or did not become ready; the message carries its log tail."""
@@ -25,7 +27,9 @@ class ManagedProcess:
         self.name = name
         self._argv = argv
         self._log_file = log_file
-        self._env = {**os.environ, **(env or {})}
+        # Local processes run the local profile (sandbox credentials allowed) unless the caller's
+        # environment says otherwise.
+        self._env = {PROFILE_ENV: "local", **os.environ, **(env or {})}
         self._process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -21,6 +21,7 @@ S4_USER = "ISTHMUS_COMM"
 S4_PASSWORD = "Isthmus-Sandbox-1"  # noqa: S105 - public sandbox credential
 WEBHOOK_KEY = "isthmus-local-webhook-key"
 EVENT_MESH_USER, EVENT_MESH_PASSWORD = "isthmus-events", "isthmus-local-events"
+PUBLISH_API = "api://isthmus-ingress"  # the publish API's resource in the Entra emulator
 MASTER_STATE_TOPICS = ("state.d365.account", "state.s4.businesspartner")
 
 
@@ -137,6 +138,11 @@ def _ingress_env(config: SystemConfig) -> dict[str, str]:
         f"{prefix}SAP__PASSWORD": EVENT_MESH_PASSWORD,
         f"{prefix}SAP__INTEGRATION_USER": S4_USER,
         f"{prefix}STATE_TOPICS": json.dumps(list(MASTER_STATE_TOPICS)),
+        # Publishers authenticate with the Entra emulator's tokens (scope api://isthmus-ingress).
+        f"{prefix}PUBLISH__JWKS_URL": f"{config.d365_url}/{D365_TENANT_ID}/discovery/v2.0/keys",
+        f"{prefix}PUBLISH__ISSUERS": json.dumps([f"https://sts.windows.net/{D365_TENANT_ID}/"]),
+        f"{prefix}PUBLISH__AUDIENCES": json.dumps([PUBLISH_API]),
+        f"{prefix}PUBLISH__CA_FILE": str(config.ca_file),
     }
 
 

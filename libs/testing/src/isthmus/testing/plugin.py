@@ -16,7 +16,11 @@ import pytest
 from isthmus.devenv.environment import local_kafka
 from isthmus.devenv.paths import find_root
 from isthmus.devenv.tls import LocalTls, ensure_local_tls
+from isthmus.telemetry.secrets import PROFILE_ENV
 from isthmus.testing.kafka import Broker, UniqueNames
+
+# Every service a test starts runs the local profile: the sandboxes' public credentials are fine.
+os.environ.setdefault(PROFILE_ENV, "local")
 
 # Fixture modules of the components; each one registers its own fixtures.
 pytest_plugins = [

@@ -20,6 +20,8 @@ TENANT_ID = "0b1c5e2a-7d4f-4a8e-9c1b-3f5d2e6a7b80"
 CLIENT_ID = "51f81489-12ee-4a9e-aaae-a2591f45987d"
 CLIENT_SECRET = "sandbox-secret-value"  # noqa: S105 - the sandbox's documented test secret
 ORG_URL = "https://isthmus.crm4.dynamics.com"
+PUBLISH_API = "api://isthmus-ingress"
+"""Application ID URI of the publish API in the Entra emulator (its roles open topic families)."""
 
 
 class SandboxAdmin:
@@ -83,12 +85,21 @@ class SandboxAdmin:
         """Make every token issued so far expired."""
         self._call("POST", "/tokens/expire")
 
-    def add_app(self, *, client_id: str, client_secret: str, application_user: bool = True) -> None:
-        """Register another app (``application_user=False`` → Web API answers 403)."""
+    def add_app(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        application_user: bool = True,
+        roles: tuple[str, ...] = (),
+    ) -> None:
+        """Register another app (``application_user=False`` → Web API answers 403), with the
+        app roles its tokens for an API resource (``api://isthmus-ingress``) carry."""
         body = {
             "client_id": client_id,
             "client_secret": client_secret,
             "application_user": application_user,
+            "roles": list(roles),
         }
         self._call("POST", "/apps", json=body)
 
@@ -160,13 +171,30 @@ class SandboxD365:
         """The scope to request: the org URL plus ``/.default``."""
         return f"{ORG_URL}/.default"
 
-    def token(self) -> str:
-        """A fresh access token (plain POST, no MSAL)."""
+    @property
+    def jwks_url(self) -> str:
+        """The tenant's signing keys."""
+        return f"{self.authority}/discovery/v2.0/keys"
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of the tokens the emulator issues (v1 form)."""
+        return f"https://sts.windows.net/{self.tenant_id}/"
+
+    def token(
+        self,
+        *,
+        scope: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> str:
+        """A fresh access token (plain POST, no MSAL); by default the default app's for
+        Dataverse, ``scope=f"{PUBLISH_API}/.default"`` for the publish API."""
         form = {
             "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "scope": self.scope,
+            "client_id": client_id or self.client_id,
+            "client_secret": client_secret or self.client_secret,
+            "scope": scope or self.scope,
         }
         response = httpx.post(self.token_url, data=form, verify=self.verify, timeout=30)
         response.raise_for_status()

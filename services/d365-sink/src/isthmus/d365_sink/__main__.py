@@ -8,6 +8,7 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
 from isthmus.d365_sink.app import SERVICE, build
 from isthmus.d365_sink.settings import D365SinkSettings
+from isthmus.telemetry.secrets import require_real_secrets
 from isthmus.telemetry.setup import setup_telemetry
 
 
@@ -17,6 +18,7 @@ def main() -> None:
     telemetry = setup_telemetry(
         service=SERVICE, log_level=settings.log_level, metric_readers=(PrometheusMetricReader(),)
     )
+    require_real_secrets(settings, service=SERVICE)
     runtime = build(settings)
     runtime.loop.install_signal_handlers()
     try:

@@ -9,6 +9,7 @@ import uvicorn
 
 from isthmus.ingress.app import build_app
 from isthmus.ingress.settings import IngressSettings
+from isthmus.telemetry.secrets import require_real_secrets
 from isthmus.telemetry.setup import setup_telemetry
 
 
@@ -18,6 +19,7 @@ def main() -> None:
     telemetry = setup_telemetry(
         service="ingress", log_level=settings.log_level, metrics_port=settings.metrics_port
     )
+    require_real_secrets(settings, service="ingress")
     app = build_app(settings, root=Path.cwd())
     tls: dict[str, Any] = {}
     if settings.tls_cert is not None and settings.tls_key is not None:

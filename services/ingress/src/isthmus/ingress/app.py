@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from isthmus.connectors.d365.client import DataverseClient
 from isthmus.connectors.s4.client import S4Client
@@ -27,6 +28,8 @@ from isthmus.ingress.core.ratelimit import RateLimiter
 from isthmus.ingress.http_api import Components, create_app
 from isthmus.ingress.pipeline import Ingress
 from isthmus.ingress.pollers import CHECKPOINT_SCHEMA, Pollers
+from isthmus.ingress.publishers import PublisherAuth
+from isthmus.ingress.refusals import RefusalKeeper
 from isthmus.ingress.settings import IngressSettings
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.schemas import SerdeFactory
@@ -41,12 +44,14 @@ class Overrides:
     producer: KafkaEventProducer | None = None
     reader: RecordReader | None = None
     publish_topics: dict[str, str] | None = None
-    publish_token: SecretStr | None = None
     restore_dedup: bool = True
 
 
 def publishable_topics(settings: IngressSettings, root: Path) -> dict[str, str]:
-    """Topic → value schema of the topics the publish API accepts (default: ``*.events``).
+    """Topic → value schema of the topics the publish API accepts.
+
+    By default every ``*.events`` topic that a ``publish.topic_roles`` pattern gives a role;
+    ``audit.events`` and the other topics Isthmus writes itself stay closed.
 
     A relative ``topics_file`` is looked up under ``root``, then beside the schemas folder.
 
@@ -60,10 +65,13 @@ def publishable_topics(settings: IngressSettings, root: Path) -> dict[str, str]:
         path = root / path if (root / path).is_file() or beside is None else beside
     catalogue = load_catalogue(path)
     chosen = set(settings.publish_topics)
+    roles = PublisherAuth(settings=settings.publish, client=None)
     return {
         spec.name: spec.value_schema
         for spec in catalogue
-        if spec.value_schema and (spec.name in chosen if chosen else spec.name.endswith(".events"))
+        if spec.value_schema
+        and (spec.name in chosen if chosen else spec.name.endswith(".events"))
+        and roles.required_role(spec.name) is not None
     }
 
 
@@ -87,13 +95,17 @@ def build_app(
         settings, serdes, producer, given.reader or ConnectorReader(d365=d365, s4=s4)
     )
     publish = given.publish_topics
+    keys_client = _keys_client(settings)
     components = Components(
         settings=settings,
         ingress=ingress,
         tokens=_tokens(settings),
         limiter=RateLimiter(rate_per_s=settings.limits.rate_per_s, burst=settings.limits.burst),
         publish_topics=publish if publish is not None else publishable_topics(settings, base),
-        publish_token=given.publish_token,
+        publishers=PublisherAuth(settings=settings.publish, client=keys_client),
+        refusals=RefusalKeeper(
+            ingress=ingress, dlq_topic=settings.dlq_topic, audit_topic=settings.audit_topic
+        ),
     )
     state = StateTopicReader(
         settings=settings.kafka,
@@ -112,11 +124,22 @@ def build_app(
 
     components.on_start += [restore, state.start, pollers.start]
     components.on_stop += [pollers.stop, state.stop, close_clients]
+    if keys_client is not None:
+        components.on_stop.append(keys_client.aclose)
     if given.producer is None:
         components.on_stop.append(producer.close)
     app = create_app(components)
     app.state.state_reader = state
     return app
+
+
+def _keys_client(settings: IngressSettings) -> httpx.AsyncClient | None:
+    """The HTTP client of the token issuer's JWKS URL (None without one)."""
+    if settings.publish.jwks_url is None:
+        return None
+    ca = settings.publish.ca_file
+    verify = ssl.create_default_context(cafile=str(ca) if ca else None)
+    return httpx.AsyncClient(verify=verify, timeout=10.0)
 
 
 def _ingress(

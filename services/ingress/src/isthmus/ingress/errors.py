@@ -33,9 +33,16 @@ class RejectedError(IngressError):
 
 
 class UnauthenticatedError(RejectedError):
-    """No credential was presented."""
+    """No credential was presented (or, for bearer tokens, one that does not verify).
+
+    ``challenge`` is the ``WWW-Authenticate`` value of the answer, when the scheme has one.
+    """
 
     status = 401
+
+    def __init__(self, message: str, *, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge = challenge
 
 
 class ForbiddenError(RejectedError):

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from isthmus.ingress.errors import IngressError
 from isthmus.ingress.http_common import Components, error_response
 from isthmus.ingress.metrics import IngressMetrics
+from isthmus.ingress.openapi_bodies import SECURITY_SCHEMES
 from isthmus.ingress.routes_publish import add_publish_routes
 from isthmus.ingress.routes_webhooks import add_webhook_routes
 
@@ -39,6 +40,7 @@ def create_app(components: Components) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.components = components
+    _with_security_schemes(app)
     app.add_middleware(RequestMetrics, metrics=components.ingress.metrics)
 
     app.add_exception_handler(IngressError, error_response)  # type: ignore[arg-type]  # subclass
@@ -78,3 +80,15 @@ class RequestMetrics:
 async def _maybe_await(value: Any) -> None:
     if asyncio.iscoroutine(value):
         await value
+
+
+def _with_security_schemes(app: FastAPI) -> None:
+    """Declare the credentials every operation names in its ``security``."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        document.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

@@ -11,21 +11,26 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
-from pydantic import SecretStr
 
 from isthmus.ingress.auth import TokenIssuer
 from isthmus.ingress.core import strict_json
 from isthmus.ingress.core.ratelimit import RateLimiter
 from isthmus.ingress.errors import (
+    ForbiddenError,
     IngressError,
     MalformedError,
     PayloadTooLargeError,
     RateLimitedError,
+    RejectedError,
+    UnauthenticatedError,
+    UnavailableError,
     UnsupportedMediaError,
 )
 from isthmus.ingress.openapi_bodies import ERROR
 from isthmus.ingress.pipeline import Ingress, Outcome
+from isthmus.ingress.publishers import PublisherAuth
 from isthmus.ingress.records import RequestContext
+from isthmus.ingress.refusals import Refusal, RefusalKeeper
 from isthmus.ingress.settings import IngressSettings
 from isthmus.ingress.tracing import outgoing_traceparent
 
@@ -45,17 +50,32 @@ class Components:
     tokens: TokenIssuer
     limiter: RateLimiter
     publish_topics: dict[str, str]
-    publish_token: SecretStr | None = None
+    publishers: PublisherAuth
+    refusals: RefusalKeeper
     on_start: list[Callable[[], Any]] = field(default_factory=list)
     on_stop: list[Callable[[], Any]] = field(default_factory=list)
 
 
-def error_response(request: Request, error: IngressError) -> JSONResponse:
+def authenticated(request: Request, *, route: str, caller: str) -> None:
+    """Note that the caller of ``request`` passed authentication: refusals are kept from now."""
+    request.state.caller = (route, caller)
+
+
+async def error_response(request: Request, error: IngressError) -> JSONResponse:
     """The JSON answer of a refused request (no detail beyond the error's own message).
 
     Every refusal is logged with its URL (masked by the log formatter) and reason: a wrong or
-    missing credential as a warning, other refusals at info.
+    missing credential as a warning, other refusals at info. A refusal after authentication is
+    kept first (``refusals``): the answer names its dead letter, or is a 503 when Kafka did not
+    take it.
     """
+    kept: dict[str, str] | None = None
+    if _keeps(request, error):
+        try:
+            kept = await _keep(request, error)
+        except UnavailableError as unavailable:
+            logger.error("refused request not kept, answering 503: %s", unavailable.message)
+            error = unavailable
     level = logging.WARNING if error.status in {401, 403} else logging.INFO
     client = request.client.host if request.client else "unknown"
     logger.log(
@@ -70,10 +90,48 @@ def error_response(request: Request, error: IngressError) -> JSONResponse:
     headers = {}
     if isinstance(error, RateLimitedError):
         headers["Retry-After"] = str(error.retry_after_s)
+    if isinstance(error, UnauthenticatedError) and error.challenge:
+        headers["WWW-Authenticate"] = error.challenge
     content: dict[str, Any] = {"error": type(error).__name__, "message": error.message}
     if error.violations:
         content["violations"] = list(error.violations)
+    if kept is not None:
+        content["deadLetter"] = kept
     return JSONResponse(status_code=error.status, content=content, headers=headers)
+
+
+_NOT_KEPT = (UnauthenticatedError, ForbiddenError, RateLimitedError)
+
+
+def _keeps(request: Request, error: IngressError) -> bool:
+    caller = getattr(request.state, "caller", None)
+    return (
+        caller is not None and isinstance(error, RejectedError) and not isinstance(error, _NOT_KEPT)
+    )
+
+
+async def _keep(request: Request, error: IngressError) -> dict[str, str]:
+    components: Components = request.app.state.components
+    route, caller = request.state.caller
+    body = getattr(request.state, "body", None)
+    if body is None and not isinstance(error, PayloadTooLargeError):
+        try:
+            body = await read_body(request, limit=components.settings.limits.max_body_bytes)
+        except (PayloadTooLargeError, RuntimeError):  # too large, or the stream was consumed
+            body = None
+    context = request_context(request, route, request.headers.get("x-ms-correlation-request-id"))
+    refusal = Refusal(
+        route=route,
+        caller=caller,
+        body=body or b"",
+        content_type=request.headers.get("content-type", ""),
+        traceparent=context.traceparent,
+        correlation_id=context.correlation_id,
+        error=error,
+        key=request.query_params.get("key") if route == "publish-api" else None,
+    )
+    request_id = await components.refusals.keep(refusal)
+    return {"topic": components.refusals.topic or "", "id": request_id}
 
 
 async def read_body(request: Request, *, limit: int) -> bytes:
@@ -92,7 +150,8 @@ async def read_body(request: Request, *, limit: int) -> bytes:
         if size > limit:
             raise PayloadTooLargeError(f"body larger than {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = request.state.body = b"".join(chunks)
+    return body
 
 
 def limit_rate(components: Components, request: Request, channel: str) -> None:

@@ -82,3 +82,39 @@ def body(schema: dict[str, Any], *media: str) -> dict[str, Any]:
             "content": {name: {"schema": schema} for name in types},
         }
     }
+
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "publisherToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "OAuth 2.0 access token of the configured issuer (Entra ID); its app "
+        "roles (roles) or scopes (scp) open topic families (ISTHMUS_INGRESS_PUBLISH__*).",
+    },
+    "publisherApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "An API key of ISTHMUS_INGRESS_PUBLISH__API_KEYS, with its roles.",
+    },
+    "dataverseWebhookKey": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "code",
+        "description": "The WebhookKey of the service endpoint (or the configured header or "
+        "query pairs: ISTHMUS_INGRESS_DATAVERSE__AUTH_TYPE).",
+    },
+    "eventMeshBasic": {"type": "http", "scheme": "basic"},
+    "eventMeshToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token of POST /v1/oauth/token (client credentials).",
+    },
+}
+"""``components.securitySchemes`` of the OpenAPI document."""
+
+
+def security(*schemes: str) -> dict[str, Any]:
+    """An operation's ``security``: any one of ``schemes`` is enough."""
+    return {"security": [{scheme: []} for scheme in schemes]}

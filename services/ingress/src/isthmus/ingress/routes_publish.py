@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -11,42 +10,50 @@ from fastapi.responses import JSONResponse
 
 from isthmus.ingress.core import avro_json
 from isthmus.ingress.errors import (
-    ForbiddenError,
     MalformedError,
-    UnauthenticatedError,
     UnknownTopicError,
 )
 from isthmus.ingress.http_common import (
     ERRORS,
     Components,
+    authenticated,
     limit_rate,
     parse_json,
     read_body,
     request_context,
     require_json,
 )
-from isthmus.ingress.openapi_bodies import PUBLISHED_EVENT, body
+from isthmus.ingress.openapi_bodies import PUBLISHED_EVENT, body, security
 
 
 def add_publish_routes(app: FastAPI, components: Components) -> None:
     """Register ``POST /v1/events/{topic}``, ``/healthz`` and ``/readyz``."""
 
-    @app.get("/healthz", tags=["health"], summary="Liveness")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["health"], summary="Liveness: fails once the producer is broken")
+    async def healthz() -> Response:
+        failure = components.ingress.producer.failure
+        if failure is not None:
+            return JSONResponse({"status": failure}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @app.get("/readyz", tags=["health"], summary="Ready when a Kafka broker answers")
     async def readyz() -> Response:
-        ok = await asyncio.to_thread(components.ingress.producer.reachable)
-        status = 200 if ok else 503
-        return JSONResponse({"status": "ready" if ok else "kafka unreachable"}, status_code=status)
+        producer = components.ingress.producer
+        failure = producer.failure
+        ok = failure is None and await asyncio.to_thread(producer.reachable)
+        status = failure or ("ready" if ok else "kafka unreachable")
+        return JSONResponse({"status": status}, status_code=200 if ok else 503)
 
     @app.post(
         "/v1/events/{topic}",
         tags=["publish"],
         summary="Publish one event to an input topic (JSON validated against its Avro schema)",
         responses=ERRORS,
-        openapi_extra={**body(PUBLISHED_EVENT), "parameters": _parameters(components)},
+        openapi_extra={
+            **body(PUBLISHED_EVENT),
+            **security("publisherToken", "publisherApiKey"),
+            "parameters": _parameters(components),
+        },
     )
     async def publish(request: Request) -> dict[str, Any]:
         # The path parameter is declared once, by _parameters (with the topics as an enum).
@@ -75,11 +82,15 @@ def _parameters(components: Components) -> list[dict[str, Any]]:
 async def handle_publish(components: Components, request: Request, topic: str) -> dict[str, Any]:
     """Validate the JSON against the topic's schema (every violation listed) and produce it."""
     limit_rate(components, request, "publish")
-    _check_publisher(components, request)
-    require_json(request)
+    publishers = components.publishers
+    publisher = await publishers.authenticate(request.headers)
+    authenticated(request, route="publish-api", caller=publisher.name)
     schema_name = components.publish_topics.get(topic)
-    if schema_name is None:
+    role = publishers.required_role(topic)
+    if schema_name is None or role is None:
         raise UnknownTopicError(f"topic {topic!r} is not open for publishing")
+    publishers.authorize(publisher, topic, role)
+    require_json(request)
     raw = await read_body(request, limit=components.settings.limits.max_body_bytes)
     schema = components.ingress.schema_json(schema_name)
     converted = avro_json.convert(parse_json(raw), schema, strict=True)
@@ -98,17 +109,6 @@ async def handle_publish(components: Components, request: Request, topic: str) -
         request=request_context(request, "publish-api", None),
     )
     return {"status": "accepted", "topic": topic, "key": key, "eventId": event_id}
-
-
-def _check_publisher(components: Components, request: Request) -> None:
-    expected = components.publish_token
-    if expected is None:
-        return
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("bearer "):
-        raise UnauthenticatedError("credentials required")
-    if not hmac.compare_digest(header[7:].strip().encode(), expected.get_secret_value().encode()):
-        raise ForbiddenError("credentials refused")
 
 
 def _default_key(value: dict[str, Any], schema: dict[str, Any]) -> str | None:

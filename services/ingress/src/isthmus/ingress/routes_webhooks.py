@@ -19,6 +19,7 @@ from isthmus.ingress.http_common import (
     ERRORS,
     Components,
     answer,
+    authenticated,
     limit_rate,
     parse_json,
     read_body,
@@ -27,7 +28,13 @@ from isthmus.ingress.http_common import (
     single_query,
     tracer,
 )
-from isthmus.ingress.openapi_bodies import CLOUD_EVENT, ERROR, REMOTE_EXECUTION_CONTEXT, body
+from isthmus.ingress.openapi_bodies import (
+    CLOUD_EVENT,
+    ERROR,
+    REMOTE_EXECUTION_CONTEXT,
+    body,
+    security,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +47,7 @@ def add_webhook_routes(app: FastAPI, components: Components) -> None:
         tags=["dataverse"],
         summary="Dataverse webhook (RemoteExecutionContext)",
         responses=ERRORS,
-        openapi_extra=body(REMOTE_EXECUTION_CONTEXT),
+        openapi_extra={**body(REMOTE_EXECUTION_CONTEXT), **security("dataverseWebhookKey")},
     )
     async def dataverse_webhook(request: Request) -> dict[str, Any]:
         return await handle_dataverse(components, request)
@@ -59,7 +66,10 @@ def add_webhook_routes(app: FastAPI, components: Components) -> None:
         tags=["sap"],
         summary="SAP business event (CloudEvents structured or binary mode)",
         responses=ERRORS,
-        openapi_extra=body(CLOUD_EVENT, "application/cloudevents+json", "application/json"),
+        openapi_extra={
+            **body(CLOUD_EVENT, "application/cloudevents+json", "application/json"),
+            **security("eventMeshBasic", "eventMeshToken"),
+        },
     )
     async def sap_event(request: Request) -> dict[str, Any]:
         return await handle_sap(components, request)
@@ -81,6 +91,7 @@ async def handle_dataverse(components: Components, request: Request) -> dict[str
     auth.check_dataverse(
         settings=settings.dataverse, headers=request.headers, query=single_query(request)
     )
+    authenticated(request, route="dataverse-webhook", caller="dataverse")
     require_json(request)
     raw = await read_body(request, limit=settings.limits.max_body_bytes)
     context = dataverse.parse_context(
@@ -129,6 +140,7 @@ async def handle_sap(components: Components, request: Request) -> dict[str, Any]
         tokens=components.tokens,
         authorization=request.headers.get("authorization"),
     )
+    authenticated(request, route="sap-event", caller="event-mesh")
     raw = await read_body(request, limit=settings.limits.max_body_bytes)
     event = sap.parse_cloud_event(
         content_type=request.headers.get("content-type", ""), headers=request.headers, body=raw

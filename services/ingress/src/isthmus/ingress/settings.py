@@ -179,6 +179,49 @@ class SapEventSettings(BaseModel):
     )
 
 
+class ApiKey(BaseModel):
+    """One API key of the publish API and the roles it carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    secret: SecretStr = Field(description="The key as callers send it in X-API-Key.")
+    roles: tuple[str, ...] = Field(description="Roles granted, as an app role in a token would.")
+
+
+def _topic_roles() -> dict[str, str]:
+    return {"d365.*.events": "Events.Publish.Dataverse", "s4.*.events": "Events.Publish.S4"}
+
+
+class PublishAuthSettings(BaseModel):
+    """Who may call ``POST /v1/events/{topic}``: OAuth2 bearer tokens or API keys.
+
+    A token is accepted when its signature verifies against a key of ``jwks_url``, its ``iss`` is
+    one of ``issuers``, its ``aud`` one of ``audiences``, and it is within its lifetime. Its app
+    roles (``roles``) or scopes (``scp``) decide the topics: a topic needs the role of the first
+    ``topic_roles`` pattern it matches, and a topic no pattern matches is not open at all. With
+    neither a JWKS URL nor an API key configured every publish is refused (fail closed).
+
+    Entra ID: ``jwks_url=https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys``,
+    ``issuers`` the v2.0 and v1 issuer of the tenant, ``audiences`` the API's application id
+    URI and client id, app roles defined on the API's app registration.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    jwks_url: str | None = Field(default=None, description="Signing keys of the token issuer.")
+    issuers: tuple[str, ...] = Field(default=(), description="Accepted iss claims.")
+    audiences: tuple[str, ...] = Field(default=(), description="Accepted aud claims.")
+    ca_file: Path | None = Field(default=None, description="CA bundle for the JWKS URL.")
+    leeway_s: int = Field(default=60, ge=0, le=600, description="Clock skew allowed.")
+    topic_roles: dict[str, str] = Field(
+        default_factory=_topic_roles,
+        description="Topic pattern (fnmatch) -> role or scope a publisher needs.",
+    )
+    api_keys: dict[str, ApiKey] = Field(
+        default_factory=dict, description="Key name -> key and roles (X-API-Key header)."
+    )
+
+
 class LimitSettings(BaseModel):
     """Abuse limits."""
 
@@ -224,15 +267,21 @@ class IngressSettings(BaseSettings):
     dataverse: DataverseWebhookSettings = Field(default_factory=DataverseWebhookSettings)
     sap: SapEventSettings = Field(default_factory=SapEventSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    publish: PublishAuthSettings = Field(default_factory=PublishAuthSettings)
     pollers: PollerSettings = Field(default_factory=PollerSettings)
     publish_topics: tuple[str, ...] = Field(
         default=(),
-        description="Topics open to POST /v1/events/{topic} (default: every *.events topic).",
+        description="Topics open to POST /v1/events/{topic} (default: every *.events topic "
+        "that a publish.topic_roles pattern matches).",
     )
     topics_file: Path = Path("deploy/topics.yaml")
     ack_timeout_s: float = Field(default=10.0, gt=0, le=55, description="Kafka ack wait.")
     dedup_window_s: float = Field(default=900.0, ge=0, description="Duplicate-id memory.")
     audit_topic: str | None = Field(default="audit.events", description="None: no audit.")
+    dlq_topic: str | None = Field(
+        default="ingress.dlq",
+        description="Where requests refused after authentication are kept (None: not kept).",
+    )
     state_topics: tuple[str, ...] = Field(
         default=(),
         description=(

@@ -41,6 +41,7 @@ class AppSpec(BaseModel):
     client_id: str
     client_secret: str
     application_user: bool = True
+    roles: tuple[str, ...] = ()
 
 
 class WebhookSpec(BaseModel):
@@ -153,8 +154,14 @@ def _identity_routes(router: APIRouter, sandbox: Sandbox) -> None:
     @router.post("/apps", status_code=201)
     async def add_app(spec: AppSpec) -> dict[str, object]:
         async with sandbox.lock:
-            sandbox.apps.add(App(spec.client_id.lower(), spec.client_secret, spec.application_user))
-        return {"client_id": spec.client_id.lower(), "application_user": spec.application_user}
+            sandbox.apps.add(
+                App(spec.client_id.lower(), spec.client_secret, spec.application_user, spec.roles)
+            )
+        return {
+            "client_id": spec.client_id.lower(),
+            "application_user": spec.application_user,
+            "roles": spec.roles,
+        }
 
 
 def _webhook_routes(router: APIRouter, sandbox: Sandbox, system_user: str) -> None:

@@ -69,7 +69,11 @@ def build_sandbox(
         business_unit_id=settings.business_unit_id,
     )
     tokens = TokenService(store=records.store, tenant_id=settings.tenant_id)
-    default_app = App(settings.client_id.lower(), settings.client_secret.get_secret_value())
+    default_app = App(
+        settings.client_id.lower(),
+        settings.client_secret.get_secret_value(),
+        roles=settings.client_roles,
+    )
     apps = AppRegistry(store=records.store, default=default_app)
     lock = asyncio.Lock()
     webhooks = WebhookDispatcher(

@@ -18,6 +18,8 @@ class App:
     client_id: str
     secret: str
     application_user: bool = True
+    roles: tuple[str, ...] = ()
+    """App roles of the API resources assigned to this app (the token's ``roles`` claim)."""
 
     def secret_matches(self, candidate: str) -> bool:
         """Constant-time comparison of a presented secret."""
@@ -33,7 +35,10 @@ class AppRegistry:
 
     def _extra(self) -> dict[str, App]:
         raw = json.loads(self._store.meta(_META) or "{}")
-        return {cid: App(**fields) for cid, fields in raw.items()}
+        return {
+            cid: App(**{**fields, "roles": tuple(fields.get("roles", ()))})
+            for cid, fields in raw.items()
+        }
 
     def get(self, client_id: str) -> App | None:
         """The app with this client id (case-insensitive, as GUIDs are)."""
@@ -51,4 +56,7 @@ class AppRegistry:
     def listing(self) -> list[dict[str, object]]:
         """Every app without its secret."""
         apps = [self._default, *self._extra().values()]
-        return [{"client_id": a.client_id, "application_user": a.application_user} for a in apps]
+        return [
+            {"client_id": a.client_id, "application_user": a.application_user, "roles": a.roles}
+            for a in apps
+        ]

@@ -87,8 +87,12 @@ class EntraEmulator:
             )
         app = self._authenticate(tenant, form, basic)
         audience = self._audience(tenant, form.get("scope"), origin)
+        api = audience.lower() in {r.lower() for r in self._settings.api_resources}
         return self._tokens.issue(
-            app_id=app.client_id, audience=audience, lifetime_s=self.token_lifetime_s
+            app_id=app.client_id,
+            audience=audience,
+            lifetime_s=self.token_lifetime_s,
+            roles=app.roles if api else (),
         )
 
     def _authenticate(self, tenant: str, form: dict[str, str], basic: str | None) -> App:
@@ -141,7 +145,8 @@ class EntraEmulator:
                 f"{scope} is not valid.",
             )
         resource = scopes[0].removesuffix("/.default").rstrip("/")
-        if resource.lower() not in {r.lower() for r in self.resources(origin)}:
+        known = [*self.resources(origin), *self._settings.api_resources]
+        if resource.lower() not in {r.lower() for r in known}:
             raise EntraError(
                 status=400,
                 error="invalid_resource",

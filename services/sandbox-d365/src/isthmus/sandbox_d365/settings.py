@@ -31,6 +31,15 @@ class SandboxSettings(BaseSettings):
     client_id: str = "51f81489-12ee-4a9e-aaae-a2591f45987d"
     client_secret: SecretStr = SecretStr("sandbox-secret-value")
     token_lifetime_s: int = Field(default=3599, ge=1)
+    api_resources: tuple[str, ...] = Field(
+        default=("api://isthmus-ingress",),
+        description="Application ID URIs of APIs (not Dataverse) whose /.default scope gets a "
+        "token carrying the app's roles: the Isthmus publish API.",
+    )
+    client_roles: tuple[str, ...] = Field(
+        default=("Events.Publish.Dataverse", "Events.Publish.S4"),
+        description="App roles of the API resources assigned to the default app.",
+    )
 
     throttle_requests: int = 6000
     throttle_execution_ms: int = 1_200_000

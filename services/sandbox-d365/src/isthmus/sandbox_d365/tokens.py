@@ -65,8 +65,10 @@ class TokenService:
         self.key_id = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode().rstrip("=")  # noqa: S324
         self.not_before = 0.0
 
-    def issue(self, *, app_id: str, audience: str, lifetime_s: int) -> str:
-        """A signed v1-style app token for ``audience``."""
+    def issue(
+        self, *, app_id: str, audience: str, lifetime_s: int, roles: tuple[str, ...] = ()
+    ) -> str:
+        """A signed v1-style app token for ``audience``, with the app's roles when it has any."""
         issued = time.time()
         now = int(issued)
         claims = {
@@ -85,6 +87,8 @@ class TokenService:
             "uti": uuid.uuid4().hex[:22],
             "xms_issued_ms": int(issued * 1000),
         }
+        if roles:
+            claims["roles"] = list(roles)
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id})
 
     def validate(self, token: str, *, audiences: list[str]) -> Caller:

@@ -7,6 +7,7 @@ import sys
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 
 from isthmus.kafka.context_tracer import ContextOnlyTracer
+from isthmus.telemetry.secrets import require_real_secrets
 from isthmus.telemetry.setup import setup_telemetry
 from isthmus.transformer.app import TransformerApp
 from isthmus.transformer.settings import SERVICE, TransformerSettings
@@ -18,6 +19,7 @@ def main() -> int:
     telemetry = setup_telemetry(
         service=SERVICE, log_level=settings.log_level, metric_readers=(PrometheusMetricReader(),)
     )
+    require_real_secrets(settings, service=SERVICE)
     try:
         # Without an exporter no span would ever leave the process: each record's trace is then
         # carried on (traceparent, log trace ids) without building SDK spans, which is faster.

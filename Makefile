@@ -5,7 +5,7 @@ UV ?= python3 -m uv
 RUN := $(UV) run --locked
 PYTEST := $(RUN) pytest
 
-.PHONY: help setup lint format test test-unit test-integration test-e2e run up down topics schemas-check clean bench bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks
+.PHONY: help setup lint format test test-unit test-integration test-e2e test-faults soak run up down topics schemas-check clean bench bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ test-integration: setup ## Only the integration tests (real broker)
 
 test-e2e: setup ## End to end: every service a process, orders through the whole chain, figures printed
 	$(PYTEST) tests/e2e -m e2e -s
+
+test-faults: setup ## The whole fault matrix under load (longer windows); table printed and written to docs/reliability.md
+	ISTHMUS_FAULTS=full ISTHMUS_FAULTS_REPORT=docs/reliability.md $(PYTEST) tests/faults -m faults
+
+soak: setup ## One hour of steady order-to-cash load, lag and RSS of every service sampled each minute (manual)
+	ISTHMUS_SOAK_S=3600 ISTHMUS_SOAK_SAMPLE_S=60 $(PYTEST) tests/faults -m faults -k soak
 
 run: setup ## The whole system locally with demo orders flowing; Ctrl-C stops it
 	$(RUN) isthmus-dev run

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.serialization import MessageField, SerializationContext
-from rich.console import Console
 
-from isthmus.devenv.demo import DemoDriver, DemoSettings
-from isthmus.devenv.ports import free_port
+from isthmus.devenv.demo import DemoDriver
 from isthmus.devenv.process import ManagedProcess
 from isthmus.devenv.subscriptions import wire_sandboxes
 from isthmus.devenv.supervisor import ChildSpec
-from isthmus.devenv.system import SystemConfig, SystemPorts, integration_user_id, service_specs
+from isthmus.devenv.system import SystemConfig, service_specs
 from isthmus.kafka.audit import AUDIT_SCHEMA, AUDIT_TOPIC
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.provisioning import TopicProvisioner
@@ -28,6 +24,7 @@ from isthmus.schemas import SchemaSettings, SerdeFactory
 from isthmus.testing.kafka import Broker, drain
 from isthmus.testing.sandbox_d365 import SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
+from isthmus.testing.system import demo_driver, reset_sandboxes, system_config, unwire_sandboxes
 
 pytestmark = pytest.mark.e2e
 
@@ -93,24 +90,6 @@ class RunningSystem:
         return [event for event in events if event is not None]
 
 
-def _reset_sandboxes(d365: SandboxD365, s4: SandboxS4) -> None:
-    d365.admin.reset()
-    d365.admin.set_throttling(
-        requests=10_000_000, execution_ms=1_000_000_000, window_s=300, concurrency=52
-    )
-    s4.admin.reset(seed=True)
-
-
-def _clear_wiring(d365: SandboxD365) -> None:
-    """Remove the previous module's webhook steps (their ingress is gone).
-
-    The S/4 subscription needs nothing: registering it again under its name replaces it.
-    """
-    with httpx.Client(base_url=f"{d365.base_url}/_sandbox", verify=d365.verify) as admin:
-        for step in admin.get("/webhooks").raise_for_status().json():
-            admin.delete(f"/webhooks/{step['sdkmessageprocessingstepid']}").raise_for_status()
-
-
 @pytest.fixture(scope="session")
 def e2e_sandboxes(
     sandbox_d365: SandboxD365, sandbox_s4: SandboxS4
@@ -120,7 +99,7 @@ def e2e_sandboxes(
     S/4 numbers restart after a reset while ``xref.ids`` keeps the old links, so a second reset
     in the same run would let a new order 5 meet the old order 5's D365 id.
     """
-    _reset_sandboxes(sandbox_d365, sandbox_s4)
+    reset_sandboxes(sandbox_d365, sandbox_s4)
     return sandbox_d365, sandbox_s4
 
 
@@ -136,33 +115,15 @@ def system(
     TopicProvisioner(
         admin=AdminClient({"bootstrap.servers": kafka_broker.bootstrap_servers})
     ).apply(load_catalogue(repo_root / "deploy" / "topics.yaml"), replication_factor=1)
-    _clear_wiring(sandbox_d365)
-    config = SystemConfig(
+    unwire_sandboxes(sandbox_d365)
+    config = system_config(
         root=repo_root,
         bootstrap_servers=kafka_broker.bootstrap_servers,
-        d365_url=sandbox_d365.base_url,
-        s4_url=sandbox_s4.base_url,
-        ca_file=sandbox_d365.ca_file,
-        d365_user_id=integration_user_id(
-            d365_url=sandbox_d365.base_url, ca_file=sandbox_d365.ca_file
-        ),
-        ports=SystemPorts(
-            ingress=free_port(),
-            ingress_metrics=free_port(),
-            transformer=free_port(),
-            sap_sink=free_port(),
-            d365_sink=free_port(),
-        ),
+        d365=sandbox_d365,
+        s4=sandbox_s4,
     )
     log_dir = tmp_path_factory.mktemp("e2e-logs")
-    driver = DemoDriver(
-        d365_url=config.d365_url,
-        s4_url=config.s4_url,
-        ca_file=config.ca_file,
-        bootstrap_servers=config.bootstrap_servers,
-        out=Console(file=io.StringIO(), width=200),
-        settings=DemoSettings(customers=2),
-    )
+    driver = demo_driver(config)
     running = RunningSystem(
         config=config,
         specs={spec.name: spec for spec in service_specs(config=config)},

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tests.faults.ledger import Acked, Applied, DeadLetter, Injected, LagSample
+from .ledger import Acked, Applied, DeadLetter, Injected, LagSample
 
 EXAMPLES = 20
 """How many example event ids a finding keeps."""
@@ -60,6 +60,7 @@ class Verdict:
     applied_and_dead: Finding = field(default_factory=Finding)
     duplicates: Finding = field(default_factory=Finding)
     noops: int = 0
+    unconfirmed_applied: int = 0
     order_violations: Finding = field(default_factory=Finding)
     dlq_missing: Finding = field(default_factory=Finding)
     dlq_unexpected: Finding = field(default_factory=Finding)
@@ -203,6 +204,7 @@ def check(
     liveness_budget_s: float,
     required_dlq_headers: Sequence[str] = REQUIRED_DLQ_HEADERS,
     settled_lag: int = 0,
+    unconfirmed: Iterable[str] = (),
 ) -> Verdict:
     """Check the six invariants of one scenario run.
 
@@ -219,6 +221,10 @@ def check(
         liveness_budget_s: how long after ``fault_cleared_at`` lag may take to settle.
         required_dlq_headers: headers every dead letter must carry.
         settled_lag: the lag at or below which the group counts as caught up.
+        unconfirmed: events the ingress answered with a retryable error (5xx). A record whose
+            produce timed out while in flight may still have been written, so such an event
+            may be applied (at most once, like any other) or not; neither breaks no loss or
+            audit completeness. How many were applied anyway is counted.
     """
     acked_rows, applied_rows = list(acked), list(applied)
     dead_rows, injected_rows = list(dead_letters), list(injected)
@@ -227,6 +233,7 @@ def check(
     effective_ids = {row.event_id for row in effective}
     dead_ids = {row.event_id for row in dead_rows}
     audited = set(audited_event_ids)
+    maybe = set(unconfirmed) - acked_ids
     dlq_missing, dlq_unexpected, dlq_without_headers, dlq_changed_bytes = _dlq_findings(
         dead_rows, injected_rows, required_dlq_headers
     )
@@ -234,7 +241,8 @@ def check(
         scenario=scenario,
         events=len(acked_ids),
         lost=Finding.of(acked_ids - effective_ids - dead_ids),
-        unacked=Finding.of((effective_ids | dead_ids) - acked_ids),
+        unacked=Finding.of((effective_ids | dead_ids) - acked_ids - maybe),
+        unconfirmed_applied=len((effective_ids | dead_ids) & maybe),
         applied_and_dead=Finding.of({row.event_id for row in applied_rows} & dead_ids),
         duplicates=_duplicates(effective),
         noops=len(applied_rows) - len(effective),
@@ -246,7 +254,7 @@ def check(
         recovery_s=_recovery(lag, fault_cleared_at=fault_cleared_at, settled_lag=settled_lag),
         liveness_budget_s=liveness_budget_s,
         audit_missing=Finding.of(acked_ids - audited),
-        audit_extra=Finding.of(audited - acked_ids),
+        audit_extra=Finding.of(audited - acked_ids - maybe),
     )
 
 

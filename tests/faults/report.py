@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from tests.faults.checker import Verdict
+from .checker import Verdict
 
 COLUMNS = (
-    "#",
     "scenario",
     "events",
     "lost",
@@ -21,7 +20,7 @@ COLUMNS = (
     "audit complete",
     "result",
 )
-"""The report's columns; the middle ones are ``Verdict.row()``."""
+"""The report's columns: ``Verdict.row()`` and the result (a scenario names its matrix number)."""
 
 INVARIANTS = (
     "Each scenario runs the pipeline under steady load while one fault is injected, then checks "
@@ -39,17 +38,14 @@ INVARIANTS = (
 
 
 def _rows(verdicts: Sequence[Verdict]) -> list[tuple[str, ...]]:
-    return [
-        (str(number), *verdict.row(), verdict.result)
-        for number, verdict in enumerate(verdicts, start=1)
-    ]
+    return [(*verdict.row(), verdict.result) for verdict in verdicts]
 
 
 def _notes(verdicts: Sequence[Verdict]) -> list[str]:
     """One line per failed or pending row, naming what broke (or why it is pending)."""
     return [
-        f"#{number} {verdict.scenario} ({verdict.result}): {'; '.join(verdict.failures())}"
-        for number, verdict in enumerate(verdicts, start=1)
+        f"{verdict.scenario} ({verdict.result}): {'; '.join(verdict.failures())}"
+        for verdict in verdicts
         if not verdict.ok
     ]
 

@@ -118,6 +118,24 @@ def test_an_effect_nobody_acknowledged_breaks_no_loss() -> None:
     assert _failing(verdict) == ["no_loss"]
 
 
+def test_an_event_answered_5xx_may_still_be_applied_once() -> None:
+    # The produce timed out in flight, so the ingress said "retry", yet the broker wrote it.
+    run = Run()
+    run.applied.append(_applied("maybe", "A", 3, 2.0))
+    run.audited.append("maybe")
+    verdict = run.check(unconfirmed=["maybe", "never-arrived"])
+    assert _failing(verdict) == []
+    assert verdict.unconfirmed_applied == 1
+    assert verdict.events == 5
+
+
+def test_an_event_answered_5xx_applied_twice_is_still_a_duplicate() -> None:
+    run = Run()
+    run.applied += [_applied("maybe", "A", 3, 2.0), _applied("maybe", "A", 3, 2.1)]
+    verdict = run.check(unconfirmed=["maybe"])
+    assert _failing(verdict) == ["no_duplicates"]
+
+
 def test_a_second_effective_apply_of_a_key_and_seq_is_a_duplicate() -> None:
     run = Run()
     run.applied.append(_applied("a2", "A", 2, 1.4))

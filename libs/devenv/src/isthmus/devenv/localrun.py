@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,9 +112,6 @@ def run_local_system(*, root: Path, kafka_port: int, stop: threading.Event, out:
         out.print("stopped")
 
 
-_MAX_RESTART_DELAY_S = 60.0
-
-
 def _system_config(root: Path, bootstrap: str, tls: LocalTls) -> SystemConfig:
     d365 = f"https://127.0.0.1:{SANDBOX_D365_PORT}"
     return SystemConfig(
@@ -177,19 +173,9 @@ def _print_ready(out: Console, endpoints: list[Endpoint]) -> None:
 
 
 def _watch(supervisor: Supervisor, stop: threading.Event, out: Console) -> None:
-    """Restart a child that exited, as Kubernetes would: after 1 s, doubling to 60 s."""
-    backoff: dict[str, float] = {}
-    due: dict[str, float] = {}
     while not stop.wait(1.0):
-        now = time.monotonic()
-        for name, code in supervisor.exited():
-            if name not in due:
-                delay = min(backoff.get(name, 0.5) * 2, _MAX_RESTART_DELAY_S)
-                backoff[name], due[name] = delay, now + delay
-                out.print(
-                    f"[bold red]{name} exited with code {code}[/bold red]; restarting in "
-                    f"{delay:.0f}s (see .local/logs/{name}.log)"
-                )
-            elif now >= due[name]:
-                del due[name]
-                supervisor.restart(name)
+        for name, code, delay in supervisor.restart_exited():
+            out.print(
+                f"[bold red]{name} exited with code {code}[/bold red]; restarting in "
+                f"{delay:.0f}s (see .local/logs/{name}.log)"
+            )

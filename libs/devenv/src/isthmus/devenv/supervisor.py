@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan", "white")
 _TAIL_INTERVAL_S = 0.2
+_MAX_RESTART_DELAY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Supervisor:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="log-tail", daemon=True)
+        self._backoff: dict[str, float] = {}
+        self._due: dict[str, float] = {}
 
     def start(self, spec: ChildSpec) -> ManagedProcess:
         """Start ``spec`` and wait until it is ready.
@@ -91,6 +95,27 @@ class Supervisor:
         process.start()
         self._children[index] = (spec, process)
         return process
+
+    def pid(self, name: str) -> int | None:
+        """The process id of child ``name`` while it runs."""
+        return next((p.pid for s, p in self._children if s.name == name), None)
+
+    def restart_exited(self) -> list[tuple[str, int, float]]:
+        """Restart children that exited, as Kubernetes would: after 1 s, doubling to 60 s.
+
+        Call it periodically; returns ``(name, exit code, delay)`` for each exit it noticed now.
+        """
+        now = time.monotonic()
+        noticed = []
+        for name, code in self.exited():
+            if name not in self._due:
+                delay = min(self._backoff.get(name, 0.5) * 2, _MAX_RESTART_DELAY_S)
+                self._backoff[name], self._due[name] = delay, now + delay
+                noticed.append((name, code, delay))
+            elif now >= self._due[name]:
+                del self._due[name]
+                self.restart(name)
+        return noticed
 
     def exited(self) -> list[tuple[str, int]]:
         """Children that ended on their own, with their exit codes."""

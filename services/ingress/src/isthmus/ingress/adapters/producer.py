@@ -31,9 +31,12 @@ class OutRecord:
 class KafkaEventProducer:
     """An idempotent producer with a polling thread; ``send`` resolves on delivery reports.
 
-    ``message.timeout.ms`` equals the acknowledgement timeout, so when ``send`` raises the
-    record has definitely failed (librdkafka gave up) and the caller's retry cannot make a second
-    copy of an acknowledged one. A fatal producer error (the idempotent producer cannot keep its
+    ``message.timeout.ms`` equals the acknowledgement timeout, so when ``send`` raises
+    librdkafka has given up on the record and the caller's retry never races a pending one. A
+    record that timed out while its request was in flight (a broker paused mid-request) may
+    still have been written: the 503 then makes the caller send it again, and the second copy is
+    absorbed downstream (the transformer's commands carry the source event's idempotency key;
+    the sinks upsert or find before they create). A fatal producer error (the idempotent producer cannot keep its
     guarantee) or a dead polling thread makes ``failure`` say why; the liveness probe then fails
     so the process is restarted with a fresh producer.
     """

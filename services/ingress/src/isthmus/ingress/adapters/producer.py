@@ -36,9 +36,9 @@ class KafkaEventProducer:
     record that timed out while its request was in flight (a broker paused mid-request) may
     still have been written: the 503 then makes the caller send it again, and the second copy is
     absorbed downstream (the transformer's commands carry the source event's idempotency key;
-    the sinks upsert or find before they create). A fatal producer error (the idempotent producer cannot keep its
-    guarantee) or a dead polling thread makes ``failure`` say why; the liveness probe then fails
-    so the process is restarted with a fresh producer.
+    the sinks upsert or find before they create). A fatal producer error (the idempotent
+    producer cannot keep its guarantee) or a dead polling thread makes ``failure`` say why; the
+    liveness probe then fails so the process is restarted with a fresh producer.
     """
 
     def __init__(self, *, settings: KafkaSettings, ack_timeout_s: float) -> None:

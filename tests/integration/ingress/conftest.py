@@ -7,6 +7,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,6 +212,32 @@ def start_ingress(env: dict[str, str], topics: Topics, log_dir: Path) -> Running
     return RunningIngress(url=url, topics=topics, process=process, metrics_url=metrics)
 
 
+@contextmanager
+def ingress_process(
+    broker: Broker,
+    log_dir: Path,
+    *,
+    d365: SandboxD365 | None = None,
+    s4: SandboxS4 | None = None,
+    **extra: str,
+) -> Iterator[RunningIngress]:
+    """An ingress process on fresh unique topics for the block, stopped at its end."""
+    topics = make_topics(broker)
+    env = ingress_env(
+        bootstrap=broker.bootstrap_servers,
+        topics=topics,
+        port=free_port(),
+        d365=d365,
+        s4=s4,
+        **extra,
+    )
+    running = start_ingress(env, topics, log_dir)
+    try:
+        yield running
+    finally:
+        running.process.stop()
+
+
 @pytest.fixture(scope="module")
 def ingress(
     kafka_broker: Broker,
@@ -219,20 +246,14 @@ def ingress(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningIngress]:
     """One ingress process for a test module, hydrating from both sandboxes."""
-    topics = make_topics(kafka_broker)
-    env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+    with ingress_process(
+        kafka_broker,
+        tmp_path_factory.mktemp("ingress"),
         d365=sandbox_d365,
         s4=sandbox_s4,
         ISTHMUS_INGRESS_DATAVERSE__INTEGRATION_USER="aaaaaaaa-0000-0000-0000-000000000001",
-    )
-    running = start_ingress(env, topics, tmp_path_factory.mktemp("ingress"))
-    try:
+    ) as running:
         yield running
-    finally:
-        running.process.stop()
 
 
 def decoded(message: Message, schema: str) -> dict[str, Any]:

@@ -17,17 +17,14 @@ import pytest
 from confluent_kafka import KafkaException
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from isthmus.devenv.ports import free_port
 from isthmus.testing.kafka import Broker, create_topics
 from isthmus.testing.sandbox_d365 import PUBLISH_API, SandboxD365
 
 from .conftest import (
     REPO,
     RunningIngress,
-    ingress_env,
-    make_topics,
+    ingress_process,
     records_for,
-    start_ingress,
 )
 
 pytestmark = pytest.mark.integration
@@ -43,19 +40,13 @@ def strict_ingress(
     for topic in (D365_TOPIC, S4_TOPIC):
         with contextlib.suppress(KafkaException):  # an earlier module created it
             create_topics(kafka_broker, topic)
-    topics = make_topics(kafka_broker)
-    env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+    with ingress_process(
+        kafka_broker,
+        tmp_path_factory.mktemp("publish-auth"),
         d365=sandbox_d365,
         ISTHMUS_INGRESS_PUBLISH__LEEWAY_S="0",
-    )
-    running = start_ingress(env, topics, tmp_path_factory.mktemp("publish-auth"))
-    try:
+    ) as running:
         yield running
-    finally:
-        running.process.stop()
 
 
 def _order(order_id: str) -> dict[str, Any]:
@@ -172,17 +163,7 @@ def test_tokens_that_do_not_verify_are_refused_with_the_reason(
 def test_an_ingress_without_publisher_credentials_refuses_every_publish(
     kafka_broker: Broker, tmp_path: Path
 ) -> None:
-    topics = make_topics(kafka_broker)
-    env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
-        ISTHMUS_INGRESS_PUBLISH__API_KEYS="{}",
-    )
-    running = start_ingress(env, topics, tmp_path)
-    try:
+    with ingress_process(kafka_broker, tmp_path, ISTHMUS_INGRESS_PUBLISH__API_KEYS="{}") as running:
         answer = running.publish(D365_TOPIC, _order(str(uuid.uuid4())))
-    finally:
-        running.process.stop()
     assert answer.status_code == 401
     assert answer.json()["message"] == "the publish API has no credentials configured"

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Message
 
-from isthmus.devenv.ports import free_port
 from isthmus.testing.kafka import Broker, drain
 
 from .conftest import (
@@ -18,9 +17,7 @@ from .conftest import (
     RunningIngress,
     decoded,
     headers_of,
-    ingress_env,
-    make_topics,
-    start_ingress,
+    ingress_process,
 )
 
 pytestmark = pytest.mark.integration
@@ -31,13 +28,8 @@ def keeping_ingress(
     kafka_broker: Broker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[RunningIngress, str]]:
     """An ingress with its own DLQ topic (no sandboxes: nothing here reaches hydration)."""
-    topics = make_topics(kafka_broker)
-    env = ingress_env(bootstrap=kafka_broker.bootstrap_servers, topics=topics, port=free_port())
-    running = start_ingress(env, topics, tmp_path_factory.mktemp("refusals"))
-    try:
-        yield running, topics.dlq
-    finally:
-        running.process.stop()
+    with ingress_process(kafka_broker, tmp_path_factory.mktemp("refusals")) as running:
+        yield running, running.topics.dlq
 
 
 def _kept(broker: Broker, topic: str, marker: str) -> list[Message]:
@@ -119,19 +111,13 @@ def test_a_publish_failing_its_schema_is_kept_and_unauthenticated_ones_are_not(
 def test_a_refusal_that_cannot_be_kept_is_a_503_so_the_caller_retries(
     kafka_broker: Broker, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    topics = make_topics(kafka_broker)
-    env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+    with ingress_process(
+        kafka_broker,
+        tmp_path_factory.mktemp("unkept"),
         # A topic that does not exist: the broker refuses the dead letter.
-        ISTHMUS_INGRESS_DLQ_TOPIC=f"{topics.prefix}.missing.dlq",
+        ISTHMUS_INGRESS_DLQ_TOPIC=f"missing-{uuid.uuid4().hex}.dlq",
         ISTHMUS_INGRESS_ACK_TIMEOUT_S="2",
-    )
-    running = start_ingress(env, topics, tmp_path_factory.mktemp("unkept"))
-    try:
+    ) as running:
         answer = running.publish("d365.salesorder.events", {"data": {"colour": "red"}})
-    finally:
-        running.process.stop()
     assert answer.status_code == 503, answer.text
     assert answer.json()["message"].startswith("Kafka did not acknowledge")

@@ -45,3 +45,19 @@ def test_a_child_that_dies_is_reported(tmp_path: Path) -> None:
 
     assert supervisor.exited() == [("short", 3)]
     supervisor.stop_all()
+
+
+def test_a_stopped_child_is_not_restarted(tmp_path: Path) -> None:
+    supervisor = Supervisor(log_dir=tmp_path, console=Console(file=io.StringIO()))
+    supervisor.start(ChildSpec(name="kept", argv=[sys.executable, "-c", _CHATTY]))
+    supervisor.start(ChildSpec(name="gone", argv=[sys.executable, "-c", _CHATTY]))
+
+    supervisor.stop("gone")
+
+    assert supervisor.pid("gone") is None
+    assert supervisor.restart_exited() == []
+    assert supervisor.exited() == []
+    assert supervisor.pid("kept") is not None
+    with pytest.raises(KeyError):
+        supervisor.stop("gone")
+    supervisor.stop_all()

@@ -7,6 +7,7 @@ order and each waits until its readiness URL answers; they stop in reverse order
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -53,6 +54,7 @@ class Supervisor:
         self._log_dir = log_dir
         self._console = console
         self._children: list[tuple[ChildSpec, ManagedProcess]] = []
+        self._children_lock = threading.Lock()  # restarts run on a watcher thread
         self._tailed: list[_Tailed] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -76,7 +78,8 @@ class Supervisor:
             self._thread.start()
         process = ManagedProcess(name=spec.name, argv=spec.argv, log_file=log_file, env=spec.env)
         process.start()
-        self._children.append((spec, process))
+        with self._children_lock:
+            self._children.append((spec, process))
         if spec.ready_url:
             process.wait_http_ready(
                 spec.ready_url, ca_file=spec.ca_file, timeout_s=spec.ready_timeout_s
@@ -89,16 +92,41 @@ class Supervisor:
         Raises:
             KeyError: no child has that name.
         """
-        index, spec = next((i, s) for i, (s, _p) in enumerate(self._children) if s.name == name)
-        log_file = self._log_dir / f"{spec.name}.log"
-        process = ManagedProcess(name=spec.name, argv=spec.argv, log_file=log_file, env=spec.env)
-        process.start()
-        self._children[index] = (spec, process)
+        with self._children_lock:
+            found = next(
+                ((i, s) for i, (s, _p) in enumerate(self._children) if s.name == name), None
+            )
+            if found is None:
+                raise KeyError(name)
+            index, spec = found
+            log_file = self._log_dir / f"{spec.name}.log"
+            process = ManagedProcess(
+                name=spec.name, argv=spec.argv, log_file=log_file, env=spec.env
+            )
+            process.start()
+            self._children[index] = (spec, process)
         return process
+
+    def stop(self, name: str) -> int | None:
+        """Stop child ``name`` (SIGTERM, then SIGKILL) and forget it: it is not restarted.
+
+        Returns its exit code.
+
+        Raises:
+            KeyError: no child has that name.
+        """
+        with self._children_lock:
+            found = next(((s, p) for s, p in self._children if s.name == name), None)
+            if found is None:
+                raise KeyError(name)
+            self._children.remove(found)
+            self._due.pop(name, None)
+        return found[1].stop()
 
     def pid(self, name: str) -> int | None:
         """The process id of child ``name`` while it runs."""
-        return next((p.pid for s, p in self._children if s.name == name), None)
+        with self._children_lock:
+            return next((p.pid for s, p in self._children if s.name == name), None)
 
     def restart_exited(self) -> list[tuple[str, int, float]]:
         """Restart children that exited, as Kubernetes would: after 1 s, doubling to 60 s.
@@ -114,23 +142,24 @@ class Supervisor:
                 noticed.append((name, code, delay))
             elif now >= self._due[name]:
                 del self._due[name]
-                self.restart(name)
+                with contextlib.suppress(KeyError):  # stopped meanwhile on purpose
+                    self.restart(name)
         return noticed
 
     def exited(self) -> list[tuple[str, int]]:
         """Children that ended on their own, with their exit codes."""
-        return [
-            (spec.name, code)
-            for spec, process in self._children
-            if (code := process.returncode()) is not None
-        ]
+        with self._children_lock:
+            children = list(self._children)
+        codes = [(spec.name, process.returncode()) for spec, process in children]
+        return [(name, code) for name, code in codes if code is not None]
 
     def stop_all(self) -> None:
         """Stop every child in reverse start order (SIGTERM, then SIGKILL), then the tailer."""
-        for spec, process in reversed(self._children):
+        with self._children_lock:
+            children, self._children = self._children, []
+        for spec, process in reversed(children):
             code = process.stop()
             logger.info("%s stopped (exit %s)", spec.name, code)
-        self._children.clear()
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=2)

@@ -217,6 +217,29 @@ def test_item_18_one_retry_on_503_then_success(
     assert (delivery["attempts"], delivery["status"], delivery["succeeded"]) == (2, 200, True)
 
 
+def test_a_delivery_is_redelivered_byte_for_byte_with_a_new_request_id(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
+) -> None:
+    sandbox_d365_clean.admin.add_webhook(
+        url=receiver.url, message="Delete", table="contact", mode=0, auth_value="key-9"
+    )
+    api.delete(f"contacts({sid('contact:C-10001')})").raise_for_status()
+    (first,) = sandbox_d365_clean.admin.deliveries()
+
+    again = sandbox_d365_clean.admin.redeliver(first["id"])
+
+    original, repeated = receiver.wait_for(2)
+    assert repeated.body == original.body
+    assert repeated.path == original.path
+    assert repeated.headers["x-request-id"] != original.headers["x-request-id"]
+    assert again["redelivery_of"] == first["id"]
+    assert (again["row_id"], again["succeeded"]) == (first["row_id"], True)
+    assert [d["id"] for d in sandbox_d365_clean.admin.deliveries()] == [first["id"], again["id"]]
+    with pytest.raises(httpx.HTTPStatusError) as missing:
+        sandbox_d365_clean.admin.redeliver("00000000-0000-0000-0000-000000000000")
+    assert missing.value.response.status_code == 404
+
+
 def test_item_18_async_failures_are_recorded_as_system_jobs_without_more_retries(
     api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
 ) -> None:

@@ -114,6 +114,11 @@ class SandboxAdmin:
         result: list[dict[str, Any]] = self._call("GET", "/webhooks/deliveries", params=params)
         return result
 
+    def redeliver(self, delivery_id: str) -> dict[str, Any]:
+        """Send an earlier webhook delivery's request again, byte for byte; the new delivery."""
+        result: dict[str, Any] = self._call("POST", f"/webhooks/deliveries/{delivery_id}/redeliver")
+        return result
+
     def close(self) -> None:
         """Close the HTTP client."""
         self._client.close()

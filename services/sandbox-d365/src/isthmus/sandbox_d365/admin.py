@@ -200,12 +200,19 @@ def _webhook_routes(router: APIRouter, sandbox: Sandbox, system_user: str) -> No
             if failed is None or d.succeeded != failed
         ]
 
+    @router.post("/webhooks/deliveries/{delivery_id}/redeliver")
+    async def redeliver(delivery_id: str) -> dict[str, Any]:
+        try:
+            return asdict(await sandbox.webhooks.redeliver(delivery_id))
+        except KeyError:
+            raise HTTPException(404, f"no delivery {delivery_id} is kept") from None
+
 
 def _reset(sandbox: Sandbox, *, with_seed: bool, system_user: str) -> None:
     sandbox.records.store.clear()
     sandbox.faults.clear()
     sandbox.calls.clear()
-    sandbox.webhooks.deliveries.clear()
+    sandbox.webhooks.clear()
     sandbox.throttle.reset(sandbox.default_limits())
     sandbox.entra.token_lifetime_s = sandbox.settings.token_lifetime_s
     if with_seed:

@@ -9,7 +9,7 @@ import logging
 import re
 import uuid
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +43,16 @@ class Delivery:
     status: int | None
     error: str | None
     succeeded: bool
+    redelivery_of: str | None = None
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """The request of one delivery, kept so that it can be sent again as it was."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
 
 
 def encode_context(context: dict[str, Any], *, limit: int = MAX_PAYLOAD) -> tuple[bytes, bool]:
@@ -78,6 +88,7 @@ class WebhookDispatcher:
         self._verify = verify
         self._lock = lock
         self.deliveries: deque[Delivery] = deque(maxlen=10_000)  # newest last, bounded
+        self._sent: dict[str, _Sent] = {}  # by delivery id, as bounded as the deliveries
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _steps(self, event: WriteEvent) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -167,8 +178,43 @@ class WebhookDispatcher:
             error=error,
             succeeded=error is None,
         )
-        self.deliveries.append(delivery)
+        self._keep(delivery, _Sent(url=url, headers=headers, body=body))
         return delivery
+
+    async def redeliver(self, delivery_id: str) -> Delivery:
+        """Send the request of an earlier delivery again, byte for byte (a new
+        ``x-request-id``), as Dataverse does when it retries a call it believes failed.
+
+        Raises:
+            KeyError: no kept delivery has that id.
+        """
+        sent = self._sent[delivery_id]
+        first = next(d for d in self.deliveries if d.id == delivery_id)
+        headers = {**sent.headers, "x-request-id": str(uuid.uuid4())}
+        status, error, attempts = await self._post(sent.url, headers, sent.body)
+        delivery = replace(
+            first,
+            id=str(uuid.uuid4()),
+            time=now_iso(),
+            attempts=attempts,
+            status=status,
+            error=error,
+            succeeded=error is None,
+            redelivery_of=delivery_id,
+        )
+        self._keep(delivery, sent)
+        return delivery
+
+    def _keep(self, delivery: Delivery, sent: _Sent) -> None:
+        if len(self.deliveries) == self.deliveries.maxlen:
+            self._sent.pop(self.deliveries[0].id, None)
+        self.deliveries.append(delivery)
+        self._sent[delivery.id] = sent
+
+    def clear(self) -> None:
+        """Forget every delivery."""
+        self.deliveries.clear()
+        self._sent.clear()
 
     def _headers(self, event: WriteEvent, context: dict[str, Any]) -> dict[str, str]:
         return {

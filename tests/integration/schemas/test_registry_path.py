@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -152,6 +156,66 @@ def test_unknown_ids_are_invalid_and_an_unreachable_registry_is_retryable(
             down.serializer(value_schema="io.isthmus.common.ParkedKey")(
                 {"key": "k"}, SerializationContext("t", MessageField.VALUE)
             )
+
+
+class _Hangs:
+    """A TCP server on 127.0.0.1 that accepts, counts and never answers (a registry whose
+    process is frozen or whose network path is a blackhole)."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.accepted = 0
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.getsockname()[1]}/apis/ccompat/v7"
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.server.accept()
+                self.accepted += 1
+                self._held.append(connection)
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self._held:
+            connection.close()
+
+
+def test_a_registry_that_does_not_answer_is_not_called_again_until_the_cooldown_ends(
+    catalogue: SchemaCatalogue,
+) -> None:
+    hangs = _Hangs()
+    settings = SchemaSettings(
+        registry_url=hangs.url,
+        registry_timeout_s=1,
+        registry_max_retries=0,
+        registry_cooldown_s=2,
+    )
+    reader_of = SerdeFactory(settings=settings, catalogue=catalogue)
+    try:
+        read = reader_of.deserializer(value_schema=None)
+        with pytest.raises(RegistryUnavailableError):
+            read(confluent_header(1) + b"\x00")
+        assert hangs.accepted == 1
+        for schema_id in (2, 3, 4):
+            with pytest.raises(RegistryUnavailableError, match="not called for") as fast:
+                read(confluent_header(schema_id) + b"\x00")
+            assert fast.value.kind is ErrorKind.RETRYABLE
+        assert hangs.accepted == 1
+        deadline = time.monotonic() + 10
+        while hangs.accepted == 1 and time.monotonic() < deadline:
+            with pytest.raises(RegistryUnavailableError):
+                read(confluent_header(5) + b"\x00")
+            time.sleep(0.2)
+        assert hangs.accepted == 2  # the cool-down over, the next call tried again
+    finally:
+        reader_of.close()
+        hangs.close()
 
 
 def test_records_cross_a_real_broker_in_both_formats(

@@ -48,7 +48,10 @@ class SerdeFactory:
             schemas_dir = root / schemas_dir
         self.catalogue = catalogue or SchemaCatalogue.load(schemas_dir)
         if registry is None and settings.registry_url is not None:
-            registry = RegistryClient(client=SchemaRegistryClient(settings.registry_config()))
+            registry = RegistryClient(
+                client=SchemaRegistryClient(settings.registry_config()),
+                cooldown_s=settings.registry_cooldown_s,
+            )
         self.registry = registry
 
     def close(self) -> None:

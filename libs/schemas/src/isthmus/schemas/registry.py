@@ -2,6 +2,11 @@
 
 Every registry failure is translated into the package's error tree at this boundary: connection
 problems and server errors are retryable, a missing schema id is invalid input, a refusal is fatal.
+
+A registry that does not answer opens a circuit: for ``cooldown_s`` every call fails at once
+with ``RegistryUnavailableError`` instead of waiting out its own timeout and retries, so a
+consume loop moves the records that need it to their retry tier in milliseconds rather than
+stalling a batch for the timeout of each; the first call after the cool-down tries again.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,11 +40,21 @@ COMPATIBILITY = "BACKWARD"
 class RegistryClient:
     """A caching, error-translating front of confluent-kafka's ``SchemaRegistryClient``."""
 
-    def __init__(self, *, client: SchemaRegistryClient) -> None:
+    def __init__(
+        self,
+        *,
+        client: SchemaRegistryClient,
+        cooldown_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._ids: dict[tuple[str, int], int] = {}
         self._schemas: dict[int, Any] = {}
         self._lock = threading.Lock()
+        self._cooldown_s = cooldown_s
+        self._clock = clock
+        self._open_until = 0.0
+        self._last_failure = ""
 
     def schema_id(self, *, subject: str, schema: CatalogueSchema, register: bool) -> int:
         """The registry id of ``schema`` under ``subject``, registering it when ``register``.
@@ -109,18 +125,45 @@ class RegistryClient:
         return list(self._call(self._client.get_subjects))
 
     def _call(self, request: Callable[[], _T]) -> _T:
+        now = self._clock()
+        if now < self._open_until:
+            raise RegistryUnavailableError(
+                f"schema registry not called for {self._open_until - now:.1f} s more after it "
+                f"failed: {self._last_failure}"
+            )
         try:
             return request()
-        except SchemaRegistryError as exc:
-            status = exc.http_status_code
-            if status >= _SERVER_ERROR or status < 0:
-                raise RegistryUnavailableError(f"schema registry error: {exc}") from exc
-            raise RegistryRejectedError(f"schema registry refused: {exc}") from exc
+        except RegistryUnavailableError as exc:
+            self._open(str(exc))
+            raise
         except SchemaError:
             raise
-        except (OSError, ValueError, json.JSONDecodeError) as exc:
-            raise RegistryUnavailableError(f"schema registry unreachable: {exc}") from exc
-        except Exception as exc:  # httpx transport errors and the like, whatever the version
-            raise RegistryUnavailableError(
-                f"schema registry unreachable: {type(exc).__name__}: {exc}"
-            ) from exc
+        except Exception as exc:
+            error = _translated(exc)
+            if isinstance(error, RegistryUnavailableError):
+                self._open(str(error))
+            raise error from exc
+
+    def _open(self, failure: str) -> None:
+        with self._lock:
+            if self._clock() >= self._open_until:
+                logger.warning(
+                    "schema registry unavailable; calls fail at once for %.1f s",
+                    self._cooldown_s,
+                    extra={"error": failure},
+                )
+            self._open_until = self._clock() + self._cooldown_s
+            self._last_failure = failure
+
+
+def _translated(exc: Exception) -> SchemaError:
+    """The package's error for one failed registry request."""
+    if isinstance(exc, SchemaRegistryError):
+        status = exc.http_status_code
+        if status >= _SERVER_ERROR or status < 0:
+            return RegistryUnavailableError(f"schema registry error: {exc}")
+        return RegistryRejectedError(f"schema registry refused: {exc}")
+    if isinstance(exc, OSError | ValueError | json.JSONDecodeError):
+        return RegistryUnavailableError(f"schema registry unreachable: {exc}")
+    # httpx transport errors and the like, whatever the version
+    return RegistryUnavailableError(f"schema registry unreachable: {type(exc).__name__}: {exc}")

@@ -31,6 +31,12 @@ class SchemaSettings(BaseModel):
     registry_max_retries: int = Field(
         default=2, ge=0, description="Retries of the registry client itself before we give up."
     )
+    registry_cooldown_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="After the registry failed to answer, calls fail at once for this long "
+        "instead of each waiting out the timeout; then one call tries again.",
+    )
     auto_register: bool = Field(
         default=True,
         description="Serializers register their schema under the topic's subject on first use; "

@@ -100,7 +100,9 @@ class FaultProxy:
 
     ``latency_ms`` (± ``jitter_ms``) delays each chunk, ``bandwidth_bytes_per_s`` throttles
     each direction of each connection (0 is unlimited), ``reset_probability`` is the chance per
-    chunk that the connection is aborted with an RST to both peers, ``blackhole`` (or
+    chunk that the connection is aborted with an RST to both peers, ``answer_loss_probability``
+    the chance per chunk from upstream (an answer whose request was delivered) that it is lost
+    the same way, ``blackhole`` (or
     ``pause``/``resume``) stalls everything, ``cut`` closes every open connection. Random
     choices come from ``random.Random(seed)``, so a run can be repeated. The methods may be
     called from any thread except the proxy's own.
@@ -115,6 +117,7 @@ class FaultProxy:
         self.jitter_ms = 0.0
         self.bandwidth_bytes_per_s = 0
         self.reset_probability = 0.0
+        self.answer_loss_probability = 0.0
         self._listen_port = listen_port
         self._rng = random.Random(seed)  # noqa: S311 - reproducible faults, not secrets
         self._blackhole = False
@@ -311,7 +314,7 @@ class FaultProxy:
         sender = link.spawn(self._send(link, queue, writer, to_upstream=to_upstream))
         try:
             while chunk := await reader.read(_CHUNK):
-                if self.reset_probability > 0 and self._rng.random() < self.reset_probability:
+                if self._loses(to_upstream=to_upstream):
                     self._resets += 1
                     link.close(reset=True)
                     return
@@ -359,6 +362,12 @@ class FaultProxy:
             await writer.drain()
             if rate > 0:
                 await asyncio.sleep(len(piece) / rate)
+
+    def _loses(self, *, to_upstream: bool) -> bool:
+        chance = self.reset_probability
+        if not to_upstream:
+            chance = 1 - (1 - chance) * (1 - self.answer_loss_probability)
+        return chance > 0 and self._rng.random() < chance
 
     def _delay_s(self) -> float:
         delay = self.latency_ms / 1000

@@ -10,6 +10,7 @@ from confluent_kafka import Producer
 
 from isthmus.devenv.environment import local_kafka
 from isthmus.testing.kafka import Broker, create_topics, drain
+from tests.faults.proxy import FaultProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -45,3 +46,29 @@ def test_up_is_idempotent_while_running(kafka_broker: Broker, repo_root: Path) -
 
     assert len(metadata.brokers) == 1
     assert next(iter(metadata.brokers.values())).host == "127.0.0.1"
+
+
+def test_clients_bootstrapped_through_the_proxied_listener_stay_on_the_proxy(
+    repo_root: Path, unique_name
+) -> None:
+    broker = local_kafka(root=repo_root, name=unique_name("proxied"), proxied_listener=True)
+    try:
+        state = broker.up()
+        assert state.proxied_port and state.proxy_port
+        with FaultProxy("127.0.0.1", state.proxied_port, listen_port=state.proxy_port) as proxy:
+            proxied = Broker(bootstrap_servers=f"127.0.0.1:{proxy.port}")
+            (advertised,) = proxied.admin().list_topics(timeout=10).brokers.values()
+            assert (advertised.host, advertised.port) == ("127.0.0.1", proxy.port)
+            topic = unique_name("through-proxy")
+            create_topics(proxied, topic)
+            producer = Producer({**proxied.settings.client_config(), "acks": "all"})
+            producer.produce(topic, key=b"k", value=b"v")
+            assert producer.flush(30) == 0
+            assert [m.value() for m in drain(proxied, topic, expected=1)] == [b"v"]
+            assert proxy.stats().bytes_to_client > 0
+            direct = Broker(bootstrap_servers=state.bootstrap_servers)
+            (plain,) = direct.admin().list_topics(timeout=10).brokers.values()
+            assert plain.port == state.port
+    finally:
+        broker.down()
+        shutil.rmtree(broker.data_dir, ignore_errors=True)

@@ -190,6 +190,18 @@ def test_a_reset_probability_of_one_resets_the_connection_at_its_first_chunk(
         assert _round_trip(sock, b"fine") == b"fine"
 
 
+def test_a_lost_answer_reaches_upstream_and_resets_before_the_client_reads_it(
+    proxy: FaultProxy,
+) -> None:
+    proxy.answer_loss_probability = 1.0
+    with _client(proxy) as sock:
+        sock.sendall(b"delivered")
+        with pytest.raises(ConnectionResetError):
+            sock.recv(16)
+    stats = proxy.stats()
+    assert (stats.resets, stats.bytes_to_upstream, stats.bytes_to_client) == (1, 9, 0)
+
+
 def test_the_port_is_known_once_started_and_stop_is_idempotent(echo_port: int) -> None:
     proxy = FaultProxy("127.0.0.1", echo_port)
     with pytest.raises(RuntimeError, match="not started"):

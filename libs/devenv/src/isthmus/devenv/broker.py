@@ -40,11 +40,19 @@ class BrokerState:
     port: int
     controller_port: int
     cluster_id: str
+    proxied_port: int | None = None
+    proxy_port: int | None = None
 
     @property
     def bootstrap_servers(self) -> str:
         """The address clients connect to."""
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def proxied_bootstrap_servers(self) -> str | None:
+        """The address of clients that reach the broker through a TCP proxy on ``proxy_port``
+        (forwarding to ``proxied_port``), when the broker has that listener."""
+        return f"127.0.0.1:{self.proxy_port}" if self.proxy_port else None
 
 
 class LocalKafka:
@@ -59,13 +67,17 @@ class LocalKafka:
         log4j_config: Path,
         port: int | None = None,
         heap: str = "512m",
+        proxied_listener: bool = False,
     ) -> None:
+        """``proxied_listener`` adds a listener that advertises a proxy's port: clients that
+        bootstrap through a proxy forwarding to it keep talking through the proxy."""
         self.data_dir = data_dir
         self._pom = pom
         self._jars_dir = jars_dir
         self._log4j_config = log4j_config
         self._requested_port = port
         self._heap = heap
+        self._proxied = proxied_listener
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -89,6 +101,8 @@ class LocalKafka:
             port=self._requested_port or free_port(),
             controller_port=free_port(),
             cluster_id=_cluster_id(),
+            proxied_port=free_port() if self._proxied else None,
+            proxy_port=free_port() if self._proxied else None,
         )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._state_file.write_text(json.dumps(state.__dict__))
@@ -143,19 +157,28 @@ class LocalKafka:
         state = self.state()
         wait_port_closed(state.port, timeout_s=_STOP_TIMEOUT_S)
         wait_port_closed(state.controller_port, timeout_s=_STOP_TIMEOUT_S)
+        if state.proxied_port:
+            wait_port_closed(state.proxied_port, timeout_s=_STOP_TIMEOUT_S)
 
     def _write_config(self, state: BrokerState) -> Path:
         data = self.data_dir / "data"
         controller = f"127.0.0.1:{state.controller_port}"
+        listeners = [f"PLAINTEXT://127.0.0.1:{state.port}", f"CONTROLLER://{controller}"]
+        advertised = [f"PLAINTEXT://127.0.0.1:{state.port}"]
+        protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+        if state.proxied_port and state.proxy_port:
+            listeners.append(f"PROXIED://127.0.0.1:{state.proxied_port}")
+            advertised.append(f"PROXIED://127.0.0.1:{state.proxy_port}")
+            protocols.append("PROXIED:PLAINTEXT")
         properties = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": controller,
-            "listeners": f"PLAINTEXT://127.0.0.1:{state.port},CONTROLLER://{controller}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{state.port}",
+            "listeners": ",".join(listeners),
+            "advertised.listeners": ",".join(advertised),
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": ",".join(protocols),
             "log.dirs": str(data),
             "num.partitions": "1",
             "auto.create.topics.enable": "false",

@@ -10,8 +10,11 @@ from isthmus.devenv.paths import local_dir
 DEFAULT_KAFKA_PORT = 9092
 
 
-def local_kafka(*, root: Path, name: str = "kafka", port: int | None = None) -> LocalKafka:
-    """The broker whose data lives in ``<root>/.local/<name>``, with the shared jar cache."""
+def local_kafka(
+    *, root: Path, name: str = "kafka", port: int | None = None, proxied_listener: bool = False
+) -> LocalKafka:
+    """The broker whose data lives in ``<root>/.local/<name>``, with the shared jar cache
+    (``proxied_listener``: see ``LocalKafka``)."""
     local = local_dir(root)
     kafka_dir = root / "deploy" / "local" / "kafka"
     return LocalKafka(
@@ -20,4 +23,5 @@ def local_kafka(*, root: Path, name: str = "kafka", port: int | None = None) -> 
         jars_dir=local / "jars" / "kafka",
         log4j_config=kafka_dir / "log4j2.properties",
         port=port,
+        proxied_listener=proxied_listener,
     )

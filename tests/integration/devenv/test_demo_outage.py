@@ -1,4 +1,4 @@
-"""The demo driver rides out a broker that does not answer instead of dying."""
+"""The demo driver rides out a broker that does not answer, and expired tokens, instead of dying."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import pytest
 from rich.console import Console
 
 from isthmus.devenv.demo import DemoDriver
+from isthmus.devenv.demo_systems import Dataverse
 from isthmus.devenv.ports import free_port
 from isthmus.devenv.tls import ensure_local_tls
+from isthmus.testing.sandbox_d365 import SandboxD365
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -33,3 +35,19 @@ def test_dead_letter_count_keeps_its_value_while_the_broker_is_away(tmp_path: Pa
 
     assert driver.summary.in_dlq == 3
     assert printed.getvalue().count("Kafka unreachable, DLQ count not updated") == 1
+
+
+def test_the_clerk_signs_in_again_when_every_token_was_expired(
+    sandbox_d365_clean: SandboxD365,
+) -> None:
+    clerk = Dataverse(url=sandbox_d365_clean.base_url, ca_file=sandbox_d365_clean.ca_file)
+    try:
+        clerk.sign_in()
+        assert clerk.rows("accounts", select="accountid")
+        sandbox_d365_clean.admin.expire_tokens()
+
+        assert clerk.rows("accounts", select="accountid")
+    finally:
+        clerk.close()
+    unauthorized = sandbox_d365_clean.admin.calls(path="/api/data/v9.2/accounts", status=401)
+    assert len(unauthorized) == 1  # one refused call, then the fresh token was used

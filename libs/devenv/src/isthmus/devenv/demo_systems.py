@@ -71,13 +71,19 @@ class Dataverse:
         self._http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
-        answer = self._http.request(method, f"{API}/{path}", headers=headers, **kwargs)
+        """One API call; a 401 (the token expired or was revoked) signs in again, once."""
+        extra = kwargs.pop("headers", {})
+        answer = self._http.request(method, f"{API}/{path}", headers=self._auth(extra), **kwargs)
         if answer.status_code == httpx.codes.UNAUTHORIZED:
             self.sign_in()
-            return self._call(method, path, headers=headers, **kwargs)
+            answer = self._http.request(
+                method, f"{API}/{path}", headers=self._auth(extra), **kwargs
+            )
         answer.raise_for_status()
         return answer
+
+    def _auth(self, extra: dict[str, str]) -> dict[str, str]:
+        return {**extra, "Authorization": f"Bearer {self._token}"}
 
     def rows(self, entity_set: str, *, select: str, filter_: str | None = None) -> list[Any]:
         """Every row of a query (follows ``@odata.nextLink``)."""

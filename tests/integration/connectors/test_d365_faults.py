@@ -81,6 +81,26 @@ async def test_revoked_tokens_cause_one_forced_refresh(sandbox_d365_clean: Sandb
     assert sandbox.admin.calls(status=401)
 
 
+async def test_a_token_endpoint_answering_503_is_retried_not_raised(
+    sandbox_d365_clean: SandboxD365,
+) -> None:
+    sandbox = sandbox_d365_clean
+    sandbox.admin.add_fault(
+        kind="status", status=503, path=f"/{sandbox.tenant_id}/oauth2/v2.0/token", times=1
+    )
+    settings = d365_settings(sandbox)
+    provider = TokenProvider(settings=settings)
+    client = DataverseClient.connect(
+        settings=settings, governor=own_governor(settings), token_provider=provider
+    )
+    async with client:
+        row = await client.retrieve("accounts", {"accountnumber": "C-10001"}, select=["name"])
+    assert row.data["name"]
+    # MSAL replays a 5xx for its Retry-After (5 s without one) instead of calling again.
+    statuses = [c["status"] for c in token_calls(sandbox)]
+    assert statuses == [503, 200]
+
+
 def _no_two_throttles_in_a_row(statuses: list[int]) -> bool:
     return not any(a == b == 429 for a, b in itertools.pairwise(statuses))
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import httpx
 import msal  # type: ignore[import-untyped]  # msal ships no type information
+from msal.exceptions import MsalServiceError  # type: ignore[import-untyped]
 import requests
 
 from isthmus.connectors.d365.errors import (
@@ -131,6 +132,10 @@ class TokenProvider:
             except requests.RequestException as exc:
                 message = f"authority unreachable: {type(exc).__name__}"
                 raise DataverseTransportError(message, request_sent=False) from exc
+            except MsalServiceError as exc:  # the discovery endpoint answered an error status
+                raise DataverseTransportError(
+                    f"authority answered {exc}", request_sent=False
+                ) from exc
         return self._app
 
     def _request(self, app: ConfidentialApp) -> str:
@@ -145,6 +150,10 @@ class TokenProvider:
         except requests.RequestException as exc:
             message = f"token endpoint unreachable: {type(exc).__name__}"
             raise DataverseTransportError(message, request_sent=False) from exc
+        except MsalServiceError as exc:  # MSAL raises for a 5xx or 429 of the token endpoint
+            raise DataverseTransportError(
+                f"token endpoint answered {exc}", request_sent=False
+            ) from exc
         if "access_token" not in result:
             code = str(result.get("error", "unknown"))
             description = str(result.get("error_description", "")).split("\r\n")[0]

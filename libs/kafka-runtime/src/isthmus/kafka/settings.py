@@ -143,3 +143,16 @@ class ProcessorSettings(BaseModel):
     def transactional_id(self) -> str:
         """The producer's ``transactional.id`` (stable per replica, so restarts fence zombies)."""
         return f"{self.group_id}-{self.instance_id}"
+
+
+def keep_processor_defaults(data: Any, defaults: dict[str, Any]) -> Any:
+    """A service settings model's raw input with its own processor ``defaults`` kept under
+    ``processor`` for every field the environment does not set.
+
+    Call it from a ``model_validator(mode="before")``: without it one nested variable such as
+    ``..._PROCESSOR__CONSUMER_EXTRA`` replaces the whole default processor, losing its group
+    (a validation error) or its batch size and stall timeout (silently).
+    """
+    if isinstance(data, dict) and isinstance(data.get("processor"), dict):
+        return {**data, "processor": {**defaults, **data["processor"]}}
+    return data

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from isthmus.connectors.d365.settings import D365Settings
-from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
+from isthmus.kafka.settings import KafkaSettings, ProcessorSettings, keep_processor_defaults
 from isthmus.schemas.settings import SchemaSettings
 from isthmus.sink.settings import SinkSettings
+
+_PROCESSOR: dict[str, Any] = {"group_id": "d365-sink", "batch_size": 500, "stall_timeout_s": 300.0}
 
 
 class D365SinkSettings(BaseSettings):
@@ -25,11 +28,7 @@ class D365SinkSettings(BaseSettings):
     )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
-    processor: ProcessorSettings = Field(
-        default_factory=lambda: ProcessorSettings(
-            group_id="d365-sink", batch_size=500, stall_timeout_s=300.0
-        )
-    )
+    processor: ProcessorSettings = Field(default_factory=lambda: ProcessorSettings(**_PROCESSOR))
     sink: SinkSettings = Field(default_factory=SinkSettings)
     schemas: SchemaSettings = Field(default_factory=SchemaSettings)
     d365: D365Settings
@@ -37,3 +36,8 @@ class D365SinkSettings(BaseSettings):
         default=Path("deploy/topics.yaml"), description="Where the retry delays are declared."
     )
     log_level: str = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sink_processor(cls, data: Any) -> Any:
+        return keep_processor_defaults(data, _PROCESSOR)

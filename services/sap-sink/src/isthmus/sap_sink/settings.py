@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from isthmus.connectors.s4.settings import S4Settings
-from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
+from isthmus.kafka.settings import KafkaSettings, ProcessorSettings, keep_processor_defaults
 from isthmus.schemas.settings import SchemaSettings
 from isthmus.sink.settings import SinkSettings
+
+_PROCESSOR: dict[str, Any] = {"group_id": "sap-sink", "batch_size": 200, "stall_timeout_s": 300.0}
 
 
 class SapSinkSettings(BaseSettings):
@@ -25,11 +28,7 @@ class SapSinkSettings(BaseSettings):
     )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
-    processor: ProcessorSettings = Field(
-        default_factory=lambda: ProcessorSettings(
-            group_id="sap-sink", batch_size=200, stall_timeout_s=300.0
-        )
-    )
+    processor: ProcessorSettings = Field(default_factory=lambda: ProcessorSettings(**_PROCESSOR))
     sink: SinkSettings = Field(default_factory=SinkSettings)
     schemas: SchemaSettings = Field(default_factory=SchemaSettings)
     s4: S4Settings
@@ -55,3 +54,8 @@ class SapSinkSettings(BaseSettings):
         "has (S/4 keeps cancelled lines as rejected items).",
     )
     log_level: str = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sink_processor(cls, data: Any) -> Any:
+        return keep_processor_defaults(data, _PROCESSOR)

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 import httpx
 import msal  # type: ignore[import-untyped]  # msal ships no type information
-from msal.exceptions import MsalServiceError  # type: ignore[import-untyped]
 import requests
+from msal.exceptions import MsalServiceError  # type: ignore[import-untyped]
 
 from isthmus.connectors.d365.errors import (
     DataverseAuthenticationError,

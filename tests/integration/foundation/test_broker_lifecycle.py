@@ -58,7 +58,7 @@ def test_clients_bootstrapped_through_the_proxied_listener_stay_on_the_proxy(
         with FaultProxy("127.0.0.1", state.proxied_port, listen_port=state.proxy_port) as proxy:
             proxied = Broker(bootstrap_servers=f"127.0.0.1:{proxy.port}")
             (advertised,) = proxied.admin().list_topics(timeout=10).brokers.values()
-            assert (advertised.host, advertised.port) == ("127.0.0.1", proxy.port)
+            assert (str(advertised.host), advertised.port) == ("127.0.0.1", proxy.port)
             topic = unique_name("through-proxy")
             create_topics(proxied, topic)
             producer = Producer({**proxied.settings.client_config(), "acks": "all"})

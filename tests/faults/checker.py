@@ -2,7 +2,8 @@
 
 Every invariant is computed over event ids:
 
-- no loss: every acknowledged event was applied effectively or dead-lettered, nothing else was,
+- no loss: every acknowledged event was applied effectively or dead-lettered, nothing else was
+  (but the poison records the scenario wrote past the ingress, which are dead letters to be),
   and no event was both;
 - no duplicate side effect: each (key, seq) has at most one effective apply; idempotent no-op
   replays are allowed and counted;
@@ -234,6 +235,7 @@ def check(
     dead_ids = {row.event_id for row in dead_rows}
     audited = set(audited_event_ids)
     maybe = set(unconfirmed) - acked_ids
+    poison = {row.event_id for row in injected_rows}
     dlq_missing, dlq_unexpected, dlq_without_headers, dlq_changed_bytes = _dlq_findings(
         dead_rows, injected_rows, required_dlq_headers
     )
@@ -241,7 +243,9 @@ def check(
         scenario=scenario,
         events=len(acked_ids),
         lost=Finding.of(acked_ids - effective_ids - dead_ids),
-        unacked=Finding.of((effective_ids | dead_ids) - acked_ids - maybe),
+        unacked=Finding.of(
+            (effective_ids - acked_ids - maybe) | (dead_ids - acked_ids - maybe - poison)
+        ),
         unconfirmed_applied=len((effective_ids | dead_ids) & maybe),
         applied_and_dead=Finding.of({row.event_id for row in applied_rows} & dead_ids),
         duplicates=_duplicates(effective),
@@ -296,7 +300,9 @@ def _dlq_findings(
             row.event_id for row in dead if any(name not in row.headers for name in required)
         ),
         Finding.of(
-            row.event_id for row in dead if row.event_id in sent and row.value != sent[row.event_id]
+            row.event_id
+            for row in dead
+            if sent.get(row.event_id) is not None and row.value != sent[row.event_id]
         ),
     )
 

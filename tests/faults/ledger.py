@@ -57,10 +57,14 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class Injected:
-    """One poison record the scenario produced on purpose, and the bytes it sent."""
+    """One poison record the scenario produced on purpose, and the bytes its dead letter keeps.
+
+    ``value`` is None when the injector does not know them (a business-invalid order becomes
+    a command the transformer writes); the dead letter's bytes are then not compared.
+    """
 
     event_id: str
-    value: bytes
+    value: bytes | None
 
 
 @dataclass(frozen=True)

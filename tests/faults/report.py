@@ -36,6 +36,21 @@ INVARIANTS = (
 )
 """The paragraph at the top of docs/reliability.md."""
 
+SETUP = (
+    "The system under test is every service as a process (restarted when it exits, as "
+    "Kubernetes would), a broker and a schema registry of the suite's own, the ingress and "
+    "the transformer reaching the broker through a TCP fault proxy and every service reaching "
+    "the registry through another, and both sandboxes. The load is order-to-cash: one D365 "
+    "sales order per second. Each order is two events: its Create (acknowledged when the "
+    "ingress answered Dataverse's webhook 2xx, applied when its S/4 sales order exists, matched "
+    "by the customer reference) and its write-back (acknowledged once the S/4 order exists, "
+    "applied when the D365 order carries that S/4 number). Poison records the scenario writes "
+    "past the ingress are expected in a DLQ and nowhere else. Orders whose webhook the ingress "
+    "answered 5xx twice (Dataverse retries once) are not acknowledged: their produce may have "
+    "been written all the same, so each may be applied once or not at all."
+)
+"""What the matrix runs against and what an event is, below the invariants."""
+
 
 def _rows(verdicts: Sequence[Verdict]) -> list[tuple[str, ...]]:
     return [(*verdict.row(), verdict.result) for verdict in verdicts]
@@ -92,6 +107,7 @@ def reliability_markdown(verdicts: Sequence[Verdict], *, command: str, when: dat
     parts = [
         "# Reliability\n",
         INVARIANTS + "\n",
+        SETUP + "\n",
         f"Run with `{command}` on {when.isoformat(sep=' ', timespec='minutes')}: "
         f"{summary(verdicts)}.\n",
         markdown_table(verdicts),

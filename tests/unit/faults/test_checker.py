@@ -222,6 +222,29 @@ def test_a_dead_letter_whose_bytes_differ_from_the_injected_ones_is_not_exact(
     assert _failing(verdict) == ["dlq_exact"]
 
 
+def test_poison_written_past_the_ingress_is_dead_lettered_without_an_acknowledgement() -> None:
+    run = Run()
+    run.acked = [a for a in run.acked if a.event_id != "bad"]
+    run.audited = [e for e in run.audited if e != "bad"]
+    verdict = run.check()
+    assert verdict.ok
+    assert verdict.events == 4
+
+    run.applied.append(_applied("bad", "C", 1, 2.0))
+    verdict = run.check()
+    assert verdict.unacked.examples == ("bad",)
+    assert verdict.applied_and_dead.examples == ("bad",)
+
+
+def test_the_bytes_of_a_dead_letter_are_not_compared_when_the_injector_did_not_know_them() -> None:
+    run = Run()
+    run.injected = [Injected("bad", None)]
+    run.dead_letters = [replace(run.dead_letters[0], value=b"a command the transformer wrote")]
+    verdict = run.check()
+    assert verdict.dlq_exact
+    assert verdict.ok
+
+
 def test_lag_settling_within_the_budget_is_live_and_after_it_is_not() -> None:
     run = Run()
     assert run.check(liveness_budget_s=2.5).live

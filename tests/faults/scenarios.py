@@ -426,8 +426,9 @@ SCENARIOS = (
         inject=_registry_away,
         clear=_registry_back,
         hold_s=60,
-    ),  # Last: a second transformer replica has left write-backs waiting for their cross
-    # reference (see docs/reliability.md), which must not spill into other rows.
+    ),
+    # Last: with a second transformer replica some write-backs have been left waiting for
+    # their cross reference; whatever a rebalance leaves behind must not spill into other rows.
     Scenario(
         12,
         "rebalance: a second transformer and sap-sink for 30 s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -108,3 +109,42 @@ def test_after_the_last_tier_a_retryable_record_is_dead_lettered_and_its_key_rel
         outputs = drain(kafka_broker, group.output, expected=1)
     assert [m.value() for m in dead] == [b"x1"]
     assert [m.value() for m in outputs] == [b"x2"]
+
+
+def test_a_retry_partition_paused_across_a_rebalance_is_resumed_when_its_record_is_due(
+    kafka_broker: Broker, make_group: Callable[..., Group]
+) -> None:
+    """Eager (range) assignment gives a paused partition back still paused (the transformer's
+    strategy); the loop must resume it, having forgotten its pause on revoke."""
+    group = make_group(partitions=2, delays_ms=(6_000,))
+    calls: Counter[bytes] = Counter()
+
+    def handler(record: Record[bytes, bytes]) -> list[Output]:
+        calls[record.value] += 1
+        if calls[record.value] == 1:
+            raise RetryableError("prerequisite not there yet")
+        return [Output(topic=group.output, key=record.key, value=record.value)]
+
+    def processor() -> Processor:
+        return Processor(
+            kafka=kafka_broker.settings,
+            settings=ProcessorSettings(
+                group_id=group.name,
+                in_place_attempts=1,
+                consumer_extra={"partition.assignment.strategy": "range"},
+            ),
+            topics=[group.source],
+            handler=handler,
+            routes=group.routes,
+        )
+
+    values = [f"k{n}".encode() for n in range(8)]
+    produce(kafka_broker, group.source, [(value, value) for value in values])
+    with running(processor()):
+        # Every record failed once: the retry partitions are paused until the records are due.
+        wait_for(lambda: all(calls[value] == 1 for value in values))
+        with running(processor()):  # a second member joins and leaves before they are due
+            wait_for(lambda: len(calls) == len(values), timeout_s=5)
+            time.sleep(2)
+        outputs = drain(kafka_broker, group.output, expected=len(values), timeout_s=40)
+    assert sorted(m.value() or b"" for m in outputs) == values

@@ -52,6 +52,10 @@ class Processor:
        rewinds every partition to its committed offset and rolls the parked keys back.
     3. A retry record that is not due yet ends its partition's part of the batch: the
        partition is rewound to it and paused until it is due, and its offset does not advance.
+       librdkafka keeps a partition paused across a rebalance that takes it away and gives it
+       back, while the loop forgets what it paused on revoke; so every newly assigned
+       partition is resumed before the next poll (one still not due is paused again when its
+       record is read).
 
     ``health`` tells the probes whether the loop polls as a group member; a ``Watchdog`` ends
     the process when one batch (or one rebalance callback, or the close) outlasts
@@ -94,6 +98,7 @@ class Processor:
             spans=spans,
         )
         self._paused: dict[tuple[str, int], int] = {}
+        self._assigned: set[tuple[str, int]] = set()  # to resume before the next poll
         self._stopping = False
         self._closing = False
         self._last_lag = 0.0
@@ -212,8 +217,10 @@ class Processor:
     def _resume_due(self, consumer: Consumer) -> None:
         now_ms = time.time() * 1000
         due = [tp for tp, at in self._paused.items() if at <= now_ms]
-        if due:
-            consumer.resume([TopicPartition(t, p) for t, p in due])
+        fresh = [tp for tp in self._assigned if tp not in self._paused]
+        self._assigned.clear()
+        if due or fresh:
+            consumer.resume([TopicPartition(t, p) for t, p in [*due, *fresh]])
             for tp in due:
                 del self._paused[tp]
 
@@ -233,6 +240,7 @@ class Processor:
     ) -> None:
         logger.info("assigned %s", _names(partitions))
         self.health.assigned()
+        self._assigned.update((tp.topic, tp.partition) for tp in partitions)
         if self._routes.tiers:
             # Another member may have parked keys of these partitions; our own parked updates
             # still in flight must land first, or the reload would read an older state.
@@ -268,6 +276,7 @@ class Processor:
         gone = {(tp.topic, tp.partition) for tp in partitions}
         for tp in gone:
             self._paused.pop(tp, None)
+        self._assigned -= gone
         delivery.forget(gone)
 
     def _abandon(self, delivery: Delivery) -> None:

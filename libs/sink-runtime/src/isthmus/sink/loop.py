@@ -5,7 +5,9 @@ towards the target):
 
 1. Poll up to ``batch_size`` records from the command topics and the group's retry topics. A
    retry record that is not due ends its partition's part of the poll (seek back, pause until
-   due), exactly as the runtime's ``Processor`` does.
+   due), exactly as the runtime's ``Processor`` does, including resuming every newly assigned
+   partition before the next poll (librdkafka keeps a partition paused across a rebalance
+   that takes it away and gives it back).
 2. Run the poll's commands in waves of distinct keys against the target. Every outcome is
    produced through the runtime's ``AtLeastOnceDelivery``: result, state, xref and audit records,
    or the retry/DLQ/parked copies. Nothing is committed during this step.
@@ -65,6 +67,7 @@ class SinkLoop:
         self._topics = list(topics)
         self._health = health
         self._deferred: dict[TopicPartitionKey, int] = {}
+        self._assigned: set[TopicPartitionKey] = set()  # to resume before the next poll
         self._gate: str | None = None
         self._probe_at = 0.0
         self._auth_pause_s = ctx.settings.auth_pause_s
@@ -240,8 +243,11 @@ class SinkLoop:
         due = [tp for tp, at in self._deferred.items() if at <= now_ms]
         for tp in due:
             del self._deferred[tp]
-        if due and self._gate is None:
-            consumer.resume([TopicPartition(t, p) for t, p in due])
+        # While the gate is closed every partition stays paused; opening it resumes them all.
+        fresh = [tp for tp in self._assigned if tp not in self._deferred]
+        self._assigned.clear()
+        if (due or fresh) and self._gate is None:
+            consumer.resume([TopicPartition(t, p) for t, p in [*due, *fresh]])
 
     def _poll_timeout(self) -> float:
         timeout = self._processor.poll_timeout_s
@@ -257,6 +263,7 @@ class SinkLoop:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         logger.info("assigned %s", ", ".join(f"{p.topic}/{p.partition}" for p in partitions))
         self._health.assigned()
+        self._assigned.update((tp.topic, tp.partition) for tp in partitions)
         with self._health.busy("rebalance"):
             self._reload_parked()
 
@@ -282,6 +289,7 @@ class SinkLoop:
         gone = {(tp.topic, tp.partition) for tp in partitions}
         for tp in gone:
             self._deferred.pop(tp, None)
+        self._assigned -= gone
         delivery.forget(gone)
 
     def _close(self, consumer: Consumer, producer: Producer, delivery: AtLeastOnceDelivery) -> None:

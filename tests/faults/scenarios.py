@@ -427,8 +427,8 @@ SCENARIOS = (
         clear=_registry_back,
         hold_s=60,
     ),
-    # Last: with a second transformer replica some write-backs have been left waiting for
-    # their cross reference; whatever a rebalance leaves behind must not spill into other rows.
+    # Last: whatever a rebalance leaves behind (a partition left paused once kept write-backs
+    # waiting for good) must not spill into the other rows.
     Scenario(
         12,
         "rebalance: a second transformer and sap-sink for 30 s",

@@ -63,9 +63,10 @@ from isthmus.kafka import headers as h
 from isthmus.kafka.audit import AUDIT_SCHEMA, AUDIT_TOPIC
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.provisioning import TopicProvisioner
+from isthmus.kafka.scan import scan_topic
 from isthmus.schemas import SchemaSettings, SerdeFactory
 from isthmus.schemas.wire import confluent_header
-from isthmus.testing.kafka import Broker, drain
+from isthmus.testing.kafka import Broker
 from isthmus.testing.sandbox_d365 import SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
 from isthmus.testing.system import demo_driver, system_config, unwire_sandboxes
@@ -75,6 +76,9 @@ from .proxy import FaultProxy
 
 DLQ_TOPICS = ("ingress.dlq", "transformer.dlq", "sap-sink.dlq", "d365-sink.dlq")
 ORDER_EVENTS = "d365.salesorder.events"
+READ_ALL_S = 300.0
+"""Upper bound of one read of a whole topic to the end it had when the read began (a run of the
+full matrix leaves tens of thousands of audit records to read)."""
 S4_ORDER_EVENTS = "s4.salesorder.events"
 WRITE_BACK = "/write-back"
 PUBLISH_KEY = "fault-matrix-publish-key"
@@ -213,9 +217,7 @@ class FaultSystem:
         """The newest record on ``topic`` whose key is one of the driver's orders."""
         ours = set(self.driver.journeys)
         found = [
-            m
-            for m in drain(self.broker, topic, timeout_s=5)
-            if (m.key() or b"").decode("utf-8", "replace") in ours
+            m for m in self._read_all(topic) if (m.key() or b"").decode("utf-8", "replace") in ours
         ]
         assert found, f"no record of the driver's orders on {topic}"
         return found[-1]
@@ -321,7 +323,7 @@ class FaultSystem:
     def dead_letters(self) -> list[DeadLetter]:
         letters = []
         for topic in DLQ_TOPICS:
-            for message in drain(self.broker, topic, timeout_s=5):
+            for message in self._read_all(topic):
                 headers = dict(h.of(message))
                 key = (message.key() or b"").decode("utf-8", "replace")
                 letters.append(
@@ -337,7 +339,7 @@ class FaultSystem:
         )
         with SerdeFactory(settings=settings) as serde:
             decode = serde.deserializer(value_schema=AUDIT_SCHEMA)
-            records = drain(self.broker, AUDIT_TOPIC, timeout_s=5)
+            records = self._read_all(AUDIT_TOPIC)
             context = SerializationContext(AUDIT_TOPIC, MessageField.VALUE)
             events: list[Any] = [decode(m.value(), context) for m in records]
         seen = set()
@@ -368,6 +370,10 @@ class FaultSystem:
         acked = {a.event_id for a in [*self.acked(order_ids), *wb_acked]}
         applied = {a.event_id for a in [*s4_orders, *wb_applied]}
         return LagSample(at=time.monotonic(), lag=len(acked - applied - dead))
+
+    def _read_all(self, topic: str) -> list[Message]:
+        """Every committed record of ``topic`` up to its end when the read began."""
+        return list(scan_topic(kafka=self.broker.settings, topic=topic, timeout_s=READ_ALL_S))
 
     def rss_mib(self) -> dict[str, float]:
         """Resident memory of each running service, from ``/proc/<pid>/status``."""

@@ -222,9 +222,9 @@ class FaultSystem:
         assert found, f"no record of the driver's orders on {topic}"
         return found[-1]
 
-    def rewind_group(self, group: str, topic: str, *, by: int) -> int:
+    def rewind_group(self, group: str, topic: str, *, by: int) -> None:
         """Move ``group``'s committed offsets on ``topic`` back by ``by`` records per partition
-        (the group must have no member); returns how many records it will read again."""
+        (the group must have no member)."""
         admin = self.broker.admin()
         committed = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[
             group
@@ -237,14 +237,6 @@ class FaultSystem:
         admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, rewound)])[
             group
         ].result(timeout=30)
-        return sum(
-            old.offset - new.offset
-            for old, new in zip(
-                [tp for tp in committed.topic_partitions if tp.topic == topic and tp.offset >= 0],
-                rewound,
-                strict=True,
-            )
-        )
 
     def publish(self, topic: str, key: str, body: bytes) -> httpx.Response:
         """``POST /v1/events/{topic}?key=`` on the ingress with the suite's API key."""

@@ -250,22 +250,24 @@ class FaultSystem:
 
     # -- ledgers --------------------------------------------------------------------------
 
+    def _create_deliveries(self) -> tuple[set[str], set[str]]:
+        """Orders whose Create webhook Dataverse recorded as answered 2xx, and as failed (it
+        gave up after its one retry). An order in neither is still being delivered."""
+        succeeded: set[str] = set()
+        failed: set[str] = set()
+        for d in self.d365.admin.deliveries():
+            if d["entity"] == "salesorder" and d["message"] == "Create":
+                (succeeded if d["succeeded"] else failed).add(d["row_id"])
+        return succeeded, failed
+
     def acked(self, order_ids: set[str]) -> list[Acked]:
         """Orders whose Create webhook the ingress answered 2xx."""
-        acked = {
-            d["row_id"]
-            for d in self.d365.admin.deliveries()
-            if d["entity"] == "salesorder" and d["message"] == "Create" and d["succeeded"]
-        }
-        return [Acked(event_id=o, key=o, seq=1) for o in sorted(order_ids & acked)]
+        succeeded, _ = self._create_deliveries()
+        return [Acked(event_id=o, key=o, seq=1) for o in sorted(order_ids & succeeded)]
 
     def refused(self, order_ids: set[str]) -> set[str]:
         """Orders whose Create webhook failed (Dataverse gave up after its one retry)."""
-        failed = {
-            d["row_id"]
-            for d in self.d365.admin.deliveries(failed=True)
-            if d["entity"] == "salesorder" and d["message"] == "Create"
-        }
+        _, failed = self._create_deliveries()
         return order_ids & failed
 
     def applied(self, numbers: dict[str, str]) -> list[Applied]:
@@ -355,13 +357,15 @@ class FaultSystem:
         numbers: dict[str, str],
         dead: frozenset[str] | set[str] = frozenset(),
     ) -> LagSample:
-        """Acknowledged events of both legs neither applied nor expected in a DLQ (``dead``):
-        the pipeline's lag, end to end."""
+        """Acknowledged events of both legs neither applied nor expected in a DLQ (``dead``),
+        and orders whose webhook is still in flight: the pipeline's lag, end to end."""
         s4_orders = self.applied(numbers)
         wb_acked, wb_applied = self.write_backs(s4_orders)
-        acked = {a.event_id for a in [*self.acked(order_ids), *wb_acked]}
+        succeeded, failed = self._create_deliveries()
+        acked = {a.event_id for a in wb_acked} | (order_ids & succeeded)
         applied = {a.event_id for a in [*s4_orders, *wb_applied]}
-        return LagSample(at=time.monotonic(), lag=len(acked - applied - dead))
+        in_flight = order_ids - succeeded - failed  # the ingress has not answered Dataverse yet
+        return LagSample(at=time.monotonic(), lag=len(acked - applied - dead) + len(in_flight))
 
     def _read_all(self, topic: str) -> list[Message]:
         """Every committed record of ``topic`` up to its end when the read began."""

@@ -240,6 +240,27 @@ def test_a_delivery_is_redelivered_byte_for_byte_with_a_new_request_id(
     assert missing.value.response.status_code == 404
 
 
+def test_deliveries_are_filtered_by_entity_and_message_and_show_the_context_they_posted(
+    api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
+) -> None:
+    admin = sandbox_d365_clean.admin
+    admin.add_webhook(url=receiver.url, message="Update", table="account", mode=0)
+    admin.add_webhook(url=receiver.url, message="Delete", table="contact", mode=0)
+    api.patch(f"accounts({ACCOUNT})", json={"telephone1": "+1 555 0100"}).raise_for_status()
+    api.delete(f"contacts({sid('contact:C-10001')})").raise_for_status()
+    posted = {r.body["MessageName"]: r.body for r in receiver.wait_for(2)}
+
+    (update,) = admin.deliveries(entity="account", message="Update", body=True)
+    (delete,) = admin.deliveries(message="Delete")
+
+    assert update["row_id"] == ACCOUNT
+    assert update["body"] == posted["Update"]
+    target = update["body"]["InputParameters"][0]["value"]["Attributes"]
+    assert {"key": "telephone1", "value": "+1 555 0100"} in target
+    assert (delete["entity"], "body" in delete) == ("contact", False)
+    assert admin.deliveries(entity="account", message="Delete") == []
+
+
 def test_item_18_async_failures_are_recorded_as_system_jobs_without_more_retries(
     api: httpx.Client, sandbox_d365_clean: SandboxD365, receiver: Receiver
 ) -> None:

@@ -108,9 +108,25 @@ class SandboxAdmin:
         result: dict[str, str] = self._call("POST", "/webhooks", json=spec)
         return result
 
-    def deliveries(self, *, failed: bool | None = None) -> list[dict[str, Any]]:
-        """Webhook deliveries made so far."""
-        params = {} if failed is None else {"failed": str(failed).lower()}
+    def deliveries(
+        self,
+        *,
+        failed: bool | None = None,
+        entity: str | None = None,
+        message: str | None = None,
+        body: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Webhook deliveries made so far (with ``body``: each with the context it posted)."""
+        params = {
+            k: v
+            for k, v in {
+                "failed": None if failed is None else str(failed).lower(),
+                "entity": entity,
+                "message": message,
+                "body": "true" if body else None,
+            }.items()
+            if v is not None
+        }
         result: list[dict[str, Any]] = self._call("GET", "/webhooks/deliveries", params=params)
         return result
 

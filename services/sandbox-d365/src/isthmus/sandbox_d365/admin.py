@@ -193,11 +193,19 @@ def _webhook_routes(router: APIRouter, sandbox: Sandbox, system_user: str) -> No
         return {"status": "removed"}
 
     @router.get("/webhooks/deliveries")
-    async def deliveries(failed: bool | None = None) -> list[dict[str, Any]]:
+    async def deliveries(
+        failed: bool | None = None,
+        entity: str | None = None,
+        message: str | None = None,
+        body: bool = False,
+    ) -> list[dict[str, Any]]:
+        hooks = sandbox.webhooks
         return [
-            asdict(d)
-            for d in sandbox.webhooks.deliveries
-            if failed is None or d.succeeded != failed
+            {**asdict(d), "body": hooks.sent_body(d.id)} if body else asdict(d)
+            for d in hooks.deliveries
+            if (failed is None or d.succeeded != failed)
+            and (entity is None or d.entity == entity)
+            and (message is None or d.message == message)
         ]
 
     @router.post("/webhooks/deliveries/{delivery_id}/redeliver")

@@ -211,6 +211,11 @@ class WebhookDispatcher:
         self.deliveries.append(delivery)
         self._sent[delivery.id] = sent
 
+    def sent_body(self, delivery_id: str) -> Any:
+        """The execution context a delivery posted, decoded (None once no longer kept)."""
+        sent = self._sent.get(delivery_id)
+        return None if sent is None else json.loads(sent.body)
+
     def clear(self) -> None:
         """Forget every delivery."""
         self.deliveries.clear()

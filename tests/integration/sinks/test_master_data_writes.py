@@ -56,6 +56,62 @@ def test_sap_sink_writes_a_phone_change_and_nothing_else(sap_sink, kafka_broker,
     assert [p["PhoneNumber"] for p in phones] == ["+49 6227 7 47474"]
 
 
+def _version(command: dict[str, Any], version: int) -> dict[str, Any]:
+    header = command["header"]
+    idempotency = {**header["idempotency"], "sourceVersion": str(version)}
+    return {**command, "header": {**header, "idempotency": idempotency}}
+
+
+def test_sap_sink_skips_what_a_newer_version_of_the_record_already_wrote(
+    sap_sink, kafka_broker, sandbox_s4_clean
+):
+    """A replayed change (at-least-once after a rebalance) must not take S/4 back in time:
+    fields a newer source version wrote are left alone, the rest is still written."""
+    prefix = sap_sink.topics.prefix
+    results_topic = f"{prefix}s4.businesspartner.results"
+    create_topics(
+        kafka_broker,
+        f"{prefix}s4.businesspartner.commands",
+        results_topic,
+        f"{prefix}state.s4.businesspartner",
+    )
+    _send(sap_sink, _partner(number=None, name="Contoso"))
+    sap_sink.start(extra={"ISTHMUS_SAP_SINK_SINK__ENTITIES": '["businesspartner"]'})
+    number = sap_sink.decode(results_topic, expected=1)[0][1]["targetId"]
+    sandbox_s4_clean.admin.clear_calls()
+
+    def change(version: int, phone: str, name: str, fields: list[str]) -> dict[str, Any]:
+        command = _partner(number=number, name=name)
+        command["to_BusinessPartnerAddress"][0]["PhoneNumber"] = phone
+        return _version(_listed(command, fields), version)
+
+    older = change(11, "+49 6227 7 11111", "Contoso", [PHONE])
+    _send(sap_sink, older)
+    _send(sap_sink, change(12, "+49 6227 7 22222", "Contoso", [PHONE]))
+    _send(sap_sink, older)  # the replay
+    _send(
+        sap_sink, change(11, "+49 6227 7 11111", "Contoso Renamed", [PHONE, "OrganizationBPName1"])
+    )
+
+    results = [v for _, v in sap_sink.decode(results_topic, expected=5)][1:]
+    assert [r["status"] for r in results] == ["SUCCEEDED", "SUCCEEDED", "DUPLICATE", "SUCCEEDED"]
+    assert results[2]["message"] == "superseded: version 12 of this record was written"
+    writes = [
+        (c["method"], c["path"].rsplit("/", 1)[-1].split("(")[0])
+        for c in sandbox_s4_clean.admin.calls()
+        if c["method"] in ("POST", "PATCH", "PUT", "MERGE", "DELETE")
+    ]
+    assert writes == [
+        ("POST", "A_AddressPhoneNumber"),
+        ("PATCH", "A_AddressPhoneNumber"),
+        ("PATCH", "A_BusinessPartner"),
+    ]
+    partner = _read_partner(sandbox_s4_clean, number)
+    assert partner["OrganizationBPName1"] == "Contoso Renamed"
+    phones = partner["to_BusinessPartnerAddress"]["results"][0]["to_PhoneNumber"]["results"]
+    assert [p["PhoneNumber"] for p in phones] == ["+49 6227 7 22222"]
+
+
 def _read_partner(sandbox: Any, number: str) -> dict[str, Any]:
     import httpx  # noqa: PLC0415 - only this helper calls S/4 directly
 

@@ -26,7 +26,7 @@ from isthmus.kafka.records import Record
 from isthmus.sink import outcomes
 from isthmus.sink.context import SinkContext
 from isthmus.sink.errors import CommandFailedError, FailureClass
-from isthmus.sink.model import Command, Outcome
+from isthmus.sink.model import Command, Outcome, ResultStatus, Success
 from isthmus.sink.reroute import Pending, Rerouter, TopicPartitionKey
 from isthmus.sink.waves import waves
 
@@ -87,7 +87,7 @@ class PollBatch:
     def run(self, pending: list[Pending]) -> None:
         """Run the admitted commands wave by wave and route every outcome."""
         for wave in waves(pending, key=lambda p: p.command.key):
-            ready = [p for p in wave if self._may_run(p)]
+            ready = [p for p in (self._current(p) for p in wave if self._may_run(p)) if p]
             if not ready:
                 continue
             metrics = self._ctx.metrics
@@ -99,7 +99,24 @@ class PollBatch:
                 metrics.in_flight.add(-len(ready))
             latency_ms = (time.perf_counter() - started) * 1000
             for item, outcome in zip(ready, results, strict=True):
+                if not isinstance(outcome, CommandFailedError):
+                    self._ctx.versions.applied(item.command)
                 self._route(item, outcome, latency_ms=latency_ms)
+
+    def _current(self, item: Pending) -> Pending | None:
+        """The item to run (narrowed to the fields no newer version wrote), or None when a
+        newer version of its record already wrote all it would (passed as DUPLICATE)."""
+        decision = self._ctx.versions.decide(item.command)
+        if decision.superseded_by is None:
+            return replace(item, command=decision.command)
+        superseded = Success(
+            status=ResultStatus.DUPLICATE,
+            target_id=None,
+            message=f"superseded: version {decision.superseded_by} of this record was written",
+        )
+        self._done(item, superseded, latency_ms=0.0)  # no call: the breaker learns nothing
+        _end(item)
+        return None
 
     def finish(self) -> Offsets:
         """The offsets to store: a held partition stops at its first held command."""
@@ -143,19 +160,7 @@ class PollBatch:
         ctx.metrics.latency.record(latency_ms / 1000, {"entity": entity})
         if not isinstance(outcome, CommandFailedError):
             ctx.breaker.record_success()
-            self._out.emit(
-                item,
-                outcomes.success_outputs(
-                    item.command,
-                    outcome,
-                    topics=ctx.topics,
-                    service=ctx.service,
-                    now=self._now,
-                    latency_ms=latency_ms,
-                ),
-            )
-            self._out.release(item)
-            ctx.metrics.commands.add(1, {"entity": entity, "outcome": outcome.status.value})
+            self._done(item, outcome, latency_ms=latency_ms)
             return
         ctx.metrics.commands.add(1, {"entity": entity, "outcome": outcome.failure.value})
         if outcome.failure is FailureClass.AUTH:
@@ -168,6 +173,23 @@ class PollBatch:
                 self._hold(item)
                 return
         self._out.fail(item, outcome, latency_ms=latency_ms)
+
+    def _done(self, item: Pending, outcome: Success, *, latency_ms: float) -> None:
+        ctx = self._ctx
+        self._out.emit(
+            item,
+            outcomes.success_outputs(
+                item.command,
+                outcome,
+                topics=ctx.topics,
+                service=ctx.service,
+                now=self._now,
+                latency_ms=latency_ms,
+            ),
+        )
+        self._out.release(item)
+        status = outcome.status.value
+        ctx.metrics.commands.add(1, {"entity": item.command.entity, "outcome": status})
 
     def _decode(self, message: Message, *, info: h.ErrorInfo | None, origin: str) -> Command:
         source = info.source_topic if info else message.topic() or ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -18,6 +18,7 @@ from isthmus.sink.metrics import SinkMetrics
 from isthmus.sink.model import Executor
 from isthmus.sink.settings import SinkSettings
 from isthmus.sink.topics import SinkTopics
+from isthmus.sink.versions import AppliedVersions
 from isthmus.sink.xref import XrefTable
 
 T = TypeVar("T")
@@ -27,7 +28,8 @@ Encoded = tuple[str, bytes | None, bytes | None, h.Headers]
 
 @dataclass
 class SinkContext:
-    """The parts of a sink: topics, routes, parked keys, executor, codecs, breaker, metrics."""
+    """The parts of a sink: topics, routes, parked keys, executor, codecs, breaker, metrics,
+    and the source versions it applied (to skip replays of older ones)."""
 
     service: str
     settings: SinkSettings
@@ -41,6 +43,7 @@ class SinkContext:
     parked: ParkedKeys
     xref: XrefTable | None
     aio: asyncio.AbstractEventLoop
+    versions: AppliedVersions = field(default_factory=AppliedVersions)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run one coroutine of the executor on the sink's event loop."""

@@ -206,6 +206,7 @@ def check(
     required_dlq_headers: Sequence[str] = REQUIRED_DLQ_HEADERS,
     settled_lag: int = 0,
     unconfirmed: Iterable[str] = (),
+    superseded: Iterable[str] = (),
 ) -> Verdict:
     """Check the six invariants of one scenario run.
 
@@ -226,6 +227,9 @@ def check(
             produce timed out while in flight may still have been written, so such an event
             may be applied (at most once, like any other) or not; neither breaks no loss or
             audit completeness. How many were applied anyway is counted.
+        superseded: acknowledged updates whose state reached the target inside a later update
+            of the same key (an event hydrated after the next change carries the later state);
+            they are not lost.
     """
     acked_rows, applied_rows = list(acked), list(applied)
     dead_rows, injected_rows = list(dead_letters), list(injected)
@@ -242,7 +246,7 @@ def check(
     return Verdict(
         scenario=scenario,
         events=len(acked_ids),
-        lost=Finding.of(acked_ids - effective_ids - dead_ids),
+        lost=Finding.of(acked_ids - effective_ids - dead_ids - set(superseded)),
         unacked=Finding.of(
             (effective_ids - acked_ids - maybe) | (dead_ids - acked_ids - maybe - poison)
         ),

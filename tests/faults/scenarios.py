@@ -484,18 +484,21 @@ def run(system: FaultSystem, scenario: Scenario, load: Scale) -> Verdict:
     """
     driver = system.driver
     before = set(driver.journeys)
+    phones_before = system.phones.mark()
     system.injected.clear()
     inject_at = max(1, load.orders // 3)
     hold_s = scenario.hold_s * load.hold_factor
     injected_at: float | None = None
     cleared_at: float | None = None
-    created = 0
+    created = tick = 0
     next_order = time.monotonic()
     try:
         while created < load.orders or cleared_at is None:
             now = time.monotonic()
             if created < load.orders and now >= next_order:
                 created += _create_order(system)
+                _change_phone(system, tick)
+                tick += 1
                 next_order = now + load.interval_s
             if injected_at is None and created >= inject_at:
                 injected_at = time.monotonic()
@@ -508,7 +511,22 @@ def run(system: FaultSystem, scenario: Scenario, load: Scale) -> Verdict:
     finally:
         if injected_at is not None and cleared_at is None:
             scenario.clear(system)  # the next scenario starts without this one's fault
-    return _settle(system, scenario.title, before, cleared_at, load.liveness_budget_s)
+    return _settle(
+        system,
+        scenario.title,
+        before=before,
+        phones_before=phones_before,
+        cleared_at=cleared_at,
+        budget_s=load.liveness_budget_s,
+    )
+
+
+def _change_phone(system: FaultSystem, tick: int) -> None:
+    """One phone change with each order; every fourth tick two of one account back to back."""
+    try:
+        system.phones.change(times=2 if tick % 4 == 3 else 1)
+    except httpx.HTTPError:  # the customers could not be read: the next tick tries again
+        return
 
 
 def _create_order(system: FaultSystem) -> int:
@@ -543,33 +561,47 @@ def soak(
     """Steady load with no fault for ``duration_s``, sampling lag and RSS every ``sample_s``."""
     driver = system.driver
     before = set(driver.journeys)
+    phones_before = system.phones.mark()
     started = time.monotonic()
     samples: list[SoakSample] = []
     next_order = next_sample = started
+    tick = 0
     while (now := time.monotonic()) - started < duration_s:
         if now >= next_order:
             driver.create_order()
+            _change_phone(system, tick)
+            tick += 1
             next_order = now + interval_s
         if now >= next_sample:
             ours = {o: j for o, j in driver.journeys.items() if o not in before}
             numbers = {j.order_number: o for o, j in ours.items()}
-            lag = system.outstanding(set(ours), numbers).lag
+            lag = system.outstanding(set(ours), numbers, phones_since=phones_before).lag
             samples.append(SoakSample((now - started) / 60, lag, system.rss_mib()))
             next_sample = now + sample_s
         _poll(system)
         time.sleep(0.5)
-    return _settle(system, "soak: steady load, no fault", before, None, 300.0), samples
+    verdict = _settle(
+        system,
+        "soak: steady load, no fault",
+        before=before,
+        phones_before=phones_before,
+        cleared_at=None,
+        budget_s=300.0,
+    )
+    return verdict, samples
 
 
 def _settle(
     system: FaultSystem,
     title: str,
+    *,
     before: set[str],
+    phones_before: dict[str, int],
     cleared_at: float | None,
     budget_s: float,
 ) -> Verdict:
-    """Wait until every acknowledged event of both legs is applied or is an injected poison
-    record (or the budget is gone), then check."""
+    """Wait until every acknowledged event of both legs and of the phone stream is applied or
+    is an injected poison record (or the budget is gone), then check."""
     ours = {o: j for o, j in system.driver.journeys.items() if o not in before}
     ids = set(ours)
     numbers = {j.order_number: o for o, j in ours.items()}
@@ -577,7 +609,7 @@ def _settle(
     deadline = (cleared_at or time.monotonic()) + budget_s
     lag = []
     while True:
-        sample = system.outstanding(ids, numbers, poison)
+        sample = system.outstanding(ids, numbers, poison, phones_since=phones_before)
         lag.append(sample)
         if sample.lag == 0 or time.monotonic() > deadline:
             break
@@ -585,18 +617,22 @@ def _settle(
         time.sleep(1.0)
     s4_orders = system.applied(numbers)
     wb_acked, wb_applied = system.write_backs(s4_orders)
-    events = ids | poison | {a.event_id for a in wb_acked}
+    phones = system.phones.ledgers(phones_before)
+    events = ids | poison | {a.event_id for a in [*wb_acked, *phones.acked]}
     return check(
         scenario=title,
-        acked=[*system.acked(ids), *wb_acked],
-        applied=[*s4_orders, *wb_applied],
+        acked=[*system.acked(ids), *wb_acked, *phones.acked],
+        applied=[*s4_orders, *wb_applied, *phones.applied],
         dead_letters=[d for d in system.dead_letters() if d.event_id in events],
         injected=list(system.injected),
         audited_event_ids=system.audited(
-            ids, {row.request_id.lstrip("0"): row.event_id for row in s4_orders}
+            ids,
+            {row.request_id.lstrip("0"): row.event_id for row in s4_orders},
+            phones.correlations,
         ),
         lag=lag,
         fault_cleared_at=cleared_at,
         liveness_budget_s=budget_s,
-        unconfirmed=system.refused(ids),
+        unconfirmed=system.refused(ids) | phones.refused,
+        superseded=phones.superseded,
     )

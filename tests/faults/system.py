@@ -21,6 +21,8 @@ events leave through an Event Mesh queue that redelivers until the ingress takes
 when the D365 order carries that S/4 number, audited by the ingress's ``SUCCEEDED`` lines of
 ``s4.salesorder.events`` for that S/4 order.
 
+A third, per-key stream changes the demo customers' phone numbers (``phones.py``).
+
 Services are restarted when they exit, as Kubernetes would, so a scenario sees what production
 sees: a process that could not recover by itself exits and comes back.
 """
@@ -72,6 +74,7 @@ from isthmus.testing.sandbox_s4 import SandboxS4
 from isthmus.testing.system import demo_driver, system_config, unwire_sandboxes
 
 from .ledger import Acked, Applied, DeadLetter, Injected, LagSample
+from .phones import ACCOUNT_EVENTS, PhoneStream
 from .proxy import FaultProxy
 
 DLQ_TOPICS = ("ingress.dlq", "transformer.dlq", "sap-sink.dlq", "d365-sink.dlq")
@@ -114,6 +117,8 @@ class FaultSystem:
     """Between the schema registry and everything that uses it."""
     registry_direct_url: str
     """The registry's Confluent-compatible API without the proxy (for the harness itself)."""
+    phones: PhoneStream
+    """The load's per-key stream (phone numbers of the demo customers)."""
     injected: list[Injected] = field(default_factory=list)
     """Poison records the running scenario produced on purpose (its dead letters to be)."""
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -325,9 +330,15 @@ class FaultSystem:
                 )
         return letters
 
-    def audited(self, order_ids: set[str], s4_orders: dict[str, str]) -> set[str]:
-        """Events of both legs the ingress audited as taken (``s4_orders``: S/4 number without
-        leading zeros → D365 order id)."""
+    def audited(
+        self,
+        order_ids: set[str],
+        s4_orders: dict[str, str],
+        phone_changes: dict[str, str] | None = None,
+    ) -> set[str]:
+        """Events of both legs and of the phone stream the ingress audited as taken
+        (``s4_orders``: S/4 number without leading zeros → D365 order id; ``phone_changes``:
+        correlation id of a delivered phone change → its event id)."""
         settings = SchemaSettings(
             schemas_dir=self.config.root / "schemas", registry_url=self.config.registry_url
         )
@@ -349,6 +360,12 @@ class FaultSystem:
                 seen.add(key)
             elif event["sourceTopic"] == S4_ORDER_EVENTS and key.lstrip("0") in s4_orders:
                 seen.add(s4_orders[key.lstrip("0")] + WRITE_BACK)
+            elif (
+                event["sourceTopic"] == ACCOUNT_EVENTS
+                and event["what"].startswith("Update ")
+                and event["correlationId"] in (phone_changes or {})
+            ):
+                seen.add((phone_changes or {})[event["correlationId"]])
         return seen
 
     def outstanding(
@@ -356,16 +373,23 @@ class FaultSystem:
         order_ids: set[str],
         numbers: dict[str, str],
         dead: frozenset[str] | set[str] = frozenset(),
+        phones_since: dict[str, int] | None = None,
     ) -> LagSample:
-        """Acknowledged events of both legs neither applied nor expected in a DLQ (``dead``),
-        and orders whose webhook is still in flight: the pipeline's lag, end to end."""
+        """Acknowledged events of both legs (and of the phone stream after ``phones_since``)
+        neither applied nor expected in a DLQ (``dead``), and changes whose webhook is still
+        in flight: the pipeline's lag, end to end."""
         s4_orders = self.applied(numbers)
         wb_acked, wb_applied = self.write_backs(s4_orders)
         succeeded, failed = self._create_deliveries()
         acked = {a.event_id for a in wb_acked} | (order_ids & succeeded)
         applied = {a.event_id for a in [*s4_orders, *wb_applied]}
-        in_flight = order_ids - succeeded - failed  # the ingress has not answered Dataverse yet
-        return LagSample(at=time.monotonic(), lag=len(acked - applied - dead) + len(in_flight))
+        in_flight = len(order_ids - succeeded - failed)  # the ingress has not answered yet
+        if phones_since is not None:
+            phones = self.phones.ledgers(phones_since)
+            acked |= {a.event_id for a in phones.acked}
+            applied |= {a.event_id for a in phones.applied if a.effective} | phones.superseded
+            in_flight += self.phones.in_flight(phones_since)
+        return LagSample(at=time.monotonic(), lag=len(acked - applied - dead) + in_flight)
 
     def _read_all(self, topic: str) -> list[Message]:
         """Every committed record of ``topic`` up to its end when the read began."""
@@ -442,6 +466,7 @@ def running_system(
             proxy=proxy,
             registry_proxy=registry_proxy,
             registry_direct_url=registry_direct,
+            phones=PhoneStream(d365=d365, s4=s4, driver=driver),
         )
 
         def watch() -> None:

@@ -94,6 +94,15 @@ def test_an_acked_event_neither_applied_nor_dead_lettered_is_lost() -> None:
     assert verdict.result == "FAIL"
 
 
+def test_an_update_whose_state_came_with_a_later_one_of_its_key_is_superseded_not_lost() -> None:
+    run = Run()
+    run.applied = [row for row in run.applied if row.event_id != "a1"]
+    assert run.check().lost.examples == ("a1",)
+    verdict = run.check(superseded=["a1"])
+    assert verdict.ok
+    assert verdict.events == 5
+
+
 def test_only_an_effective_apply_counts_as_applied() -> None:
     run = Run()
     run.applied[3] = replace(run.applied[3], effective=False)

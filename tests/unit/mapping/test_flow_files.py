@@ -157,12 +157,11 @@ def test_loop_prevention_by_origin(make_flow: MakeFlow) -> None:
     assert not flow.matches("Create", {"modifiedby": "app-user-7"}, ignore_origins={"app-user-7"})
 
 
-def test_fingerprint_is_stable_and_content_based(make_flow: MakeFlow) -> None:
-    flow = make_flow({"A": "a", "B": "to_decimal(b, 2)"}, loop_prevention={"fingerprint": ["B"]})
-    first = flow.apply({"a": 1, "b": "2.5"}, InMemoryLookups()).fingerprint
-    assert first == flow.apply({"a": 2, "b": "2.50"}, InMemoryLookups()).fingerprint
-    assert first != flow.apply({"a": 1, "b": "2.51"}, InMemoryLookups()).fingerprint
-    assert first is not None and len(first) == 64
+def test_loop_prevention_takes_only_origin_settings(make_flow: MakeFlow) -> None:
+    with pytest.raises(FlowDefinitionError) as caught:
+        make_flow({"A": "a"}, loop_prevention={"fingerprint": ["A"]})
+    assert caught.value.field == "loop_prevention"
+    assert "'fingerprint' was unexpected" in caught.value.reason
 
 
 def test_disabled_flow(tables: dict[str, StaticTable]) -> None:

@@ -164,9 +164,7 @@ class _FlowCompiler:
         return Ownership(system, spec.get("default", "shared"), dict(spec.get("fields", {})))
 
     def loop_prevention(self, spec: Mapping[str, Any]) -> LoopPrevention:
-        fingerprint = spec.get("fingerprint")
         return LoopPrevention(
             origin=self.maybe(spec.get("origin"), "loop_prevention.origin"),
             ignore_origins=frozenset(spec.get("ignore_origins", [])),
-            fingerprint_fields=None if fingerprint is None else tuple(fingerprint),
         )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -86,11 +84,10 @@ class Ownership:
 
 @dataclass(frozen=True, slots=True)
 class LoopPrevention:
-    """Drop events our own writes caused (origin user) and fingerprint the content we write."""
+    """Drop events our own writes caused (origin user)."""
 
     origin: Evaluator | None = None
     ignore_origins: frozenset[str] = frozenset()
-    fingerprint_fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +160,7 @@ class Flow:
         withheld = self.ownership.withheld(target) if self.ownership else ()
         for name in withheld:
             del target[name]
-        fingerprint = (
-            None if self.loop_prevention.fingerprint_fields is None else self._fingerprint(target)
-        )
-        return Result(self.id, self.version, target, (), withheld, fingerprint)
+        return Result(self.id, self.version, target, (), withheld)
 
     def key(self, record: Mapping[str, Any], lookups: LookupPort | None = None) -> str | None:
         """The target record key from the flow's key expression (None when not declared).
@@ -188,9 +182,3 @@ class Flow:
         if self.context is None:
             return root
         return Scope(self.context(root), record, lookups)
-
-    def _fingerprint(self, target: Mapping[str, Any]) -> str:
-        names = self.loop_prevention.fingerprint_fields or ()
-        content = {name: target.get(name) for name in names}
-        canonical = json.dumps(content, sort_keys=True, default=to_string, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()

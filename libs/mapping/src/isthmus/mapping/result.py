@@ -27,7 +27,6 @@ class Result:
     target: dict[str, Any] | None
     violations: tuple[Violation, ...] = ()
     withheld: tuple[str, ...] = field(default=())
-    fingerprint: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -23,7 +23,7 @@ from isthmus.sink.metrics import SinkMetrics
 from isthmus.sink.model import Executor
 from isthmus.sink.settings import SinkSettings
 from isthmus.sink.topics import SinkTopics
-from isthmus.sink.xref import XrefTable
+from isthmus.sink.xref import XrefKeys
 
 RESULT_SCHEMA = "io.isthmus.common.CommandResult"
 STATE_SCHEMA = "io.isthmus.common.EntityState"
@@ -71,7 +71,7 @@ class SinkRuntime:
 
     loop: SinkLoop
     health: HealthServer
-    xref: XrefTable | None
+    xref: XrefKeys | None
     ctx: SinkContext
 
     def run(self) -> int:
@@ -109,7 +109,7 @@ def build_runtime(
     factory: SerdeFactory,
     routes: Routes,
     executor: Executor,
-    xref: XrefTable | None,
+    xref: XrefKeys | None,
     aio: asyncio.AbstractEventLoop,
     parked_schema: str = PARKED_SCHEMA,
 ) -> SinkRuntime:

@@ -19,7 +19,7 @@ from isthmus.sink.model import Executor
 from isthmus.sink.settings import SinkSettings
 from isthmus.sink.topics import SinkTopics
 from isthmus.sink.versions import AppliedVersions
-from isthmus.sink.xref import XrefTable
+from isthmus.sink.xref import XrefKeys
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ class SinkContext:
     metrics: SinkMetrics
     breaker: CircuitBreaker
     parked: ParkedKeys
-    xref: XrefTable | None
+    xref: XrefKeys | None
     aio: asyncio.AbstractEventLoop
     versions: AppliedVersions = field(default_factory=AppliedVersions)
 

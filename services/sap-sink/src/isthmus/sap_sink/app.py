@@ -13,7 +13,7 @@ from isthmus.sap_sink.adapters.s4_executor import ENTITIES, S4Executor
 from isthmus.sap_sink.settings import SapSinkSettings
 from isthmus.schemas.factory import SerdeFactory
 from isthmus.sink.assembly import SinkRuntime, build_runtime
-from isthmus.sink.xref import XrefTable
+from isthmus.sink.xref import XrefKeys
 
 SERVICE = "sap-sink"
 
@@ -38,7 +38,7 @@ def build(
     aio = asyncio.new_event_loop()
     asyncio.set_event_loop(aio)
     client = S4Client.connect(settings=settings.s4, governor=governor)
-    xref = XrefTable(
+    xref = XrefKeys(
         kafka=settings.kafka, topic=f"{settings.sink.topic_prefix}{settings.sink.xref_topic}"
     )
     concurrency = settings.sink.concurrency if settings.sink.mode == "batched" else 1

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, Message
 
+from isthmus.kafka.scan import ScanError, TopicTable
 from isthmus.kafka.settings import KafkaSettings
 from isthmus.schemas import AvroDeserializer, DecodeError
 
@@ -23,53 +22,26 @@ def load_checkpoints(
     budget_s: float = 20.0,
 ) -> dict[str, dict[str, Any]]:
     """The latest checkpoint per poller id (empty when the topic is missing or empty)."""
-    consumer = Consumer(
-        {
-            **settings.client_config(),
-            "group.id": f"ingress-checkpoints-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",
-        }
-    )
     found: dict[str, dict[str, Any]] = {}
-    try:
-        metadata = consumer.list_topics(topic, timeout=5)
-        if topic not in metadata.topics or metadata.topics[topic].error:
-            return found
-        partitions = [TopicPartition(topic, p, 0) for p in metadata.topics[topic].partitions]
-        consumer.assign(partitions)
-        _read(consumer, found, deserializer, len(partitions), time.monotonic() + budget_s)
-    except KafkaException:
-        logger.warning("checkpoints not read (Kafka unavailable); pollers start from scratch")
-    finally:
-        consumer.close()
-    return found
 
-
-def _read(
-    consumer: Consumer,
-    found: dict[str, dict[str, Any]],
-    deserializer: AvroDeserializer,
-    partitions: int,
-    deadline: float,
-) -> None:
-    finished = 0
-    while finished < partitions and time.monotonic() < deadline:
-        message = consumer.poll(0.5)
-        if message is None:
-            continue
-        if message.error() is not None:
-            finished += 1
-            continue
+    def apply(message: Message) -> None:
         key = (message.key() or b"").decode()
         if message.value() is None:
             found.pop(key, None)
-            continue
+            return
         try:
             value = deserializer(message.value())
         except DecodeError:
             logger.warning("undecodable checkpoint skipped", extra={"poller": key})
-            continue
+            return
         if isinstance(value, dict):
             found[key] = value
+
+    table = TopicTable(kafka=settings, topics=[topic], name="ingress-checkpoints")
+    try:
+        table.load(apply, timeout_s=budget_s, missing_ok=True)
+    except (KafkaException, ScanError) as exc:
+        logger.warning("checkpoints not read (%s); pollers start from scratch", exc)
+    finally:
+        table.close()
+    return found

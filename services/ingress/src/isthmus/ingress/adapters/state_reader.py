@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
 from collections.abc import Sequence
 
-from confluent_kafka import Consumer
+from confluent_kafka import Message
 
 from isthmus.ingress.core.changes import KnownStates
 from isthmus.ingress.core.echo import LastWrites
-from isthmus.kafka import headers as h
+from isthmus.kafka.scan import TopicTable
 from isthmus.kafka.settings import KafkaSettings
 from isthmus.schemas import AvroDeserializer, DecodeError
 
@@ -19,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 class StateTopicReader:
-    """A background consumer of compacted state topics, from the beginning, never committing."""
+    """Follows the compacted state topics from the beginning, never committing."""
 
     def __init__(
         self,
@@ -34,42 +32,22 @@ class StateTopicReader:
         self._deserializer = deserializer
         self._writes = writes
         self._known = known
-        self._settings = settings
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ingress-state", daemon=True)
+        self._table = TopicTable(kafka=settings, topics=self._topics, name="ingress-state")
         self.applied = 0
 
     def start(self) -> None:
         """Start reading in the background."""
         if self._topics:
-            self._thread.start()
+            self._table.follow(self._read)
 
     def stop(self) -> None:
         """Stop reading."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        self._table.close()
 
-    def _run(self) -> None:
-        consumer = Consumer(
-            {
-                **self._settings.client_config(),
-                "group.id": f"ingress-state-{uuid.uuid4().hex}",
-                "auto.offset.reset": "earliest",
-                "enable.auto.commit": False,
-            }
-        )
-        consumer.subscribe(self._topics)
-        try:
-            while not self._stop.is_set():
-                message = consumer.poll(0.2)
-                if message is None or message.error() is not None:
-                    continue
-                self._apply(message.value(), h.of(message))
-        finally:
-            consumer.close()
+    def _read(self, message: Message) -> None:
+        self._apply(message.value())
 
-    def _apply(self, raw: bytes | None, _headers: h.Headers) -> None:
+    def _apply(self, raw: bytes | None) -> None:
         if raw is None:
             return
         try:

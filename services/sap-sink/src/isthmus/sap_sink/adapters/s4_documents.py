@@ -12,7 +12,7 @@ from isthmus.connectors.s4.soap import JournalEntry, JournalLine
 from isthmus.sap_sink.core import payloads as p
 from isthmus.sink.errors import CommandFailedError, DependencyMissingError, FailureClass
 from isthmus.sink.model import Command, ResultStatus, Success
-from isthmus.sink.xref import XrefTable
+from isthmus.sink.xref import XrefKeys
 
 DELIVERY_SERVICE = "API_OUTBOUND_DELIVERY_SRV"
 BILLING_SERVICE = "API_BILLING_DOCUMENT_SRV"
@@ -23,7 +23,7 @@ class DocumentCommands:
     """Deliveries, billing documents and journal entries; each looks for an earlier result first."""
 
     _client: S4Client
-    _xref: XrefTable | None
+    _xref: XrefKeys | None
     _billing_run_url: str | None
 
     async def _require(self, entity: str, number: str, service: str, entity_set: str) -> None:

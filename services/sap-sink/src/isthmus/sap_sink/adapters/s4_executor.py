@@ -23,7 +23,7 @@ from isthmus.sink.errors import (
     from_connector,
 )
 from isthmus.sink.model import Command, Outcome, Success
-from isthmus.sink.xref import XrefTable
+from isthmus.sink.xref import XrefKeys
 
 ENTITIES = ("salesorder", "businesspartner", "outbounddelivery", "billingdocument", "journalentry")
 
@@ -44,7 +44,7 @@ class S4Executor(OrderCommands, DocumentCommands):
         self,
         *,
         client: S4Client,
-        xref: XrefTable | None,
+        xref: XrefKeys | None,
         concurrency: int,
         billing_run_url: str | None = None,
         batch_size: int = 50,

@@ -22,7 +22,7 @@ from isthmus.sap_sink.core import payloads as p
 from isthmus.sap_sink.core.items import REJECTION, plan_items
 from isthmus.sink.errors import CommandFailedError, DependencyMissingError, from_connector
 from isthmus.sink.model import Command, Outcome, ResultStatus, Success
-from isthmus.sink.xref import XrefTable
+from isthmus.sink.xref import XrefKeys
 
 T = TypeVar("T")
 
@@ -31,7 +31,7 @@ class OrderCommands:
     """CREATE by find-before-create (batched per wave), CHANGE of header and items."""
 
     _client: S4Client
-    _xref: XrefTable | None
+    _xref: XrefKeys | None
     _known_customers: set[str]
     _orders: OrderBatcher | None
     _rejection_reason: str

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Message
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from isthmus.kafka.scan import ScanError, watermarks
+from isthmus.kafka.scan import ScanError, TopicTable
 from isthmus.kafka.settings import KafkaSettings
 from isthmus.transformer.errors import XrefLoadError
 from isthmus.transformer.metrics import TransformerMetrics
@@ -21,7 +19,7 @@ logger = logging.getLogger(__name__)
 Decoder = Callable[[bytes | None, SerializationContext | None], Any]
 
 
-class XrefTable:
+class CrossReferences:
     """``{entity: {d365 id: s4 id}}`` and its reverse; a LookupPort (misses answer None)."""
 
     def __init__(self) -> None:
@@ -60,11 +58,8 @@ class XrefTable:
 
 
 class XrefFollower:
-    """Reads ``xref.ids`` from the beginning into an ``XrefTable`` and keeps following it.
-
-    It assigns every partition itself (no consumer group: each replica needs the whole table)
-    and reads committed records only.
-    """
+    """Reads ``xref.ids`` from the beginning into ``CrossReferences`` and keeps following it
+    (every replica reads the whole table; see ``isthmus.kafka.scan.TopicTable``)."""
 
     def __init__(
         self,
@@ -72,22 +67,14 @@ class XrefFollower:
         kafka: KafkaSettings,
         topic: str,
         decoder: Decoder,
-        table: XrefTable | None = None,
+        table: CrossReferences | None = None,
         metrics: TransformerMetrics | None = None,
     ) -> None:
-        self.table = table or XrefTable()
+        self.table = table or CrossReferences()
         self._topic = topic
         self._decoder = decoder
         self._metrics = metrics or TransformerMetrics.create()
-        config = {
-            **kafka.client_config(),
-            "group.id": f"isthmus-xref-reader-{id(self)}",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
-        self._consumer = Consumer(config)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._follow, name="xref-follower", daemon=True)
+        self._reader = TopicTable(kafka=kafka, topics=[topic], name="xref")
 
     def start(self, *, timeout_s: float) -> None:
         """Read the topic up to its current end, then follow it in a background thread.
@@ -96,45 +83,17 @@ class XrefFollower:
             XrefLoadError: the topic has no partitions or was not read to its end in time.
         """
         try:
-            offsets = watermarks(self._consumer, self._topic, timeout_s=timeout_s)
+            self._reader.load(self._apply, timeout_s=timeout_s)
         except ScanError as exc:
-            raise XrefLoadError(f"topic {self._topic} is not available: {exc}") from exc
-        parts = [TopicPartition(self._topic, p, OFFSET_BEGINNING) for p in offsets]
-        ends = {partition: high for partition, (_low, high) in offsets.items()}
-        self._consumer.assign(parts)
-        self._load(ends, deadline=time.monotonic() + timeout_s)
+            raise XrefLoadError(f"{self._topic} not loaded: {exc}") from exc
         logger.info("xref table loaded", extra={"topic": self._topic, "entries": len(self.table)})
-        self._thread.start()
+        self._reader.follow(self._apply)
 
     def stop(self) -> None:
         """Stop following and close the consumer."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-        self._consumer.close()
-
-    def _load(self, ends: dict[int, int], *, deadline: float) -> None:
-        pending = {p for p, end in ends.items() if end > 0}
-        while pending:
-            if time.monotonic() > deadline:
-                raise XrefLoadError(f"{self._topic} not read to its end in time")
-            for message in self._consumer.consume(500, timeout=0.5):
-                self._apply(message)
-            for tp in self._consumer.position([TopicPartition(self._topic, p) for p in pending]):
-                if tp.offset >= ends[tp.partition]:
-                    pending.discard(tp.partition)
-
-    def _follow(self) -> None:
-        while not self._stop.is_set():
-            for message in self._consumer.consume(500, timeout=0.5):
-                self._apply(message)
+        self._reader.close()
 
     def _apply(self, message: Message) -> None:
-        error = message.error()
-        if error is not None:
-            if error.code() != KafkaError._PARTITION_EOF:
-                logger.warning("xref consumer error: %s", error)
-            return
         key = message.key() or b""
         raw = message.value()
         if raw is None:

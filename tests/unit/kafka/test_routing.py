@@ -46,6 +46,10 @@ def test_the_catalogue_gives_the_delays_and_a_test_group_gets_its_own_names(
     assert test.retry_topics[0] == "t-abc.retry.10s"
     configured = ProcessorSettings(group_id="t-abc", retry_template="d365-sink")
     assert routes_for(configured, catalogue=catalogue).retry_topics[0] == "t-abc.retry.10s"
+    unset = ProcessorSettings(group_id="t-abc")
+    by_service = routes_for(unset, catalogue=catalogue, service="sap-sink")
+    assert [t.delay_ms for t in by_service.tiers] == [10_000, 60_000, 600_000]
+    assert routes_for(unset, catalogue=catalogue).tiers == ()  # t-abc declares no tiers
     short = ProcessorSettings(group_id="t-abc", retry_delays_ms=(1_000, 2_000))
     assert routes_for(short, catalogue=catalogue).retry_topics == [
         "t-abc.retry.1s",

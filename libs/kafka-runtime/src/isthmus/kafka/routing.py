@@ -94,14 +94,17 @@ class Routes:
         return cls.from_delays(group=group, delays_ms=delays)
 
 
-def routes_for(settings: ProcessorSettings, *, catalogue: Catalogue) -> Routes:
+def routes_for(
+    settings: ProcessorSettings, *, catalogue: Catalogue, service: str | None = None
+) -> Routes:
     """The routes of a processor: its ``retry_delays_ms`` if set, else the catalogue's delays of
-    ``retry_template`` (default: its own group).
+    ``retry_template`` (default: ``service``, the group whose tiers the catalogue declares for
+    it; else its own group). Every service builds its routes here.
     """
     if settings.retry_delays_ms is not None:
         return Routes.from_delays(group=settings.group_id, delays_ms=settings.retry_delays_ms)
     return Routes.from_catalogue(
-        catalogue, group=settings.group_id, template=settings.retry_template
+        catalogue, group=settings.group_id, template=settings.retry_template or service
     )
 
 

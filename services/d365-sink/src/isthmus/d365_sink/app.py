@@ -10,22 +10,11 @@ from isthmus.connectors.governor import ApiGovernor
 from isthmus.d365_sink.adapters.dataverse_executor import ENTITIES, DataverseExecutor
 from isthmus.d365_sink.settings import D365SinkSettings
 from isthmus.kafka.catalogue import load_catalogue
-from isthmus.kafka.routing import Routes
+from isthmus.kafka.routing import routes_for
 from isthmus.schemas.factory import SerdeFactory
 from isthmus.sink.assembly import SinkRuntime, build_runtime
 
 SERVICE = "d365-sink"
-
-
-def routes_for(settings: D365SinkSettings, *, root: Path) -> Routes:
-    """Retry tiers from the settings, else from the catalogue (template ``d365-sink``)."""
-    processor = settings.processor
-    if processor.retry_delays_ms is not None:
-        return Routes.from_delays(group=processor.group_id, delays_ms=processor.retry_delays_ms)
-    path = settings.catalogue if settings.catalogue.is_absolute() else root / settings.catalogue
-    return Routes.from_catalogue(
-        load_catalogue(path), group=processor.group_id, template=processor.retry_template or SERVICE
-    )
 
 
 def build(
@@ -50,7 +39,9 @@ def build(
         processor=settings.processor,
         sink=settings.sink,
         factory=SerdeFactory(settings=settings.schemas, root=base),
-        routes=routes_for(settings, root=base),
+        routes=routes_for(
+            settings.processor, catalogue=load_catalogue(base / settings.catalogue), service=SERVICE
+        ),
         executor=executor,
         xref=None,
         aio=aio,

@@ -8,7 +8,7 @@ from pathlib import Path
 from isthmus.connectors.governor import ApiGovernor
 from isthmus.connectors.s4.client import S4Client
 from isthmus.kafka.catalogue import load_catalogue
-from isthmus.kafka.routing import Routes
+from isthmus.kafka.routing import routes_for
 from isthmus.sap_sink.adapters.s4_executor import ENTITIES, S4Executor
 from isthmus.sap_sink.settings import SapSinkSettings
 from isthmus.schemas.factory import SerdeFactory
@@ -16,18 +16,6 @@ from isthmus.sink.assembly import SinkRuntime, build_runtime
 from isthmus.sink.xref import XrefKeys
 
 SERVICE = "sap-sink"
-
-
-def routes_for(settings: SapSinkSettings, *, root: Path) -> Routes:
-    """Retry tiers from the settings, else from the catalogue (template ``sap-sink``)."""
-    processor = settings.processor
-    if processor.retry_delays_ms is not None:
-        return Routes.from_delays(group=processor.group_id, delays_ms=processor.retry_delays_ms)
-    path = settings.catalogue if settings.catalogue.is_absolute() else root / settings.catalogue
-    catalogue = load_catalogue(path)
-    return Routes.from_catalogue(
-        catalogue, group=processor.group_id, template=processor.retry_template or SERVICE
-    )
 
 
 def build(
@@ -58,7 +46,9 @@ def build(
         processor=settings.processor,
         sink=settings.sink,
         factory=SerdeFactory(settings=settings.schemas, root=base),
-        routes=routes_for(settings, root=base),
+        routes=routes_for(
+            settings.processor, catalogue=load_catalogue(base / settings.catalogue), service=SERVICE
+        ),
         executor=executor,
         xref=xref,
         aio=aio,

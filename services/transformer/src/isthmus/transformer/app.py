@@ -8,10 +8,10 @@ from pathlib import Path
 
 from opentelemetry.trace import Tracer
 
-from isthmus.kafka.catalogue import Catalogue, load_catalogue
+from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec
 from isthmus.kafka.processor import Processor
-from isthmus.kafka.routing import Routes
+from isthmus.kafka.routing import routes_for
 from isthmus.mapping import LookupPort
 from isthmus.schemas import SerdeFactory
 from isthmus.transformer.adapters.flow_files import FlowRegistry
@@ -27,17 +27,6 @@ logger = logging.getLogger(__name__)
 
 _XREF_SCHEMA = "io.isthmus.common.CrossReference"
 _RETRY_TEMPLATE = "transformer"
-
-
-def _routes(settings: TransformerSettings, catalogue: Catalogue) -> Routes:
-    processor = settings.processor
-    if processor.retry_delays_ms is not None:
-        return Routes.from_delays(group=processor.group_id, delays_ms=processor.retry_delays_ms)
-    return Routes.from_catalogue(
-        catalogue,
-        group=processor.group_id,
-        template=processor.retry_template or _RETRY_TEMPLATE,
-    )
 
 
 class TransformerApp:
@@ -80,7 +69,7 @@ class TransformerApp:
                 metrics=self.metrics,
             )
             lookups = self.xref.table
-        self.routes = _routes(settings, catalogue)
+        self.routes = routes_for(settings.processor, catalogue=catalogue, service=_RETRY_TEMPLATE)
 
         def output_schema(topic: str) -> str | None:
             return self.flows.current().target_topics.get(topic) or schemas.get(topic)

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import sys
-
-from opentelemetry.exporter.prometheus import PrometheusMetricReader
-
 from isthmus.d365_sink.app import SERVICE, build
 from isthmus.d365_sink.settings import D365SinkSettings
-from isthmus.telemetry.secrets import require_real_secrets
-from isthmus.telemetry.setup import setup_telemetry
+from isthmus.telemetry.service import run_service
+from isthmus.telemetry.setup import Telemetry
 
 
 def main() -> None:
     """Run d365-sink until SIGTERM; exit nonzero on a fatal error."""
-    settings = D365SinkSettings()
-    telemetry = setup_telemetry(
-        service=SERVICE, log_level=settings.log_level, metric_readers=(PrometheusMetricReader(),)
-    )
-    require_real_secrets(settings, service=SERVICE)
+    run_service(SERVICE, D365SinkSettings, _run)
+
+
+def _run(settings: D365SinkSettings, _telemetry: Telemetry) -> int:
     runtime = build(settings)
     runtime.loop.install_signal_handlers()
-    try:
-        code = runtime.run()
-    finally:
-        telemetry.shutdown()
-    sys.exit(code)
+    return runtime.run()
 
 
 if __name__ == "__main__":

@@ -24,3 +24,16 @@ def test_reference_names_every_service_prefix() -> None:
         "ISTHMUS_D365_SINK_",
     ):
         assert f"`{prefix}KAFKA__BOOTSTRAP_SERVERS`" in text
+
+
+def test_a_shared_model_shows_the_defaults_the_service_gives_it() -> None:
+    rows = {
+        line.split("|")[1].strip(" `"): line.split("|")[2].strip(" `")
+        for line in reference().splitlines()
+        if line.startswith("| `ISTHMUS_")
+    }
+    assert rows["ISTHMUS_SAP_SINK_PROCESSOR__GROUP_ID"] == "sap-sink"
+    assert rows["ISTHMUS_SAP_SINK_PROCESSOR__BATCH_SIZE"] == "200"
+    assert rows["ISTHMUS_D365_SINK_PROCESSOR__GROUP_ID"] == "d365-sink"
+    assert rows["ISTHMUS_TRANSFORMER_PROCESSOR__EXACTLY_ONCE"] == "True"
+    assert rows["ISTHMUS_SAP_SINK_KAFKA__SASL_PASSWORD"] == "(secret)"

@@ -40,25 +40,45 @@ def _nested_model(info: FieldInfo) -> type[BaseModel] | None:
     return None
 
 
-def _default(info: FieldInfo) -> str:
+def _default(info: FieldInfo, given: object = PydanticUndefined) -> str:
+    """The default shown: ``given`` (the value in the parent's default instance) if known."""
     if info.annotation is SecretStr or "SecretStr" in str(info.annotation):
         return "(secret)"
-    if info.default is PydanticUndefined:
+    value = info.default if given is PydanticUndefined else given
+    if value is PydanticUndefined:
         return "required" if info.default_factory is None else "(computed)"
-    text = "" if info.default is None else str(info.default)
+    text = "" if value is None else str(value)
     text = text.replace("|", "\\|").replace("\n", " ")
     return text if len(text) <= _MAX_DEFAULT else text[: _MAX_DEFAULT - 1] + "…"
 
 
-def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str]]:
+def _instance(info: FieldInfo) -> BaseModel | None:
+    """The default a nested settings field makes (a service's own defaults for a shared model,
+    e.g. the sap-sink's processor group and batch size), None if it has none."""
+    factory = info.default_factory
+    if factory is None:
+        return None
+    try:
+        made = factory()  # type: ignore[call-arg]
+    except Exception:
+        return None
+    return made if isinstance(made, BaseModel) else None
+
+
+def _rows(
+    model: type[BaseModel], prefix: str, instance: BaseModel | None = None
+) -> Iterator[tuple[str, str, str]]:
     for name, info in model.model_fields.items():
         variable = f"{prefix}{name.upper()}"
         nested = _nested_model(info)
         if nested is not None:
-            yield from _rows(nested, f"{variable}__")
+            inner = getattr(instance, name) if instance is not None else _instance(info)
+            yield from _rows(nested, f"{variable}__", inner)
             continue
         description = (info.description or "").replace("|", "\\|").replace("\n", " ")
-        yield variable, _default(info), description
+        plain = instance is not None and info.default_factory is None
+        given = getattr(instance, name) if plain else PydanticUndefined
+        yield variable, _default(info, given), description
 
 
 def reference() -> str:

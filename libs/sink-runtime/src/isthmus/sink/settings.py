@@ -1,10 +1,15 @@
-"""Settings of one sink loop, composed by each sink under the field name ``sink``."""
+"""Settings of one sink loop (``sink``), and what every sink service's settings hold."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings
+
+from isthmus.kafka.settings import KafkaSettings
+from isthmus.schemas.settings import SchemaSettings
 
 
 class SinkSettings(BaseModel):
@@ -39,3 +44,16 @@ class SinkSettings(BaseModel):
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=8080, ge=0, le=65535, description="0: any free port.")
     xref_topic: str = Field(default="xref.ids", description="Without the prefix.")
+
+
+class SinkServiceSettings(BaseSettings):
+    """The settings every sink service has besides its target and its ``processor`` (each
+    sink declares those with its own environment prefix and processor defaults)."""
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    sink: SinkSettings = Field(default_factory=SinkSettings)
+    schemas: SchemaSettings = Field(default_factory=SchemaSettings)
+    catalogue: Path = Field(
+        default=Path("deploy/topics.yaml"), description="Where the retry delays are declared."
+    )
+    log_level: str = "INFO"

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from isthmus.connectors.d365.settings import D365Settings
-from isthmus.kafka.settings import KafkaSettings, ProcessorSettings, keep_processor_defaults
-from isthmus.schemas.settings import SchemaSettings
-from isthmus.sink.settings import SinkSettings
+from isthmus.kafka.settings import ProcessorSettings, keep_processor_defaults
+from isthmus.sink.settings import SinkServiceSettings
 
 _PROCESSOR: dict[str, Any] = {"group_id": "d365-sink", "batch_size": 500, "stall_timeout_s": 300.0}
 
 
-class D365SinkSettings(BaseSettings):
+class D365SinkSettings(SinkServiceSettings):
     """Everything d365-sink needs, built once in ``__main__``.
 
     ``ISTHMUS_D365_SINK_D365__ENVIRONMENT_URL``, ``ISTHMUS_D365_SINK_D365__CLIENT_SECRET``,
@@ -27,15 +25,8 @@ class D365SinkSettings(BaseSettings):
         env_prefix="ISTHMUS_D365_SINK_", env_nested_delimiter="__", frozen=True, extra="forbid"
     )
 
-    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     processor: ProcessorSettings = Field(default_factory=lambda: ProcessorSettings(**_PROCESSOR))
-    sink: SinkSettings = Field(default_factory=SinkSettings)
-    schemas: SchemaSettings = Field(default_factory=SchemaSettings)
     d365: D365Settings
-    catalogue: Path = Field(
-        default=Path("deploy/topics.yaml"), description="Where the retry delays are declared."
-    )
-    log_level: str = "INFO"
 
     @model_validator(mode="before")
     @classmethod

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from isthmus.connectors.s4.settings import S4Settings
-from isthmus.kafka.settings import KafkaSettings, ProcessorSettings, keep_processor_defaults
-from isthmus.schemas.settings import SchemaSettings
-from isthmus.sink.settings import SinkSettings
+from isthmus.kafka.settings import ProcessorSettings, keep_processor_defaults
+from isthmus.sink.settings import SinkServiceSettings
 
 _PROCESSOR: dict[str, Any] = {"group_id": "sap-sink", "batch_size": 200, "stall_timeout_s": 300.0}
 
 
-class SapSinkSettings(BaseSettings):
+class SapSinkSettings(SinkServiceSettings):
     """Everything sap-sink needs, built once in ``__main__``.
 
     ``ISTHMUS_SAP_SINK_S4__BASE_URL``, ``ISTHMUS_SAP_SINK_S4__PASSWORD``,
@@ -27,14 +25,8 @@ class SapSinkSettings(BaseSettings):
         env_prefix="ISTHMUS_SAP_SINK_", env_nested_delimiter="__", frozen=True, extra="forbid"
     )
 
-    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     processor: ProcessorSettings = Field(default_factory=lambda: ProcessorSettings(**_PROCESSOR))
-    sink: SinkSettings = Field(default_factory=SinkSettings)
-    schemas: SchemaSettings = Field(default_factory=SchemaSettings)
     s4: S4Settings
-    catalogue: Path = Field(
-        default=Path("deploy/topics.yaml"), description="Where the retry delays are declared."
-    )
     billing_run_url: str | None = Field(
         default=None,
         description="Billing run endpoint standing in for SAP's billing (the sandbox's "
@@ -53,7 +45,6 @@ class SapSinkSettings(BaseSettings):
         description="SalesDocumentRjcnReason set on an S/4 item whose line a CHANGE no longer "
         "has (S/4 keeps cancelled lines as rejected items).",
     )
-    log_level: str = "INFO"
 
     @model_validator(mode="before")
     @classmethod

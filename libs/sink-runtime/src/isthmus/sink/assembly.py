@@ -11,13 +11,13 @@ from confluent_kafka.serialization import SerializationContext
 
 from isthmus.kafka.liveness import LoopHealth
 from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec, ParkedKeys
+from isthmus.kafka.probes import ProbeServer, loop_probes
 from isthmus.kafka.records import SerializerLike
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
 from isthmus.schemas.factory import SerdeFactory
 from isthmus.sink.breaker import CircuitBreaker
 from isthmus.sink.context import SinkContext
-from isthmus.sink.health import HealthServer
 from isthmus.sink.loop import SinkLoop
 from isthmus.sink.metrics import SinkMetrics
 from isthmus.sink.model import Executor
@@ -70,7 +70,7 @@ class SinkRuntime:
     """What the composition root built: the loop, its health server and xref reader."""
 
     loop: SinkLoop
-    health: HealthServer
+    health: ProbeServer
     xref: XrefKeys | None
     ctx: SinkContext
 
@@ -149,5 +149,6 @@ def build_runtime(
         topics=[topics.commands(entity) for entity in chosen],
         health=state,
     )
-    health = HealthServer(state=state, host=sink.health_host, port=sink.health_port)
+    alive, ready = loop_probes(state)
+    health = ProbeServer(host=sink.health_host, port=sink.health_port, alive=alive, ready=ready)
     return SinkRuntime(loop=loop, health=health, xref=xref, ctx=ctx)

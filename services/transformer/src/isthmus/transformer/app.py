@@ -10,12 +10,12 @@ from opentelemetry.trace import Tracer
 
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec
+from isthmus.kafka.probes import ProbeServer, loop_probes
 from isthmus.kafka.processor import Processor
 from isthmus.kafka.routing import routes_for
 from isthmus.mapping import LookupPort
 from isthmus.schemas import SerdeFactory
 from isthmus.transformer.adapters.flow_files import FlowRegistry
-from isthmus.transformer.adapters.http import Probe, ProbeServer
 from isthmus.transformer.adapters.serde import InputDecoder, OutputSerializer, catalogue_schemas
 from isthmus.transformer.adapters.xref import XrefFollower
 from isthmus.transformer.core.events import SourceDecoder, utf8_key
@@ -95,22 +95,10 @@ class TransformerApp:
             spans=spans,
         )
         self._ready = False
+        alive, ready = loop_probes(self.processor.health, started=lambda: self._ready)
         self.probes = ProbeServer(
-            host=settings.http.host,
-            port=settings.http.port,
-            alive=self._alive,
-            ready=self._readiness,
+            host=settings.http.host, port=settings.http.port, alive=alive, ready=ready
         )
-
-    def _alive(self) -> Probe:
-        health = self.processor.health
-        return Probe(ok=health.alive, reason="ok" if health.alive else health.reason())
-
-    def _readiness(self) -> Probe:
-        health = self.processor.health
-        if not self._ready:
-            return Probe(ok=False, reason="starting")
-        return Probe(ok=health.ready, reason=health.reason())
 
     def _parked_codec(self, schema: str | None) -> ParkedCodec:
         """The ``<group>.parked`` codec, from the topic's catalogue schema.

@@ -1,7 +1,8 @@
-"""The probe and metrics endpoint: ``/healthz``, ``/readyz`` and Prometheus ``/metrics``.
+"""Every consuming service's probe and metrics endpoint: ``/healthz``, ``/readyz``, ``/metrics``.
 
 ``/healthz`` fails once the loop is stuck (liveness: restart me); ``/readyz`` also fails while
 the process starts, is not a consumer group member, or no longer polls (readiness).
+``loop_probes`` answers both from a loop's ``LoopHealth``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from isthmus.kafka.liveness import LoopHealth
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -20,6 +23,23 @@ class Probe:
 
     ok: bool
     reason: str
+
+
+def loop_probes(
+    health: LoopHealth, *, started: Callable[[], bool] = lambda: True
+) -> tuple[Callable[[], Probe], Callable[[], Probe]]:
+    """``(alive, ready)`` of a consume loop: alive unless stuck; ready once ``started`` and
+    while the loop is a group member that polls."""
+
+    def alive() -> Probe:
+        return Probe(ok=health.alive, reason="ok" if health.alive else health.reason())
+
+    def ready() -> Probe:
+        if not started():
+            return Probe(ok=False, reason="starting")
+        return Probe(ok=health.ready, reason=health.reason())
+
+    return alive, ready
 
 
 class ProbeServer:
@@ -60,12 +80,12 @@ class ProbeServer:
             def do_GET(self) -> None:
                 if self.path in ("/healthz", "/readyz"):
                     probe = alive() if self.path == "/healthz" else ready()
-                    body = f"{probe.reason}\n".encode()
+                    body = probe.reason.encode()
                     self._send(200 if probe.ok else 503, body, "text/plain")
                 elif self.path == "/metrics":
                     self._send(200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST)
                 else:
-                    self._send(404, b"not found\n", "text/plain")
+                    self._send(404, b"not found", "text/plain")
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)

@@ -19,7 +19,9 @@ def _listed(command: dict[str, Any], fields: list[str] | None) -> dict[str, Any]
     return {**command, "header": {**command["header"], "writeFields": fields}}
 
 
-def test_sap_sink_writes_a_phone_change_and_nothing_else(sap_sink, kafka_broker, sandbox_s4_clean):
+def _partner_created(sap_sink: Any, kafka_broker: Any, sandbox: Any) -> tuple[str, str]:
+    """A running sap-sink that created partner "Contoso"; its number and the results topic
+    (the S/4 call log starts after the create)."""
     prefix = sap_sink.topics.prefix
     results_topic = f"{prefix}s4.businesspartner.results"
     create_topics(
@@ -31,7 +33,13 @@ def test_sap_sink_writes_a_phone_change_and_nothing_else(sap_sink, kafka_broker,
     _send(sap_sink, _partner(number=None, name="Contoso"))
     sap_sink.start(extra={"ISTHMUS_SAP_SINK_SINK__ENTITIES": '["businesspartner"]'})
     number = sap_sink.decode(results_topic, expected=1)[0][1]["targetId"]
-    sandbox_s4_clean.admin.clear_calls()
+    sandbox.admin.clear_calls()
+    return str(number), results_topic
+
+
+def test_sap_sink_writes_a_phone_change_and_nothing_else(sap_sink, kafka_broker, sandbox_s4_clean):
+    number, results_topic = _partner_created(sap_sink, kafka_broker, sandbox_s4_clean)
+    prefix = sap_sink.topics.prefix
 
     stale = _partner(number=number, name="A stale name from D365")
     stale["to_BusinessPartnerAddress"][0]["PhoneNumber"] = "+49 6227 7 47474"
@@ -67,18 +75,7 @@ def test_sap_sink_skips_what_a_newer_version_of_the_record_already_wrote(
 ):
     """A replayed change (at-least-once after a rebalance) must not take S/4 back in time:
     fields a newer source version wrote are left alone, the rest is still written."""
-    prefix = sap_sink.topics.prefix
-    results_topic = f"{prefix}s4.businesspartner.results"
-    create_topics(
-        kafka_broker,
-        f"{prefix}s4.businesspartner.commands",
-        results_topic,
-        f"{prefix}state.s4.businesspartner",
-    )
-    _send(sap_sink, _partner(number=None, name="Contoso"))
-    sap_sink.start(extra={"ISTHMUS_SAP_SINK_SINK__ENTITIES": '["businesspartner"]'})
-    number = sap_sink.decode(results_topic, expected=1)[0][1]["targetId"]
-    sandbox_s4_clean.admin.clear_calls()
+    number, results_topic = _partner_created(sap_sink, kafka_broker, sandbox_s4_clean)
 
     def change(version: int, phone: str, name: str, fields: list[str]) -> dict[str, Any]:
         command = _partner(number=number, name=name)

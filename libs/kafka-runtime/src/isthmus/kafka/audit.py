@@ -44,6 +44,56 @@ def trace_id(headers: h.Headers) -> str | None:
     return parts[1] if len(parts) == 4 else None  # noqa: PLR2004 - the W3C format has 4 parts
 
 
+def audit_value(
+    *,
+    service: str,
+    what: str,
+    stage: str,
+    outcome: Outcome,
+    business_key: str | None,
+    attempt: int = 1,
+    flow: str | None = None,
+    entity: str | None = None,
+    target_id: str | None = None,
+    error_class: str | None = None,
+    error: str | None = None,
+    payload: bytes | None = None,
+    payload_json: str | None = None,
+    trace: str | None = None,
+    correlation_id: str | None = None,
+    source: tuple[str | None, int | None, int | None] = (None, None, None),
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The ``AuditEvent`` value of one hop; every service's audit line is made here.
+
+    ``payload`` gives the digest; ``source`` is the (topic, partition, offset) of the record
+    handled (all None for a hop that starts at an HTTP request).
+    """
+    topic, partition, offset = source
+    return {
+        "eventId": str(uuid.uuid4()),
+        "occurredAt": now or datetime.now(UTC),
+        "service": service,
+        "what": what,
+        "flow": flow,
+        "stage": stage,
+        "entity": entity,
+        "businessKey": business_key,
+        "outcome": outcome.value,
+        "attempt": attempt,
+        "errorClass": error_class,
+        "error": error,
+        "payloadDigest": payload_digest(payload),
+        "payload": payload_json,
+        "traceId": trace,
+        "correlationId": correlation_id,
+        "sourceTopic": topic,
+        "sourcePartition": partition,
+        "sourceOffset": offset,
+        "targetId": target_id,
+    }
+
+
 def audit_output(
     *,
     record: Record[Any, Any],
@@ -78,28 +128,25 @@ def audit_output(
         now: the hop's time (defaults to the current UTC time).
     """
     key = record.key if isinstance(record.key, str) else _text(record.raw_key)
-    value = {
-        "eventId": str(uuid.uuid4()),
-        "occurredAt": now or datetime.now(UTC),
-        "service": service,
-        "what": what,
-        "flow": flow,
-        "stage": stage,
-        "entity": entity,
-        "businessKey": key,
-        "outcome": outcome.value,
-        "attempt": record.attempt + 1,
-        "errorClass": error_class,
-        "error": error,
-        "payloadDigest": payload_digest(raw_value),
-        "payload": payload_json,
-        "traceId": trace_id(record.headers),
-        "correlationId": record.correlation_id,
-        "sourceTopic": record.topic,
-        "sourcePartition": record.partition,
-        "sourceOffset": record.offset,
-        "targetId": target_id,
-    }
+    value = audit_value(
+        service=service,
+        what=what,
+        stage=stage,
+        outcome=outcome,
+        business_key=key,
+        attempt=record.attempt + 1,
+        flow=flow,
+        entity=entity,
+        target_id=target_id,
+        error_class=error_class,
+        error=error,
+        payload=raw_value,
+        payload_json=payload_json,
+        trace=trace_id(record.headers),
+        correlation_id=record.correlation_id,
+        source=(record.topic, record.partition, record.offset),
+        now=now,
+    )
     forwarded = {name: h.get(record.headers, name) for name in (h.TRACEPARENT, h.CORRELATION_ID)}
     return Output(
         topic=AUDIT_TOPIC,

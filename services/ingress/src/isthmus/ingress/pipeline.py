@@ -34,7 +34,6 @@ from isthmus.ingress.errors import MalformedError
 from isthmus.ingress.metrics import IngressMetrics
 from isthmus.ingress.records import RequestContext, audit_value, event_headers, fill_required
 from isthmus.kafka import headers as h
-from isthmus.kafka.audit import payload_digest
 from isthmus.schemas import AvroSerializer, SchemaCatalogue, SerdeFactory
 
 logger = logging.getLogger(__name__)
@@ -292,7 +291,7 @@ class Ingress:
     ) -> OutRecord:
         audit = audit_value(
             event,
-            digest=None if value is None else payload_digest(value),
+            payload=value,
             request=request,
             outcome=outcome,
             what=what,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from isthmus.ingress.core.events import PendingEvent
+from isthmus.kafka import audit
 from isthmus.kafka import headers as h
 
 logger = logging.getLogger(__name__)
@@ -60,31 +59,20 @@ def fill_required(event: PendingEvent, schema: dict[str, Any]) -> None:
 def audit_value(
     event: PendingEvent,
     *,
-    digest: str | None,
+    payload: bytes | None,
     request: RequestContext,
     outcome: str,
     what: str,
 ) -> dict[str, Any]:
-    """The ``AuditEvent`` of one event's ingress hop."""
-    return {
-        "eventId": str(uuid.uuid4()),
-        "occurredAt": dt.datetime.now(dt.UTC),
-        "service": "ingress",
-        "what": f"{event.envelope['message']} {what} from {request.channel}",
-        "flow": None,
-        "stage": request.channel,
-        "entity": event.topic.split(".")[1],
-        "businessKey": event.key,
-        "outcome": outcome,
-        "attempt": 1,
-        "errorClass": None,
-        "error": None,
-        "payloadDigest": digest,
-        "payload": None,
-        "traceId": request.traceparent.split("-")[1],
-        "correlationId": request.correlation_id,
-        "sourceTopic": event.topic,
-        "sourcePartition": None,
-        "sourceOffset": None,
-        "targetId": None,
-    }
+    """The ``AuditEvent`` of one event's ingress hop (``payload``: the record's bytes)."""
+    return audit.audit_value(
+        service="ingress",
+        what=f"{event.envelope['message']} {what} from {request.channel}",
+        stage=request.channel,
+        outcome=audit.Outcome(outcome),
+        business_key=event.key,
+        entity=event.topic.split(".")[1],
+        payload=payload,
+        trace=request.traceparent.split("-")[1],
+        correlation_id=request.correlation_id,
+    )

@@ -25,7 +25,7 @@ from isthmus.ingress.adapters.producer import OutRecord
 from isthmus.ingress.errors import IngressError
 from isthmus.ingress.pipeline import Ingress
 from isthmus.kafka import headers as h
-from isthmus.kafka.audit import payload_digest
+from isthmus.kafka.audit import Outcome, audit_value
 
 AUDIT_SCHEMA = "io.isthmus.audit.AuditEvent"
 ERROR_ROUTE = "isthmus_error_route"
@@ -112,25 +112,15 @@ class RefusalKeeper:
 
 def _audit_value(refusal: Refusal, request_id: str) -> dict[str, Any]:
     error = refusal.error
-    return {
-        "eventId": str(uuid.uuid4()),
-        "occurredAt": dt.datetime.now(dt.UTC),
-        "service": "ingress",
-        "what": f"request refused with {error.status} and kept in the DLQ: {error.message}",
-        "flow": None,
-        "stage": refusal.route,
-        "entity": None,
-        "businessKey": refusal.key or request_id,
-        "outcome": "DEAD_LETTERED",
-        "attempt": 1,
-        "errorClass": type(error).__name__,
-        "error": error.message[:2_000],
-        "payloadDigest": payload_digest(refusal.body),
-        "payload": None,
-        "traceId": refusal.traceparent.split("-")[1] if "-" in refusal.traceparent else None,
-        "correlationId": refusal.correlation_id,
-        "sourceTopic": None,
-        "sourcePartition": None,
-        "sourceOffset": None,
-        "targetId": None,
-    }
+    return audit_value(
+        service="ingress",
+        what=f"request refused with {error.status} and kept in the DLQ: {error.message}",
+        stage=refusal.route,
+        outcome=Outcome.DEAD_LETTERED,
+        business_key=refusal.key or request_id,
+        error_class=type(error).__name__,
+        error=error.message[:2_000],
+        payload=refusal.body,
+        trace=refusal.traceparent.split("-")[1] if "-" in refusal.traceparent else None,
+        correlation_id=refusal.correlation_id,
+    )

@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from isthmus.kafka import headers as h
 from isthmus.kafka.records import Output, Record
@@ -44,25 +44,39 @@ def trace_id(headers: h.Headers) -> str | None:
     return parts[1] if len(parts) == 4 else None  # noqa: PLR2004 - the W3C format has 4 parts
 
 
+class Hop(TypedDict, total=False):
+    """What one hop says of itself, whatever started it (a record or an HTTP request).
+
+    ``service`` makes the hop (``transformer``), ``what`` says what happened in words (``S/4
+    sales order created``), ``stage`` is the stage within the service (``map``, ``sink``...),
+    ``outcome`` how it ended; ``flow`` is ``<flow id>@<version>`` where a flow decided it;
+    ``target_id`` the id the target gave the document; ``error_class`` (``invalid``,
+    ``retryable``, ``fatal``) and ``error`` when it failed; ``payload_json`` the payload itself,
+    only where configured (PII already masked); ``now`` the hop's time (default: now, UTC).
+    """
+
+    service: Required[str]
+    what: Required[str]
+    stage: Required[str]
+    outcome: Required[Outcome]
+    flow: str | None
+    entity: str | None
+    target_id: str | None
+    error_class: str | None
+    error: str | None
+    payload_json: str | None
+    now: datetime | None
+
+
 def audit_value(
     *,
-    service: str,
-    what: str,
-    stage: str,
-    outcome: Outcome,
     business_key: str | None,
     attempt: int = 1,
-    flow: str | None = None,
-    entity: str | None = None,
-    target_id: str | None = None,
-    error_class: str | None = None,
-    error: str | None = None,
     payload: bytes | None = None,
-    payload_json: str | None = None,
     trace: str | None = None,
     correlation_id: str | None = None,
     source: tuple[str | None, int | None, int | None] = (None, None, None),
-    now: datetime | None = None,
+    **hop: Unpack[Hop],
 ) -> dict[str, Any]:
     """The ``AuditEvent`` value of one hop; every service's audit line is made here.
 
@@ -72,80 +86,42 @@ def audit_value(
     topic, partition, offset = source
     return {
         "eventId": str(uuid.uuid4()),
-        "occurredAt": now or datetime.now(UTC),
-        "service": service,
-        "what": what,
-        "flow": flow,
-        "stage": stage,
-        "entity": entity,
+        "occurredAt": hop.get("now") or datetime.now(UTC),
+        "service": hop["service"],
+        "what": hop["what"],
+        "flow": hop.get("flow"),
+        "stage": hop["stage"],
+        "entity": hop.get("entity"),
         "businessKey": business_key,
-        "outcome": outcome.value,
+        "outcome": hop["outcome"].value,
         "attempt": attempt,
-        "errorClass": error_class,
-        "error": error,
+        "errorClass": hop.get("error_class"),
+        "error": hop.get("error"),
         "payloadDigest": payload_digest(payload),
-        "payload": payload_json,
+        "payload": hop.get("payload_json"),
         "traceId": trace,
         "correlationId": correlation_id,
         "sourceTopic": topic,
         "sourcePartition": partition,
         "sourceOffset": offset,
-        "targetId": target_id,
+        "targetId": hop.get("target_id"),
     }
 
 
 def audit_output(
-    *,
-    record: Record[Any, Any],
-    service: str,
-    what: str,
-    stage: str,
-    outcome: Outcome,
-    flow: str | None = None,
-    entity: str | None = None,
-    target_id: str | None = None,
-    error_class: str | None = None,
-    error: str | None = None,
-    raw_value: bytes | None = None,
-    payload_json: str | None = None,
-    now: datetime | None = None,
+    *, record: Record[Any, Any], raw_value: bytes | None = None, **hop: Unpack[Hop]
 ) -> Output:
-    """Build the audit record for one hop of ``record``.
-
-    Args:
-        record: the input record the hop handled (its key is the business key).
-        service: the service making the hop, e.g. ``transformer``.
-        what: what happened, in words (``S/4 sales order created``).
-        stage: the stage within the service (``map``, ``validate``, ``sink``...).
-        outcome: how the hop ended.
-        flow: ``<flow id>@<version>`` where a flow decided the hop.
-        entity: the entity handled.
-        target_id: the id the target system gave the document, when known.
-        error_class: ``invalid``, ``retryable`` or ``fatal`` when it failed.
-        error: the error message when it failed.
-        raw_value: the input's bytes, for the payload digest.
-        payload_json: the payload itself, only where configured (PII already masked).
-        now: the hop's time (defaults to the current UTC time).
-    """
+    """The audit record of one hop of ``record`` (its key is the business key; ``raw_value``
+    its bytes, for the payload digest)."""
     key = record.key if isinstance(record.key, str) else _text(record.raw_key)
     value = audit_value(
-        service=service,
-        what=what,
-        stage=stage,
-        outcome=outcome,
         business_key=key,
         attempt=record.attempt + 1,
-        flow=flow,
-        entity=entity,
-        target_id=target_id,
-        error_class=error_class,
-        error=error,
         payload=raw_value,
-        payload_json=payload_json,
         trace=trace_id(record.headers),
         correlation_id=record.correlation_id,
         source=(record.topic, record.partition, record.offset),
-        now=now,
+        **hop,
     )
     forwarded = {name: h.get(record.headers, name) for name in (h.TRACEPARENT, h.CORRELATION_ID)}
     return Output(

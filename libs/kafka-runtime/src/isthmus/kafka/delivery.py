@@ -64,6 +64,9 @@ class AtLeastOnceDelivery:
         self._max_in_flight = max_in_flight
         self._queue: deque[_Pending] = deque()
         self._current: _Pending | None = None
+        self.completed: Offsets = {}
+        """The highest offset per partition whose batch is done (outputs acknowledged), stored
+        or not: what a member that lost its partitions mid-batch finished all the same."""
 
     def begin(self) -> None:
         """Start tracking a new batch."""
@@ -109,16 +112,20 @@ class AtLeastOnceDelivery:
         self._store_done()
 
     def forget(self, partitions: set[tuple[str, int]]) -> None:
-        """Drop offsets of partitions no longer assigned (they belong to another member now)."""
+        """Drop offsets of partitions handed to another member (after a clean revoke)."""
         for batch in self._queue:
             for tp in partitions:
                 batch.offsets.pop(tp, None)
+        for tp in partitions:
+            self.completed.pop(tp, None)
 
     def _store_done(self) -> None:
         while self._queue and self._queue[0].outstanding == 0:
             batch = self._queue.popleft()
             if batch.failure is not None:
                 raise FatalError(f"output not delivered, input not committed: {batch.failure}")
+            for tp, offset in batch.offsets.items():
+                self.completed[tp] = max(self.completed.get(tp, offset), offset)
             _store(self._consumer, batch.offsets)
 
 

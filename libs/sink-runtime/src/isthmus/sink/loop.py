@@ -14,7 +14,10 @@ towards the target):
 3. Once the broker acknowledged every record of this poll (and of every earlier one), the
    poll's next offsets are stored, and librdkafka commits stored offsets. A crash re-reads what
    was not stored; the target sees the command again and recognises it (upsert by alternate key,
-   find-before-create), so nothing is created twice.
+   find-before-create), so nothing is created twice, and a change a newer version of its record
+   already overwrote is skipped (``isthmus.sink.versions``). A member that loses its partitions
+   mid-batch (poll interval overrun, session timeout) still finishes the batch; when the
+   partitions come back it commits what it finished before reading on.
 4. A command held because the breaker is open or the credential is refused is not passed: its
    partition is sought back to it and all partitions pause until a probe succeeds.
 
@@ -108,7 +111,7 @@ class SinkLoop:
                 self._reload_parked()
             consumer.subscribe(
                 [*self._topics, *self._ctx.routes.retry_topics],
-                on_assign=self._on_assign,
+                on_assign=lambda c, parts: self._on_assign(delivery, c, parts),
                 on_revoke=lambda c, parts: self._on_revoke(delivery, c, parts),
                 on_lost=lambda _c, parts: self._on_lost(delivery, parts),
             )
@@ -260,11 +263,14 @@ class SinkLoop:
         if self._ctx.routes.tiers:
             load_parked(kafka=self._kafka, topic=self._ctx.routes.parked, keys=self._ctx.parked)
 
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(
+        self, delivery: AtLeastOnceDelivery, consumer: Consumer, partitions: list[TopicPartition]
+    ) -> None:
         logger.info("assigned %s", ", ".join(f"{p.topic}/{p.partition}" for p in partitions))
         self._health.assigned()
         self._assigned.update((tp.topic, tp.partition) for tp in partitions)
         with self._health.busy("rebalance"):
+            _commit_finished(consumer, delivery, partitions)
             self._reload_parked()
 
     def _on_revoke(
@@ -283,14 +289,23 @@ class SinkLoop:
             ", ".join(f"{p.topic}/{p.partition}" for p in partitions),
         )
         self._health.lost()
-        self._forget(delivery, partitions)
+        # The batch in hand still finishes and its outputs are delivered: keep its offsets, to
+        # commit them if the partitions come back (see _commit_finished), not to run it again.
+        self._forget(delivery, partitions, handed_over=False)
 
-    def _forget(self, delivery: AtLeastOnceDelivery, partitions: list[TopicPartition]) -> None:
+    def _forget(
+        self,
+        delivery: AtLeastOnceDelivery,
+        partitions: list[TopicPartition],
+        *,
+        handed_over: bool = True,
+    ) -> None:
         gone = {(tp.topic, tp.partition) for tp in partitions}
         for tp in gone:
             self._deferred.pop(tp, None)
         self._assigned -= gone
-        delivery.forget(gone)
+        if handed_over:
+            delivery.forget(gone)
 
     def _close(self, consumer: Consumer, producer: Producer, delivery: AtLeastOnceDelivery) -> None:
         timeout = self._processor.shutdown_timeout_s
@@ -304,6 +319,43 @@ class SinkLoop:
             producer.flush(timeout)
             self._ctx.run(self._ctx.executor.aclose())
         logger.info("sink closed")
+
+
+def _commit_finished(
+    consumer: Consumer, delivery: AtLeastOnceDelivery, partitions: list[TopicPartition]
+) -> None:
+    """Commit, for partitions given back, the offsets of work this member finished while it
+    was out of the group (a poll-interval overrun or a session timeout mid-batch): otherwise
+    the group would read those commands again and write their older values over newer ones.
+    A partition someone else committed further since is left as it is."""
+    finished = {
+        (tp.topic, tp.partition): delivery.completed[(tp.topic, tp.partition)]
+        for tp in partitions
+        if (tp.topic, tp.partition) in delivery.completed
+    }
+    if not finished:
+        return
+    try:
+        committed = consumer.committed([TopicPartition(t, p) for t, p in finished], timeout=10)
+    except KafkaException as exc:
+        logger.warning("committed offsets not read on assignment: %s", exc)
+        return
+    ahead = [
+        TopicPartition(tp.topic, tp.partition, finished[(tp.topic, tp.partition)])
+        for tp in committed
+        if finished[(tp.topic, tp.partition)] > tp.offset
+    ]
+    if not ahead:
+        return
+    try:
+        consumer.commit(offsets=ahead, asynchronous=False)
+    except KafkaException as exc:
+        logger.warning("finished offsets not committed on assignment: %s", exc)
+        return
+    logger.info(
+        "committed work finished while out of the group: %s",
+        ", ".join(f"{tp.topic}/{tp.partition}@{tp.offset}" for tp in ahead),
+    )
 
 
 def _commit(consumer: Consumer) -> None:

@@ -109,8 +109,11 @@ def test_duplicate_delivery_is_one_event_even_across_a_restart(
     key = str(body["PrimaryEntityId"])
     assert len(records_for(kafka_broker, topics.d365["account"], key, expected=None)) == 1
     audits = records_for(kafka_broker, topics.audit, key, expected=3)
-    outcomes = sorted(decoded(m, "io.isthmus.audit.AuditEvent")["outcome"] for m in audits)
-    assert outcomes == ["DUPLICATE", "DUPLICATE", "SUCCEEDED"]
+    lines = [decoded(m, "io.isthmus.audit.AuditEvent") for m in audits]
+    assert sorted(line["outcome"] for line in lines) == ["DUPLICATE", "DUPLICATE", "SUCCEEDED"]
+    # The audit lake and the fault oracle find a hop by the topic the event went to.
+    assert {line["sourceTopic"] for line in lines} == {topics.d365["account"]}
+    assert {(line["service"], line["entity"]) for line in lines} == {("ingress", "account")}
 
 
 def _write_state(broker: Broker, topic: str, *, key: str, fields: dict[str, str]) -> None:

@@ -71,8 +71,9 @@ def audit_value(
         stage=request.channel,
         outcome=audit.Outcome(outcome),
         business_key=event.key,
-        entity=event.topic.split(".")[1],
+        entity=event.topic.split(".")[-2],  # <system>.<entity>.events, after any prefix
         payload=payload,
         trace=request.traceparent.split("-")[1],
         correlation_id=request.correlation_id,
+        source=(event.topic, None, None),  # the topic the event goes to; no offset yet
     )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import shutil
+import signal
+import time
+import warnings
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
 
 from isthmus.devenv.environment import local_kafka
+from isthmus.devenv.ports import port_open
 from isthmus.testing.kafka import Broker, create_topics, drain
 from tests.faults.proxy import FaultProxy
 
@@ -36,6 +42,33 @@ def test_record_survives_broker_restart(repo_root: Path, unique_name) -> None:
         assert again.bootstrap_servers == state.bootstrap_servers
         records = drain(client, topic, expected=1)
         assert [(m.key(), m.value()) for m in records] == [(b"order-1", b"created")]
+    finally:
+        broker.down()
+        shutil.rmtree(broker.data_dir, ignore_errors=True)
+
+
+def test_a_broker_killed_with_sigkill_is_reaped_when_it_is_started_again(
+    repo_root: Path, unique_name
+) -> None:
+    """A broker that died without ``down`` (kill -9) leaves its exit status to be collected:
+    ``up`` collects it, so no Popen is dropped unwaited (pytest turns that ResourceWarning,
+    raised whenever the garbage collector gets to it, into a failure of an unrelated test)."""
+    broker = local_kafka(root=repo_root, name=unique_name("killed"))
+    try:
+        state = broker.up()
+        pid = broker.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while broker.pid() is not None or port_open(state.port):
+            assert time.monotonic() < deadline, "the killed broker still runs"
+            time.sleep(0.1)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ResourceWarning)
+            broker.up()
+            gc.collect()
+        assert broker.pid() not in (None, pid)
     finally:
         broker.down()
         shutil.rmtree(broker.data_dir, ignore_errors=True)

@@ -139,6 +139,7 @@ class LocalKafka:
         config = self._write_config(state)
         if not (self.data_dir / "data" / "meta.properties").is_file():
             self._format(jars, config, state)
+        self._reap()
         process = self._spawn(jars, config)
         self._process = process  # kept so that down() can reap it
         self._pid_file.write_text(str(process.pid))
@@ -159,6 +160,13 @@ class LocalKafka:
         wait_port_closed(state.controller_port, timeout_s=_STOP_TIMEOUT_S)
         if state.proxied_port:
             wait_port_closed(state.proxied_port, timeout_s=_STOP_TIMEOUT_S)
+
+    def _reap(self) -> None:
+        """Collect the exit status of a broker of ours that died without ``down`` (kill -9):
+        its Popen would otherwise be dropped unwaited (a zombie, and a ResourceWarning)."""
+        previous, self._process = self._process, None
+        if previous is not None and previous.poll() is None:
+            previous.wait(timeout=_STOP_TIMEOUT_S)
 
     def _write_config(self, state: BrokerState) -> Path:
         data = self.data_dir / "data"

@@ -61,6 +61,8 @@ class PhoneLedgers:
     superseded: set[str]
     correlations: dict[str, str]
     """Correlation id of each delivered change → its event id (for the audit)."""
+    in_flight: int = 0
+    """Changes Dataverse answered 2xx to whose webhook it has not concluded yet."""
 
 
 @dataclass
@@ -110,25 +112,19 @@ class PhoneStream:
     def _ours(self, since: Mapping[str, int], parsed: tuple[str, int] | None) -> bool:
         return parsed is not None and parsed[1] > since.get(parsed[0], 0)
 
-    def in_flight(self, since: Mapping[str, int]) -> int:
-        """Changes written since ``since`` whose webhook Dataverse has not concluded."""
-        concluded = set()
-        for delivery in self.d365.admin.deliveries(entity="account", message="Update", body=True):
-            parsed = self._parse(_target_phone(delivery.get("body")))
-            if parsed is not None:
-                concluded.add(parsed)
-        return sum(1 for w in self.written - concluded if self._ours(since, w))
-
     def ledgers(self, since: Mapping[str, int]) -> PhoneLedgers:
-        """The changes after ``since``: acknowledged, refused, applied, superseded."""
+        """The changes after ``since``: acknowledged, refused, applied, superseded, and how
+        many Dataverse has not concluded the webhook of yet."""
         acked: dict[str, Acked] = {}
         refused: set[str] = set()
+        concluded: set[tuple[str, int]] = set()
         correlations: dict[str, str] = {}
         for delivery in self.d365.admin.deliveries(entity="account", message="Update", body=True):
             parsed = self._parse(_target_phone(delivery.get("body")))
             if parsed is None or not self._ours(since, parsed):
                 continue
             account, seq = parsed
+            concluded.add(parsed)
             name = event_id(account, seq)
             correlations[delivery["correlation_id"]] = name
             if delivery["succeeded"]:
@@ -142,6 +138,7 @@ class PhoneStream:
             applied=applied,
             superseded=_superseded(acked.values(), applied),
             correlations=correlations,
+            in_flight=sum(1 for w in self.written - concluded if self._ours(since, w)),
         )
 
     def _applied(self, since: Mapping[str, int]) -> list[Applied]:

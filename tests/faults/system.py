@@ -388,7 +388,7 @@ class FaultSystem:
             phones = self.phones.ledgers(phones_since)
             acked |= {a.event_id for a in phones.acked}
             applied |= {a.event_id for a in phones.applied if a.effective} | phones.superseded
-            in_flight += self.phones.in_flight(phones_since)
+            in_flight += phones.in_flight
         return LagSample(at=time.monotonic(), lag=len(acked - applied - dead) + in_flight)
 
     def _read_all(self, topic: str) -> list[Message]:

@@ -38,7 +38,7 @@ from bench_payloads import RecordFactory, zipf_keys
 from confluent_kafka.admin import AdminClient
 
 from isthmus.kafka.headers import CloudEvent
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
@@ -135,7 +135,7 @@ def _runtime(
 ) -> tuple[float, float]:
     seen = [0]
     start = [0.0]
-    processor: Processor
+    processor: ConsumeLoop
 
     def identity(record: Record[bytes, Any]) -> list[Output]:
         if not seen[0]:
@@ -145,7 +145,7 @@ def _runtime(
             processor.stop()
         return [Output(topic=output, key=record.key, value=record.value)]
 
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=kafka,
         settings=ProcessorSettings(group_id=group, exactly_once=exactly_once),
         topics=["bench.input"],

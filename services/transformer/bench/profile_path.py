@@ -4,7 +4,7 @@ Usage: ``uv run python services/transformer/bench/profile_path.py [--events N] [
 
 The bench's sales-order events, encoded as on the wire, go through the runtime's
 ``RecordSteps`` (headers, span, decode, the transformer's handler with the real flow, command
-and audit encode) exactly as ``Processor`` runs them per record, with telemetry set up as the
+and audit encode) exactly as the consume loop runs them per record, with telemetry set up as the
 service's entry point does (context-only spans). Only the Kafka producer is replaced by a list,
 so the figures are the Python cost per record without librdkafka and the broker. Prints µs per
 record, then the cProfile lines with the most own time.
@@ -32,6 +32,7 @@ from isthmus.kafka import headers as h
 from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.context_tracer import ContextOnlyTracer
 from isthmus.kafka.parking import ParkedKeys
+from isthmus.kafka.records import Codecs
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import ProcessorSettings
 from isthmus.kafka.steps import RecordSteps
@@ -111,12 +112,13 @@ def _steps(repo: Path, serdes: SerdeFactory, pool: dict[str, str]) -> RecordStep
         handler=handler,
         parked=ParkedKeys(),
         metrics=RuntimeMetrics.create(),
-        key_deserializer=utf8_key,
-        value_deserializer=SourceDecoder(
-            by_topic={}, default=InputDecoder(factory=serdes, schema_of=schemas.get)
+        codecs=Codecs(
+            key_deserializer=utf8_key,
+            value_deserializer=SourceDecoder(
+                by_topic={}, default=InputDecoder(factory=serdes, schema_of=schemas.get)
+            ),
+            value_serializer=OutputSerializer(factory=serdes, schema_of=output_schema),
         ),
-        key_serializer=None,
-        value_serializer=OutputSerializer(factory=serdes, schema_of=output_schema),
         spans=ContextOnlyTracer(),  # as the service's entry point configures it
     )
 
@@ -125,7 +127,6 @@ def _run(steps: RecordSteps, messages: list[Message]) -> ListDelivery:
     delivery = ListDelivery()
     now = datetime.now(UTC)
     for message in messages:
-        steps.due_ms(message)
         steps.process(message, delivery=delivery, now=now)  # type: ignore[arg-type]
     return delivery
 

@@ -1,6 +1,6 @@
 """``make bench-transformer``: the transformer vs B1s and a Faust agent, same broker, same run.
 
-Method (/work/shared/reference/measuring.md): one broker of our own in a temp dir pinned to
+Method (docs/benchmarks.md): one broker of our own in a temp dir pinned to
 core 0, every candidate pinned to core 1, N real sales-order events pre-loaded so nothing
 produces input during the drain. Each candidate drains the same topic from the earliest offset
 with its own group; its throughput is read from the timestamps of its output records, dropping

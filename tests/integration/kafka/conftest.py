@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.routing import Routes
 from isthmus.testing.kafka import Broker, UniqueNames, create_topics
 
@@ -61,7 +61,7 @@ def produce(
 
 
 @contextmanager
-def running(processor: Processor) -> Iterator[list[int]]:
+def running(processor: ConsumeLoop) -> Iterator[list[int]]:
     """Run the loop in a thread for the block; stop it and wait on exit. Yields [exit code]."""
     codes: list[int] = []
     thread = threading.Thread(target=lambda: codes.append(processor.run()), daemon=True)

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
@@ -47,7 +47,7 @@ def main() -> int:
             time.sleep(args.delay_ms / 1000)
         return [Output(topic=args.output, key=record.key, value=record.value)]
 
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=KafkaSettings(bootstrap_servers=args.bootstrap, client_id="passthrough-test"),
         settings=ProcessorSettings(
             group_id=args.group,

@@ -24,7 +24,7 @@ from confluent_kafka import Producer
 from isthmus.devenv.broker import LocalKafka
 from isthmus.devenv.environment import local_kafka
 from isthmus.kafka.liveness import STUCK_EXIT_CODE
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
@@ -202,7 +202,7 @@ def test_readiness_follows_group_membership_through_a_broker_pause(
     def copy(record: Record[bytes, bytes]) -> list[Output]:
         return [Output(topic=output, key=record.key, value=record.value)]
 
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=KafkaSettings(bootstrap_servers=broker.bootstrap_servers, client_id=group),
         settings=ProcessorSettings(
             group_id=group,

@@ -10,7 +10,7 @@ from confluent_kafka.serialization import StringDeserializer, StringSerializer
 
 from isthmus.kafka import headers as h
 from isthmus.kafka.errors import InvalidRecordError
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.settings import ProcessorSettings
 from isthmus.testing.kafka import Broker, drain
@@ -49,7 +49,7 @@ def test_poison_records_are_dead_lettered_with_error_headers_and_later_records_p
         (b"o6", order(6)),
     ]
     produce(kafka_broker, group.source, inputs, headers=[("ce_id", b"evt-1")])
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=kafka_broker.settings,
         settings=ProcessorSettings(group_id=group.name),
         topics=[group.source],
@@ -92,7 +92,7 @@ def test_a_fatal_handler_error_stops_the_loop_with_a_nonzero_code_and_commits_no
         return [Output(topic=group.output, key=record.key, value=record.value)]
 
     produce(kafka_broker, group.source, [(b"a", b"fine"), (b"b", b"bug"), (b"c", b"later")])
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=kafka_broker.settings,
         settings=ProcessorSettings(group_id=group.name, exactly_once=True),
         topics=[group.source],

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.settings import ProcessorSettings
 from isthmus.testing.kafka import Broker, drain
@@ -27,8 +27,8 @@ def test_a_fenced_processor_stops_with_code_1_and_its_successor_finishes_exactly
         time.sleep(0.005)
         return [Output(topic=group.output, key=record.key, value=record.value)]
 
-    def processor() -> Processor:
-        return Processor(
+    def processor() -> ConsumeLoop:
+        return ConsumeLoop.for_handler(
             kafka=kafka_broker.settings,
             settings=ProcessorSettings(group_id=group.name, exactly_once=True, batch_size=20),
             topics=[group.source],
@@ -54,13 +54,13 @@ def test_a_second_replica_joining_mid_load_takes_partitions_without_loss_or_dupl
     group = make_group(partitions=4)
     handled_by: dict[str, Counter[bytes]] = {"0": Counter(), "1": Counter()}
 
-    def replica(instance: str) -> Processor:
+    def replica(instance: str) -> ConsumeLoop:
         def slow_copy(record: Record[bytes, bytes]) -> list[Output]:
             time.sleep(0.01)  # slow enough that the second replica joins mid-load
             handled_by[instance][record.value] += 1
             return [Output(topic=group.output, key=record.key, value=record.value)]
 
-        return Processor(
+        return ConsumeLoop.for_handler(
             kafka=kafka_broker.settings,
             settings=ProcessorSettings(
                 group_id=group.name, instance_id=instance, exactly_once=True, batch_size=20

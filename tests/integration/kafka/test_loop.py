@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.serialization import StringDeserializer, StringSerializer
 
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.settings import ProcessorSettings
 from isthmus.testing.kafka import Broker, drain
@@ -29,7 +29,7 @@ def test_every_input_reaches_the_output_once_and_offsets_are_committed(
 
     inputs = [(f"k{i % 7}".encode(), f"order-{i}".encode()) for i in range(300)]
     produce(kafka_broker, group.source, inputs)
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=kafka_broker.settings,
         settings=ProcessorSettings(group_id=group.name, exactly_once=exactly_once, batch_size=50),
         topics=[group.source],

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from isthmus.cli.app import app
 from isthmus.kafka import headers as h
 from isthmus.kafka.errors import InvalidRecordError
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.replay import ReplaySelection, replay_dead_letters
 from isthmus.kafka.settings import ProcessorSettings
@@ -33,7 +33,7 @@ def test_replay_moves_exactly_the_selected_records_and_never_twice(
         value = record.value + b"@" + str(record.attempt).encode()
         return [Output(topic=group.output, key=record.key, value=value)]
 
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=kafka_broker.settings,
         settings=ProcessorSettings(group_id=group.name),
         topics=[group.source],

@@ -11,8 +11,8 @@ import pytest
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.kafka.errors import RetryableError
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec
-from isthmus.kafka.processor import Processor
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.settings import ProcessorSettings
 from isthmus.schemas import SchemaSettings, SerdeFactory
@@ -38,8 +38,8 @@ def test_retry_topics_succeed_on_the_third_attempt_and_keep_per_key_order_across
         value = record.value + b"@" + str(record.attempt).encode()
         return [Output(topic=group.output, key=record.key, value=value)]
 
-    def processor() -> Processor:
-        return Processor(
+    def processor() -> ConsumeLoop:
+        return ConsumeLoop.for_handler(
             kafka=kafka_broker.settings,
             settings=ProcessorSettings(group_id=group.name, in_place_attempts=1),
             topics=[group.source],
@@ -95,7 +95,7 @@ def test_after_the_last_tier_a_retryable_record_is_dead_lettered_and_its_key_rel
         return [Output(topic=group.output, key=record.key, value=record.value)]
 
     produce(kafka_broker, group.source, [(b"X", b"x1"), (b"X", b"x2")])
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=kafka_broker.settings,
         settings=ProcessorSettings(
             group_id=group.name, in_place_attempts=2, in_place_backoff_s=0.01
@@ -125,8 +125,8 @@ def test_a_retry_partition_paused_across_a_rebalance_is_resumed_when_its_record_
             raise RetryableError("prerequisite not there yet")
         return [Output(topic=group.output, key=record.key, value=record.value)]
 
-    def processor() -> Processor:
-        return Processor(
+    def processor() -> ConsumeLoop:
+        return ConsumeLoop.for_handler(
             kafka=kafka_broker.settings,
             settings=ProcessorSettings(
                 group_id=group.name,

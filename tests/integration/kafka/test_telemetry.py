@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 
 from isthmus.kafka import headers as h
 from isthmus.kafka.errors import InvalidRecordError
-from isthmus.kafka.processor import Processor
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.settings import ProcessorSettings
 from isthmus.telemetry.metrics import MetricName, RuntimeMetrics
@@ -48,7 +48,7 @@ def test_spans_metrics_and_correlation_follow_each_record(
         [(b"k1", b"ok"), (b"k2", b"bad")],
         headers=[(h.TRACEPARENT, PARENT.encode()), (h.CORRELATION_ID, b"corr-7")],
     )
-    processor = Processor(
+    processor = ConsumeLoop.for_handler(
         kafka=kafka_broker.settings,
         settings=ProcessorSettings(group_id=group.name),
         topics=[group.source],

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from isthmus.ingress.core.changes import KnownStates, flatten, state_topic
+from isthmus.ingress.core.changes import KnownStates, flatten
+from isthmus.kafka.catalogue import load_catalogue
 
+TOPICS = load_catalogue(Path(__file__).parents[3] / "deploy" / "topics.yaml")
 T0 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 
 
@@ -24,13 +27,21 @@ def test_a_record_flattens_to_paths_in_string_form() -> None:
         "a.b[1].c": "true",
         "d": None,
     }
-    assert state_topic("s4.businesspartner.events") == "state.s4.businesspartner"
-    assert state_topic("audit.events") is None
+
+
+def test_the_catalogue_names_the_state_topic_of_an_event_topic_with_its_prefix() -> None:
+    assert TOPICS.state_topic("s4.businesspartner.events") == "state.s4.businesspartner"
+    assert TOPICS.state_topic("t1-s4.businesspartner.events") == "t1-state.s4.businesspartner"
+    assert TOPICS.state_topic("audit.events") is None
+    assert TOPICS.state_topic("not.in.catalogue") is None
+    meaning = TOPICS.meaning("t1-d365.salesorder.events")
+    assert (meaning.system, meaning.entity, meaning.kind.value) == ("d365", "salesorder", "events")
 
 
 def test_the_first_read_knows_no_changes_then_only_what_differs() -> None:
-    known = KnownStates.for_topics(["state.s4.businesspartner"])
+    known = KnownStates.for_topics(["state.s4.businesspartner"], catalogue=TOPICS)
     assert known.tracks("s4.businesspartner.events")
+    assert not known.tracks("s4.salesorder.events")
     first = known.observe(system="S4", key="1000001", record=_partner("Contoso"), now=T0)
     assert first.changed is None
     renamed = known.observe(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.records import Record
 from isthmus.schemas.factory import SerdeFactory
 from isthmus.schemas.settings import SchemaSettings
@@ -18,7 +19,11 @@ from isthmus.sink.topics import SinkTopics
 
 REPO = Path(__file__).resolve().parents[3]
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-TOPICS = SinkTopics(system="s4", prefix="t.")
+TOPICS = SinkTopics(
+    system="s4",
+    catalogue=load_catalogue(Path(__file__).parents[3] / "deploy" / "topics.yaml"),
+    prefix="t.",
+)
 
 
 def _command() -> Command:

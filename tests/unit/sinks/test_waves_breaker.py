@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +15,7 @@ from isthmus.connectors.errors import (
     ThrottledError,
     ValidationError,
 )
+from isthmus.kafka.catalogue import load_catalogue
 from isthmus.sink.breaker import CircuitBreaker
 from isthmus.sink.errors import FailureClass, failure_of
 from isthmus.sink.topics import SinkTopics
@@ -53,7 +57,12 @@ def test_connector_errors_map_to_the_six_classes():
 
 
 def test_topic_names_follow_the_catalogue():
-    topics = SinkTopics(system="s4", prefix="t.")
+    catalogue = load_catalogue(Path(__file__).parents[3] / "deploy" / "topics.yaml")
+    topics = SinkTopics(system="s4", catalogue=catalogue, prefix="t.")
     assert topics.commands("salesorder") == "t.s4.salesorder.commands"
     assert topics.state("salesorder") == "t.state.s4.salesorder"
     assert topics.entity_of("t.s4.salesorder.commands") == "salesorder"
+    assert topics.schema_of("t.s4.salesorder.results") == "io.isthmus.common.CommandResult"
+    for foreign in ("t.d365.account.commands", "s4.salesorder.commands", "t.s4.salesorder.events"):
+        with pytest.raises(ValueError, match="not a s4 command topic"):
+            topics.entity_of(foreign)

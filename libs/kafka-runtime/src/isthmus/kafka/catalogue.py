@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from isthmus.kafka.errors import CatalogueError
 
@@ -33,6 +34,17 @@ class TopicKind(StrEnum):
     XREF = "xref"
     DRIFT = "drift"
     AUDIT = "audit"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicName:
+    """What a catalogue topic's name means: its kind and, by kind, system and entity
+    (events, commands, results, state) or consumer group (retry, dlq, parked, checkpoints)."""
+
+    kind: TopicKind
+    system: str | None = None
+    entity: str | None = None
+    group: str | None = None
 
 
 class CleanupPolicy(StrEnum):
@@ -81,6 +93,11 @@ class TopicSpec(BaseModel):
         return topic_kind(self.name)
 
     @property
+    def meaning(self) -> TopicName:
+        """Kind, system, entity and group of the topic, read from its validated name."""
+        return parse_topic_name(self.name)
+
+    @property
     def retry_delay_ms(self) -> int | None:
         """For ``<group>.retry.<delay>`` topics, the delay in milliseconds; else None."""
         if self.kind is not TopicKind.RETRY:
@@ -101,8 +118,17 @@ class TopicSpec(BaseModel):
         return config
 
 
-def topic_kind(name: str) -> TopicKind:  # noqa: PLR0911 - one return per naming rule
+def topic_kind(name: str) -> TopicKind:
     """Classify a topic name by the naming rules of docs/architecture.md.
+
+    Raises:
+        ValueError: the name follows none of the rules.
+    """
+    return parse_topic_name(name).kind
+
+
+def parse_topic_name(name: str) -> TopicName:  # noqa: PLR0911 - one return per naming rule
+    """What a name of the catalogue means (the one reader of topic names; docs/architecture.md).
 
     Raises:
         ValueError: the name follows none of the rules.
@@ -111,21 +137,21 @@ def topic_kind(name: str) -> TopicKind:  # noqa: PLR0911 - one return per naming
         raise ValueError("name must be lower-case letters, digits, '.', '_' or '-' (max 249)")
     match name.split("."):
         case ["xref", "ids"]:
-            return TopicKind.XREF
+            return TopicName(TopicKind.XREF)
         case ["reconcile", "drift"]:
-            return TopicKind.DRIFT
+            return TopicName(TopicKind.DRIFT)
         case ["audit", "events"]:
-            return TopicKind.AUDIT
-        case [system, _, ("events" | "commands" | "results") as kind] if system in _SYSTEMS:
-            return TopicKind(kind)
-        case ["state", system, _] if system in _SYSTEMS:
-            return TopicKind.STATE
-        case [_, "retry", delay]:
+            return TopicName(TopicKind.AUDIT)
+        case [system, entity, ("events" | "commands" | "results") as kind] if system in _SYSTEMS:
+            return TopicName(TopicKind(kind), system=system, entity=entity)
+        case ["state", system, entity] if system in _SYSTEMS:
+            return TopicName(TopicKind.STATE, system=system, entity=entity)
+        case [group, "retry", delay]:
             if not _DELAY.match(delay):
                 raise ValueError(f"retry delay {delay!r} must look like 500ms, 10s, 5m or 1h")
-            return TopicKind.RETRY
-        case [_, ("dlq" | "parked" | "checkpoints") as kind]:
-            return TopicKind(kind)
+            return TopicName(TopicKind.RETRY, group=group)
+        case [group, ("dlq" | "parked" | "checkpoints") as kind]:
+            return TopicName(TopicKind(kind), group=group)
     raise ValueError(
         "name must be <system>.<entity>.events|commands|results, state.<system>.<entity>, "
         "<group>.retry.<delay>, <group>.dlq|parked|checkpoints, xref.ids, reconcile.drift "
@@ -140,6 +166,7 @@ class Catalogue(BaseModel):
 
     source: str
     topics: tuple[TopicSpec, ...]
+    _resolved: dict[str, tuple[str, TopicSpec]] = PrivateAttr(default_factory=dict)
 
     def __iter__(self) -> Iterator[TopicSpec]:  # type: ignore[override]  # iterate topics, not fields
         return iter(self.topics)
@@ -161,6 +188,60 @@ class Catalogue(BaseModel):
     def of_kind(self, kind: TopicKind) -> list[TopicSpec]:
         """All entries of one kind, in file order."""
         return [spec for spec in self.topics if spec.kind is kind]
+
+    def resolve(self, topic: str) -> tuple[str, TopicSpec]:
+        """The entry a topic in use stands for, and the name prefix it carries
+        (``""`` in production; deployments and tests may prefix every name).
+
+        Raises:
+            KeyError: no entry of the catalogue ends ``topic``.
+        """
+        known = self._resolved.get(topic)
+        if known is not None:
+            return known
+        best: TopicSpec | None = None
+        for spec in self.topics:
+            if topic.endswith(spec.name) and (best is None or len(spec.name) > len(best.name)):
+                best = spec
+        if best is None:
+            raise KeyError(f"{topic!r} is not in the topic catalogue {self.source}")
+        found = self._resolved[topic] = (topic[: len(topic) - len(best.name)], best)
+        return found
+
+    def meaning(self, topic: str) -> TopicName:
+        """Kind, system, entity and group of a topic in use (prefixed or not).
+
+        Raises:
+            KeyError: the topic is not in the catalogue.
+        """
+        return self.resolve(topic)[1].meaning
+
+    def entity_of(self, topic: str) -> str | None:
+        """The entity of a topic in use (``salesorder`` of ``d365.salesorder.events``); None
+        for a topic without one or not in the catalogue."""
+        try:
+            return self.meaning(topic).entity
+        except KeyError:
+            return None
+
+    def state_topic(self, topic: str) -> str | None:
+        """The compacted ``state.<system>.<entity>`` topic of an events, commands or results
+        topic, with the same prefix; None when the catalogue has none (or ``topic`` is unknown).
+        """
+        try:
+            prefix, spec = self.resolve(topic)
+        except KeyError:
+            return None
+        meaning = spec.meaning
+        for other in self.topics:
+            state = other.meaning
+            if (
+                state.kind is TopicKind.STATE
+                and meaning.kind in (TopicKind.EVENTS, TopicKind.COMMANDS, TopicKind.RESULTS)
+                and (state.system, state.entity) == (meaning.system, meaning.entity)
+            ):
+                return prefix + other.name
+        return None
 
 
 def load_catalogue(path: Path) -> Catalogue:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from isthmus.kafka import headers as h
@@ -41,6 +42,25 @@ def next_error_info(
         attempt=(previous.attempt if previous else 0) + (1 if error_class != PARKED_CLASS else 0),
         first_failure=previous.first_failure if previous and failed_before else now,
     )
+
+
+def inbound_info(
+    headers: h.Headers, *, topic: str, partition: int, offset: int, from_retry: bool
+) -> h.ErrorInfo | None:
+    """The error context a consumed record carries (None for a record that never failed).
+
+    A record read back from a retry topic keeps its origin; a replayed record is back on its
+    source topic, so it is its own origin now.
+    """
+    info = h.read_error_info(headers)
+    if info is None or from_retry:
+        return info
+    return replace(info, source_topic=topic, source_partition=partition, source_offset=offset)
+
+
+def origin_of(info: h.ErrorInfo | None, *, topic: str, partition: int, offset: int) -> str:
+    """``topic/partition/offset`` of the source record: its identity across retries."""
+    return info.origin if info is not None else f"{topic}/{partition}/{offset}"
 
 
 def original_headers(headers: Sequence[tuple[str, bytes | None]] | None) -> h.Headers:

@@ -29,6 +29,16 @@ class DeserializerLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Codecs:
+    """How a stream processor decodes its input and encodes its outputs (None: bytes as is)."""
+
+    key_deserializer: DeserializerLike | None = None
+    value_deserializer: DeserializerLike | None = None
+    key_serializer: SerializerLike | None = None
+    value_serializer: SerializerLike | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Record(Generic[K, V]):
     """One decoded input record.
 

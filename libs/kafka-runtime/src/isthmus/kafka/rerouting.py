@@ -1,83 +1,60 @@
-"""Rerouting of records that cannot go on now: retry tiers, the DLQ, parking behind a key."""
+"""Where a record that cannot go on now is copied to: its retry tier, the DLQ, or behind its key.
+
+``Rerouter`` is the one writer of those copies and of the ``<group>.parked`` updates for every
+consumer (the transformer's per-record steps, the sinks' outcomes). Which tier a failure goes to,
+and what it counts in metrics, stays with the caller's policy.
+"""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
-from typing import Any
 
 from confluent_kafka import Message
 
 from isthmus.kafka import failures
 from isthmus.kafka import headers as h
 from isthmus.kafka.delivery import Delivery
-from isthmus.kafka.errors import ErrorClass, FatalError, Stage
 from isthmus.kafka.parking import ParkedKeys
-from isthmus.kafka.routing import Routes, classify
-from isthmus.telemetry.metrics import RuntimeMetrics
-
-logger = logging.getLogger(__name__)
+from isthmus.kafka.routing import RetryTier, Routes
 
 
 class Rerouter:
     """Produces retry, DLQ and parked copies of records and keeps the parked keys current."""
 
-    def __init__(self, *, routes: Routes, parked: ParkedKeys, metrics: RuntimeMetrics) -> None:
+    def __init__(self, *, routes: Routes, parked: ParkedKeys) -> None:
         self._routes = routes
         self._parked = parked
-        self._metrics = metrics
 
-    def fail(
+    def retry(
         self,
         message: Message,
-        exc: Exception,
         *,
-        stage: Stage,
-        info: h.ErrorInfo | None,
+        tier: RetryTier,
+        info: h.ErrorInfo,
         origin: str,
         delivery: Delivery,
         now: datetime,
     ) -> None:
-        """Send a failed record to its next retry tier or the DLQ, by the error's class.
-
-        Raises:
-            FatalError: the error is fatal; nothing was produced for the record.
-        """
-        error_class = classify(exc, stage=stage)
-        self._metrics.failed.add(1, {"error.class": error_class.value, "stage": stage.value})
-        where = _where(message)
-        if error_class is ErrorClass.FATAL:
-            raise FatalError(f"{type(exc).__name__}: {exc}", stage=stage, **where) from exc
-        new = failures.next_error_info(
-            previous=info,
-            error_class=error_class.value,
-            message=f"{type(exc).__name__}: {exc}",
-            stage=stage.value,
-            topic=message.topic() or "",
-            partition=message.partition() or 0,
-            offset=message.offset() or 0,
-            now=now,
-        )
-        tier = self._routes.next_tier(message.topic() or "")
+        """Copy a failed record to ``tier``, due after its delay; later records of its key
+        park behind it."""
+        now_ms = int(now.timestamp() * 1000)
+        headers = failures.retry_headers(h.of(message), info=info, due_ms=now_ms + tier.delay_ms)
         key = message.key()
-        if error_class is ErrorClass.RETRYABLE and tier is not None:
-            due = int(now.timestamp() * 1000) + tier.delay_ms
-            headers = failures.retry_headers(h.of(message), info=new, due_ms=due)
-            delivery.produce(tier.topic, key, message.value(), headers)
-            self._metrics.retried.add(1, {"topic": tier.topic})
-            now_ms = int(now.timestamp() * 1000)
-            if key is not None and self._parked.park(
-                key, origin, retry_topic=tier.topic, now_ms=now_ms
-            ):
-                self._write_parked(key, origin, delivery)
-            logger.warning("record sent to %s: %s", tier.topic, exc, extra=where)
-            return
-        headers = failures.dlq_headers(h.of(message), info=new)
+        delivery.produce(tier.topic, key, message.value(), headers)
+        if key is not None and self._parked.park(
+            key, origin, retry_topic=tier.topic, now_ms=now_ms
+        ):
+            self._write_parked(key, origin, delivery, now=now)
+
+    def dead_letter(
+        self, message: Message, *, info: h.ErrorInfo, origin: str, delivery: Delivery, now: datetime
+    ) -> None:
+        """Copy a record to the group's DLQ with its reason; its key's next record may run."""
+        headers = failures.dlq_headers(h.of(message), info=info)
+        key = message.key()
         delivery.produce(self._routes.dlq, key, message.value(), headers)
-        self._metrics.dead_lettered.add(1, {"error.class": error_class.value})
-        if key is not None and self._parked.release(key, origin):
-            self._write_parked(key, origin, delivery)
-        logger.warning("record dead-lettered to %s: %s", self._routes.dlq, exc, extra=where)
+        if key is not None:
+            self.release(key, origin, delivery, now=now)
 
     def park(
         self,
@@ -88,11 +65,11 @@ class Rerouter:
         info: h.ErrorInfo | None,
         delivery: Delivery,
         now: datetime,
-    ) -> None:
-        """Send a record to a retry tier behind the head of its key's queue (not a failure)."""
+    ) -> RetryTier:
+        """Send a record to a retry tier behind the head of its key's queue (not a failure);
+        return the tier it went to."""
         topic = message.topic() or ""
-        index = self._routes.tier_index(topic)
-        tier = self._routes.tiers[index or 0]
+        tier = self._routes.tiers[self._routes.tier_index(topic) or 0]
         head = self._parked.queue(key, origin)[0]
         parked = failures.next_error_info(
             previous=info,
@@ -104,27 +81,25 @@ class Rerouter:
             offset=message.offset() or 0,
             now=now,
         )
-        due = int(now.timestamp() * 1000) + tier.delay_ms
-        headers = failures.parked_headers(h.of(message), info=parked, head=head, due_ms=due)
+        now_ms = int(now.timestamp() * 1000)
+        headers = failures.parked_headers(
+            h.of(message), info=parked, head=head, due_ms=now_ms + tier.delay_ms
+        )
         delivery.produce(tier.topic, key, message.value(), headers)
-        self._metrics.parked.add(1, {"topic": tier.topic})
-        if self._parked.park(key, origin, retry_topic=tier.topic, now_ms=due - tier.delay_ms):
-            self._write_parked(key, origin, delivery)
+        if self._parked.park(key, origin, retry_topic=tier.topic, now_ms=now_ms):
+            self._write_parked(key, origin, delivery, now=now)
+        return tier
 
-    def release(self, key: bytes, origin: str, delivery: Delivery) -> None:
-        """Forget ``origin`` of ``key`` after it succeeded; publish the key's new state."""
+    def release(
+        self, key: bytes, origin: str, delivery: Delivery, *, now: datetime | None = None
+    ) -> None:
+        """Forget ``origin`` of ``key`` after it ended; publish the key's new state."""
         if self._parked.release(key, origin):
-            self._write_parked(key, origin, delivery)
+            self._write_parked(key, origin, delivery, now=now)
 
-    def _write_parked(self, key: bytes, origin: str, delivery: Delivery) -> None:
-        stream, queue = self._parked.record(key, origin)
+    def _write_parked(
+        self, key: bytes, origin: str, delivery: Delivery, *, now: datetime | None
+    ) -> None:
+        now_ms = None if now is None else int(now.timestamp() * 1000)
+        stream, queue = self._parked.record(key, origin, now_ms=now_ms)
         delivery.produce(self._routes.parked, stream, queue, [])
-
-
-def _where(message: Message) -> dict[str, Any]:
-    return {
-        "topic": message.topic(),
-        "partition": message.partition(),
-        "offset": message.offset(),
-        "key": message.key(),
-    }

@@ -1,11 +1,12 @@
-"""One record through the loop: decode, handle, encode, produce; or retry, DLQ, park."""
+"""A stream processor's work: one record at a time through decode, handle, encode, produce;
+or retry, DLQ, park."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -15,15 +16,17 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from isthmus.kafka import failures
 from isthmus.kafka import headers as h
 from isthmus.kafka.delivery import Delivery
-from isthmus.kafka.errors import RetryableError, Stage
+from isthmus.kafka.errors import ErrorClass, FatalError, RetryableError, Stage
 from isthmus.kafka.instrumentation import process_span, tracer
 from isthmus.kafka.parking import ParkedKeys
-from isthmus.kafka.records import DeserializerLike, Handler, Output, Record, SerializerLike
+from isthmus.kafka.records import Codecs, Handler, Output, Record
 from isthmus.kafka.rerouting import Rerouter
-from isthmus.kafka.routing import Routes
+from isthmus.kafka.routing import Routes, classify
 from isthmus.kafka.settings import ProcessorSettings
+from isthmus.kafka.work import Handled
 from isthmus.telemetry.context import correlation
 from isthmus.telemetry.metrics import RuntimeMetrics
 
@@ -32,8 +35,31 @@ logger = logging.getLogger(__name__)
 Encoded = tuple[str, bytes | None, bytes | None, h.Headers]
 
 
+class RecordWork:
+    """The ``Work`` of a stream processor: every due record through ``RecordSteps``, in order."""
+
+    def __init__(self, steps: RecordSteps) -> None:
+        self._steps = steps
+
+    def handle(self, messages: Sequence[Message], *, delivery: Delivery, now: datetime) -> Handled:
+        """Process each record; every one passes (its outcome is an output, retry, DLQ or park)."""
+        offsets = {}
+        for message in messages:
+            self._steps.process(message, delivery=delivery, now=now)
+            offsets[(message.topic() or "", message.partition() or 0)] = (message.offset() or 0) + 1
+        self._steps.count_produced()
+        return Handled(offsets=offsets)
+
+    def probe(self) -> bool:
+        """A pure handler never holds consumption."""
+        return True
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 class RecordSteps:
-    """The per-record part of the loop; the processor owns batches, offsets and clients."""
+    """The per-record part of a stream processor; the loop owns polls, offsets and clients."""
 
     def __init__(
         self,
@@ -43,10 +69,7 @@ class RecordSteps:
         handler: Handler[object, object],
         parked: ParkedKeys,
         metrics: RuntimeMetrics,
-        key_deserializer: DeserializerLike | None,
-        value_deserializer: DeserializerLike | None,
-        key_serializer: SerializerLike | None,
-        value_serializer: SerializerLike | None,
+        codecs: Codecs,
         spans: Tracer | None = None,
     ) -> None:
         self._settings = settings
@@ -54,14 +77,14 @@ class RecordSteps:
         self._handler = handler
         self._parked = parked
         self._metrics = metrics
-        self._key_deserializer = key_deserializer
-        self._value_deserializer = value_deserializer
-        self._key_serializer = key_serializer
-        self._value_serializer = value_serializer
+        self._key_deserializer = codecs.key_deserializer
+        self._value_deserializer = codecs.value_deserializer
+        self._key_serializer = codecs.key_serializer
+        self._value_serializer = codecs.value_serializer
         self._tracer = spans or tracer()
-        self._rerouter = Rerouter(routes=routes, parked=parked, metrics=metrics)
+        self._rerouter = Rerouter(routes=routes, parked=parked)
         self.produced = 0
-        """Outputs produced since the last ``count_batch`` (counted per batch, not per record)."""
+        """Outputs produced since the last ``count_produced`` (counted per poll, not per record)."""
         self._retrying = Retrying(
             stop=stop_after_attempt(max(1, settings.in_place_attempts - 1)),
             wait=wait_exponential(
@@ -71,18 +94,11 @@ class RecordSteps:
             reraise=True,
         )
 
-    def count_batch(self, consumed: int) -> None:
-        """Add a batch's consumed and produced records to the metrics (two calls per batch)."""
-        self._metrics.consumed.add(consumed)
+    def count_produced(self) -> None:
+        """Add the outputs produced since the last call to the metrics (one call per poll)."""
         if self.produced:
             self._metrics.produced.add(self.produced)
             self.produced = 0
-
-    def due_ms(self, message: Message) -> int | None:
-        """When a record read from a retry topic is due (epoch ms); None for other topics."""
-        if self._routes.tier_index(message.topic() or "") is None:
-            return None
-        return h.read_int(h.of(message), h.RETRY_DUE)
 
     def process(self, message: Message, *, delivery: Delivery, now: datetime) -> None:
         """Take one record through the loop; every outcome is produced through ``delivery``.
@@ -99,9 +115,10 @@ class RecordSteps:
         if key is not None and self._parked:
             origin = inbound.origin
             if not self._parked.may_process(key, origin):
-                self._rerouter.park(
+                tier = self._rerouter.park(
                     message, key, origin=origin, info=inbound.info, delivery=delivery, now=now
                 )
+                self._metrics.parked.add(1, {"topic": tier.topic})
                 return
         raw_correlation = named.get(h.CORRELATION_ID) or named.get(h.CE_ID)
         correlation_id = raw_correlation.decode("utf-8", "replace") if raw_correlation else None
@@ -124,16 +141,13 @@ class RecordSteps:
                 )
 
     def _error_info(self, message: Message, headers: h.Headers) -> h.ErrorInfo | None:
-        info = h.read_error_info(headers)
         topic = message.topic() or ""
-        if info is None or self._routes.tier_index(topic) is not None:
-            return info
-        # A replayed record is back on its source topic: it is its own origin now.
-        return replace(
-            info,
-            source_topic=topic,
-            source_partition=message.partition() or 0,
-            source_offset=message.offset() or 0,
+        return failures.inbound_info(
+            headers,
+            topic=topic,
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            from_retry=self._routes.tier_index(topic) is not None,
         )
 
     def _run(
@@ -156,15 +170,7 @@ class RecordSteps:
         except Exception as exc:  # every failure is classified and routed, none escapes
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
-            self._rerouter.fail(
-                inbound.message,
-                exc,
-                stage=stage,
-                info=inbound.info,
-                origin=inbound.origin,
-                delivery=delivery,
-                now=now,
-            )
+            self._fail(inbound, exc, stage=stage, delivery=delivery, now=now)
             return
         for topic, key, value, headers in encoded:
             delivery.produce(topic, key, value, headers)
@@ -172,6 +178,44 @@ class RecordSteps:
         key = inbound.message.key()
         if key is not None and self._parked:
             self._rerouter.release(key, inbound.origin, delivery)
+
+    def _fail(
+        self, inbound: _Inbound, exc: Exception, *, stage: Stage, delivery: Delivery, now: datetime
+    ) -> None:
+        """Send a failed record to its next retry tier or the DLQ, by the error's class.
+
+        Raises:
+            FatalError: the error is fatal; nothing was produced for the record.
+        """
+        message = inbound.message
+        error_class = classify(exc, stage=stage)
+        self._metrics.failed.add(1, {"error.class": error_class.value, "stage": stage.value})
+        where = _where(message)
+        if error_class is ErrorClass.FATAL:
+            raise FatalError(f"{type(exc).__name__}: {exc}", stage=stage, **where) from exc
+        info = failures.next_error_info(
+            previous=inbound.info,
+            error_class=error_class.value,
+            message=f"{type(exc).__name__}: {exc}",
+            stage=stage.value,
+            topic=message.topic() or "",
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            now=now,
+        )
+        tier = self._routes.next_tier(message.topic() or "")
+        if error_class is ErrorClass.RETRYABLE and tier is not None:
+            self._rerouter.retry(
+                message, tier=tier, info=info, origin=inbound.origin, delivery=delivery, now=now
+            )
+            self._metrics.retried.add(1, {"topic": tier.topic})
+            logger.warning("record sent to %s: %s", tier.topic, exc, extra=where)
+            return
+        self._rerouter.dead_letter(
+            message, info=info, origin=inbound.origin, delivery=delivery, now=now
+        )
+        self._metrics.dead_lettered.add(1, {"error.class": error_class.value})
+        logger.warning("record dead-lettered to %s: %s", self._routes.dlq, exc, extra=where)
 
     def _decode(self, inbound: _Inbound) -> Record[Any, Any]:
         message = inbound.message
@@ -257,10 +301,22 @@ class _Inbound:
     @property
     def origin(self) -> str:
         """``topic/partition/offset`` of the source record (its identity across retries)."""
-        if self.info is not None:
-            return self.info.origin
         message = self.message
-        return f"{message.topic()}/{message.partition()}/{message.offset()}"
+        return failures.origin_of(
+            self.info,
+            topic=message.topic() or "",
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+        )
+
+
+def _where(message: Message) -> dict[str, Any]:
+    return {
+        "topic": message.topic(),
+        "partition": message.partition(),
+        "offset": message.offset(),
+        "key": message.key(),
+    }
 
 
 def _bytes(value: object) -> bytes | None:

@@ -5,30 +5,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka.serialization import SerializationContext
 
+from isthmus.kafka.catalogue import load_catalogue
 from isthmus.kafka.liveness import LoopHealth
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec, ParkedKeys
 from isthmus.kafka.probes import ProbeServer, loop_probes
 from isthmus.kafka.records import SerializerLike
-from isthmus.kafka.routing import Routes
-from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
+from isthmus.kafka.routing import routes_for
+from isthmus.kafka.settings import ProcessorSettings
 from isthmus.schemas.factory import SerdeFactory
 from isthmus.sink.breaker import CircuitBreaker
 from isthmus.sink.context import SinkContext
-from isthmus.sink.loop import SinkLoop
 from isthmus.sink.metrics import SinkMetrics
 from isthmus.sink.model import Executor
-from isthmus.sink.settings import SinkSettings
+from isthmus.sink.settings import SinkServiceSettings
 from isthmus.sink.topics import SinkTopics
+from isthmus.sink.work import SinkWork
 from isthmus.sink.xref import XrefKeys
-
-RESULT_SCHEMA = "io.isthmus.common.CommandResult"
-STATE_SCHEMA = "io.isthmus.common.EntityState"
-XREF_SCHEMA = "io.isthmus.common.CrossReference"
-AUDIT_SCHEMA = "io.isthmus.audit.AuditEvent"
 
 
 class OutputSerializer:
@@ -37,39 +35,21 @@ class OutputSerializer:
     def __init__(self, *, factory: SerdeFactory, topics: SinkTopics) -> None:
         self._topics = topics
         self._by_schema: dict[str, SerializerLike] = {
-            name: factory.serializer(value_schema=name)
-            for name in (RESULT_SCHEMA, STATE_SCHEMA, XREF_SCHEMA, AUDIT_SCHEMA)
+            name: factory.serializer(value_schema=name) for name in topics.output_schemas()
         }
-
-    def schema_of(self, topic: str) -> str:
-        """The value schema of an output topic.
-
-        Raises:
-            ValueError: the sink never writes ``topic``.
-        """
-        t = self._topics
-        if topic == t.xref:
-            return XREF_SCHEMA
-        if topic == t.audit:
-            return AUDIT_SCHEMA
-        if topic.endswith(".results"):
-            return RESULT_SCHEMA
-        if topic.startswith(f"{t.prefix}state."):
-            return STATE_SCHEMA
-        raise ValueError(f"no schema for output topic {topic}")
 
     def __call__(self, obj: Any, ctx: SerializationContext | None = None, /) -> bytes | None:
         """Serialize ``obj`` for ``ctx.topic``."""
         if ctx is None:
             raise ValueError("an output serializer needs the topic")
-        return self._by_schema[self.schema_of(ctx.topic)](obj, ctx)
+        return self._by_schema[self._topics.schema_of(ctx.topic)](obj, ctx)
 
 
 @dataclass
 class SinkRuntime:
     """What the composition root built: the loop, its health server and xref reader."""
 
-    loop: SinkLoop
+    loop: ConsumeLoop
     health: ProbeServer
     xref: XrefKeys | None
     ctx: SinkContext
@@ -98,26 +78,38 @@ def parked_codec(factory: SerdeFactory, *, schema: str = PARKED_SCHEMA) -> Parke
     return ParkedCodec(serializer=pair.serializer, deserializer=pair.deserializer)
 
 
+def sink_event_loop() -> asyncio.AbstractEventLoop:
+    """The event loop a sink's executor and its clients run on (the main thread's)."""
+    aio = asyncio.new_event_loop()
+    asyncio.set_event_loop(aio)
+    return aio
+
+
 def build_runtime(
     *,
     service: str,
     system: str,
     entities: Sequence[str],
-    kafka: KafkaSettings,
+    settings: SinkServiceSettings,
     processor: ProcessorSettings,
-    sink: SinkSettings,
-    factory: SerdeFactory,
-    routes: Routes,
+    root: Path,
     executor: Executor,
     xref: XrefKeys | None,
     aio: asyncio.AbstractEventLoop,
-    parked_schema: str = PARKED_SCHEMA,
 ) -> SinkRuntime:
-    """Wire a sink: topics, codecs, breaker, metrics, health and the loop.
-
-    ``parked_schema`` is the catalogue's value schema of the ``<group>.parked`` topic.
-    """
-    topics = SinkTopics(system=system, prefix=sink.topic_prefix, xref_name=sink.xref_topic)
+    """Wire a sink: topics and routes (from the topic catalogue under ``root``), codecs,
+    breaker, metrics, health and the loop."""
+    kafka, sink = settings.kafka, settings.sink
+    factory = SerdeFactory(settings=settings.schemas, root=root)
+    catalogue = load_catalogue(root / settings.catalogue)
+    topics = SinkTopics(
+        system=system, catalogue=catalogue, prefix=sink.topic_prefix, xref_name=sink.xref_topic
+    )
+    routes = routes_for(processor, catalogue=catalogue, service=service)
+    try:
+        parked_schema = catalogue.resolve(routes.parked)[1].value_schema or PARKED_SCHEMA
+    except KeyError:  # a group of its own (tests): the schema every parked topic names
+        parked_schema = PARKED_SCHEMA
     chosen = sink.entities or tuple(entities)
     ctx = SinkContext(
         service=service,
@@ -142,12 +134,15 @@ def build_runtime(
         aio=aio,
     )
     state = LoopHealth(stall_s=processor.stall_timeout_s)
-    loop = SinkLoop(
+    loop = ConsumeLoop(
         kafka=kafka,
-        processor=processor,
-        ctx=ctx,
+        settings=processor,
         topics=[topics.commands(entity) for entity in chosen],
+        routes=routes,
+        parked=ctx.parked,
+        work=SinkWork(ctx),
         health=state,
+        name="sink",
     )
     alive, ready = loop_probes(state)
     health = ProbeServer(host=sink.health_host, port=sink.health_port, alive=alive, ready=ready)

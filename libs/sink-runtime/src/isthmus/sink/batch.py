@@ -27,7 +27,7 @@ from isthmus.sink import outcomes
 from isthmus.sink.context import SinkContext
 from isthmus.sink.errors import CommandFailedError, FailureClass
 from isthmus.sink.model import Command, Outcome, ResultStatus, Success
-from isthmus.sink.reroute import Pending, Rerouter, TopicPartitionKey
+from isthmus.sink.reroute import OutcomeWriter, Pending, TopicPartitionKey
 from isthmus.sink.waves import waves
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class PollBatch:
     def __init__(self, *, ctx: SinkContext, delivery: Delivery, now: datetime) -> None:
         self._ctx = ctx
         self._now = now
-        self._out = Rerouter(ctx=ctx, delivery=delivery, now=now)
+        self._out = OutcomeWriter(ctx=ctx, delivery=delivery, now=now)
         self.offsets: Offsets = {}
         self.held: dict[TopicPartitionKey, int] = {}
         self._held_keys: set[str] = set()
@@ -50,17 +50,19 @@ class PollBatch:
         tp = (message.topic() or "", message.partition() or 0)
         self.offsets[tp] = (message.offset() or 0) + 1
         headers = h.of(message)
-        info = h.read_error_info(headers) if h.get(headers, h.ERROR_CLASS) else None
-        from_retry = self._ctx.routes.tier_index(tp[0]) is not None
-        if info is not None and not from_retry:
-            # A replayed record is back on its source topic: it is its own origin now.
-            info = replace(
-                info,
-                source_topic=tp[0],
-                source_partition=tp[1],
-                source_offset=message.offset() or 0,
+        offset = message.offset() or 0
+        info = (
+            failures.inbound_info(
+                headers,
+                topic=tp[0],
+                partition=tp[1],
+                offset=offset,
+                from_retry=self._ctx.routes.tier_index(tp[0]) is not None,
             )
-        origin = info.origin if info else f"{tp[0]}/{tp[1]}/{message.offset()}"
+            if h.get(headers, h.ERROR_CLASS)
+            else None
+        )
+        origin = failures.origin_of(info, topic=tp[0], partition=tp[1], offset=offset)
         key = message.key()
         if key is not None and not self._ctx.parked.may_process(key, origin):
             self._out.park_behind(message, key, origin=origin, info=info)

@@ -1,6 +1,9 @@
-"""Where a failed, parked or finished command's records go: retry tier, DLQ, parked, outputs.
+"""The records of a command's outcome: its outputs, and (through the runtime's ``Rerouter``)
+the retry, DLQ or parked copy of a failed or waiting one.
 
-Everything is produced through the runtime's delivery of the current poll; nothing commits here.
+The sink's policy lives here: which failures wait on in the retry tiers (throttling and missing
+prerequisites never reach the DLQ), and how long a missing prerequisite may be waited for.
+Everything is produced through the delivery of the current poll; nothing commits here.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from isthmus.kafka import failures
 from isthmus.kafka import headers as h
 from isthmus.kafka.delivery import Delivery
 from isthmus.kafka.records import Output
+from isthmus.kafka.rerouting import Rerouter
 from isthmus.sink import outcomes
 from isthmus.sink.context import SinkContext
 from isthmus.sink.errors import CommandFailedError, FailureClass
@@ -47,13 +51,14 @@ class Pending:
         return self.message.key() or b""
 
 
-class Rerouter:
+class OutcomeWriter:
     """Produces the records of one poll's outcomes (the poll's delivery, the poll's clock)."""
 
     def __init__(self, *, ctx: SinkContext, delivery: Delivery, now: datetime) -> None:
         self._ctx = ctx
         self._delivery = delivery
         self._now = now
+        self._copies = Rerouter(routes=ctx.routes, parked=ctx.parked)
 
     def fail(self, item: Pending, failure: CommandFailedError, *, latency_ms: float) -> None:
         ctx = self._ctx
@@ -74,17 +79,14 @@ class Rerouter:
             tier = None
         retry = kind in _RETRIED
         if retry and tier is not None:
-            info = self._error_info(item, failure)
-            due = int(self._now.timestamp() * 1000) + tier.delay_ms
-            headers = failures.retry_headers(h.of(item.message), info=info, due_ms=due)
-            self._delivery.produce(tier.topic, item.raw_key, item.message.value(), headers)
-            if ctx.parked.park(
-                item.raw_key,
-                item.command.origin,
-                retry_topic=tier.topic,
-                now_ms=due - tier.delay_ms,
-            ):
-                self._write_parked(item.raw_key, item.command.origin)
+            self._copies.retry(
+                item.message,
+                tier=tier,
+                info=self._error_info(item, failure),
+                origin=item.command.origin,
+                delivery=self._delivery,
+                now=self._now,
+            )
             ctx.metrics.parked.add(1, {"entity": item.command.entity, "reason": kind.value})
             self.emit(
                 item,
@@ -105,9 +107,13 @@ class Rerouter:
         self, item: Pending, failure: CommandFailedError, *, latency_ms: float
     ) -> None:
         ctx = self._ctx
-        info = self._error_info(item, failure)
-        headers = failures.dlq_headers(h.of(item.message), info=info)
-        self._delivery.produce(ctx.routes.dlq, item.raw_key, item.message.value(), headers)
+        self._copies.dead_letter(
+            item.message,
+            info=self._error_info(item, failure),
+            origin=item.command.origin,
+            delivery=self._delivery,
+            now=self._now,
+        )
         ctx.metrics.dead_lettered.add(
             1, {"entity": item.command.entity, "failure": failure.failure.value}
         )
@@ -122,7 +128,6 @@ class Rerouter:
                 latency_ms=latency_ms,
             ),
         )
-        self.release(item)
         logger.warning("command dead-lettered: %s", failure, extra=_where(item))
 
     def dead_letter_raw(
@@ -133,46 +138,25 @@ class Rerouter:
         info: h.ErrorInfo | None,
         origin: str,
     ) -> None:
-        info = self._info(message, failure, previous=info)
-        headers = failures.dlq_headers(h.of(message), info=info)
-        self._delivery.produce(self._ctx.routes.dlq, message.key(), message.value(), headers)
+        self._copies.dead_letter(
+            message,
+            info=self._info(message, failure, previous=info),
+            origin=origin,
+            delivery=self._delivery,
+            now=self._now,
+        )
         self._ctx.metrics.dead_lettered.add(1, {"failure": failure.failure.value})
-        key = message.key()
-        if key is not None and self._ctx.parked.release(key, origin):
-            self._write_parked(key, origin)
 
     def park_behind(
         self, message: Message, key: bytes, *, origin: str, info: h.ErrorInfo | None
     ) -> None:
-        ctx = self._ctx
-        index = ctx.routes.tier_index(message.topic() or "")
-        tier = ctx.routes.tiers[index or 0]
-        head = ctx.parked.queue(key, origin)[0]
-        parked = failures.next_error_info(
-            previous=info,
-            error_class=failures.PARKED_CLASS,
-            message=f"waiting behind {head}",
-            stage="order",
-            topic=message.topic() or "",
-            partition=message.partition() or 0,
-            offset=message.offset() or 0,
-            now=self._now,
+        self._copies.park(
+            message, key, origin=origin, info=info, delivery=self._delivery, now=self._now
         )
-        due = int(self._now.timestamp() * 1000) + tier.delay_ms
-        headers = failures.parked_headers(h.of(message), info=parked, head=head, due_ms=due)
-        self._delivery.produce(tier.topic, key, message.value(), headers)
-        ctx.metrics.parked.add(1, {"reason": "order"})
-        if ctx.parked.park(key, origin, retry_topic=tier.topic, now_ms=due - tier.delay_ms):
-            self._write_parked(key, origin)
+        self._ctx.metrics.parked.add(1, {"reason": "order"})
 
     def release(self, item: Pending) -> None:
-        if self._ctx.parked.release(item.raw_key, item.command.origin):
-            self._write_parked(item.raw_key, item.command.origin)
-
-    def _write_parked(self, key: bytes, origin: str) -> None:
-        now_ms = int(self._now.timestamp() * 1000)
-        stream, queue = self._ctx.parked.record(key, origin, now_ms=now_ms)
-        self._delivery.produce(self._ctx.routes.parked, stream, queue, [])
+        self._copies.release(item.raw_key, item.command.origin, self._delivery, now=self._now)
 
     def emit(self, item: Pending, outputs: list[Output]) -> None:
         forwarded = [

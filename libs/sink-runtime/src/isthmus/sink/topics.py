@@ -1,8 +1,13 @@
-"""Topic names of a sink (naming of docs/architecture.md, optional prefix; pure)."""
+"""Topic names of a sink (naming of docs/architecture.md, optional prefix; pure).
+
+What a topic means (its entity, its value schema) is read from the topic catalogue.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from isthmus.kafka.catalogue import Catalogue, TopicKind
 
 
 @dataclass(frozen=True)
@@ -10,6 +15,7 @@ class SinkTopics:
     """``<system>.<entity>.commands|results``, ``state.<system>.<entity>``, xref and audit."""
 
     system: str
+    catalogue: Catalogue
     prefix: str = ""
     xref_name: str = "xref.ids"
     audit_name: str = "audit.events"
@@ -42,7 +48,42 @@ class SinkTopics:
         Raises:
             ValueError: ``topic`` is not one of this sink's command topics.
         """
-        head = f"{self.prefix}{self.system}."
-        if not (topic.startswith(head) and topic.endswith(".commands")):
+        try:
+            prefix, spec = self.catalogue.resolve(topic)
+        except KeyError:
+            prefix, spec = "", None
+        meaning = spec.meaning if spec is not None else None
+        if (
+            meaning is None
+            or prefix != self.prefix
+            or meaning.kind is not TopicKind.COMMANDS
+            or meaning.system != self.system
+            or meaning.entity is None
+        ):
             raise ValueError(f"not a {self.system} command topic: {topic}")
-        return topic[len(head) : -len(".commands")]
+        return meaning.entity
+
+    def output_schemas(self) -> set[str]:
+        """The value schemas of every topic the sink may write: results and state of its
+        system, the cross references and the audit."""
+        schemas = {self.schema_of(self.xref), self.schema_of(self.audit)}
+        for spec in self.catalogue:
+            meaning = spec.meaning
+            written = meaning.kind in (TopicKind.RESULTS, TopicKind.STATE)
+            if written and meaning.system == self.system and spec.value_schema:
+                schemas.add(spec.value_schema)
+        return schemas
+
+    def schema_of(self, topic: str) -> str:
+        """The value schema of a topic the sink writes (from the catalogue).
+
+        Raises:
+            ValueError: the catalogue has no schema for ``topic``.
+        """
+        try:
+            schema = self.catalogue.resolve(topic)[1].value_schema
+        except KeyError:
+            schema = None
+        if schema is None:
+            raise ValueError(f"no schema for output topic {topic}")
+        return schema

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from isthmus.connectors.d365.client import DataverseClient
 from isthmus.connectors.governor import ApiGovernor
 from isthmus.d365_sink.adapters.dataverse_executor import ENTITIES, DataverseExecutor
 from isthmus.d365_sink.settings import D365SinkSettings
-from isthmus.kafka.catalogue import load_catalogue
-from isthmus.kafka.routing import routes_for
-from isthmus.schemas.factory import SerdeFactory
-from isthmus.sink.assembly import SinkRuntime, build_runtime
+from isthmus.sink.assembly import SinkRuntime, build_runtime, sink_event_loop
 
 SERVICE = "d365-sink"
 
@@ -21,9 +17,7 @@ def build(
     settings: D365SinkSettings, *, root: Path | None = None, governor: ApiGovernor | None = None
 ) -> SinkRuntime:
     """Build d365-sink: Dataverse client, executor, codecs and the loop."""
-    base = root or Path.cwd()
-    aio = asyncio.new_event_loop()
-    asyncio.set_event_loop(aio)
+    aio = sink_event_loop()
     client = DataverseClient.connect(settings=settings.d365, governor=governor)
     executor = DataverseExecutor(
         client=client,
@@ -35,13 +29,9 @@ def build(
         service=SERVICE,
         system="d365",
         entities=ENTITIES,
-        kafka=settings.kafka,
+        settings=settings,
         processor=settings.processor,
-        sink=settings.sink,
-        factory=SerdeFactory(settings=settings.schemas, root=base),
-        routes=routes_for(
-            settings.processor, catalogue=load_catalogue(base / settings.catalogue), service=SERVICE
-        ),
+        root=root or Path.cwd(),
         executor=executor,
         xref=None,
         aio=aio,

@@ -31,7 +31,7 @@ from isthmus.ingress.pollers import CHECKPOINT_SCHEMA, Pollers
 from isthmus.ingress.publishers import PublisherAuth
 from isthmus.ingress.refusals import RefusalKeeper
 from isthmus.ingress.settings import IngressSettings
-from isthmus.kafka.catalogue import load_catalogue
+from isthmus.kafka.catalogue import Catalogue, TopicKind, load_catalogue
 from isthmus.schemas import SerdeFactory
 
 logger = logging.getLogger(__name__)
@@ -47,11 +47,8 @@ class Overrides:
     restore_dedup: bool = True
 
 
-def publishable_topics(settings: IngressSettings, root: Path) -> dict[str, str]:
-    """Topic → value schema of the topics the publish API accepts.
-
-    By default every ``*.events`` topic that a ``publish.topic_roles`` pattern gives a role;
-    ``audit.events`` and the other topics Isthmus writes itself stay closed.
+def topic_catalogue(settings: IngressSettings, root: Path) -> Catalogue:
+    """The topic catalogue: what every topic means (system, entity, kind, schema).
 
     A relative ``topics_file`` is looked up under ``root``, then beside the schemas folder.
 
@@ -63,14 +60,22 @@ def publishable_topics(settings: IngressSettings, root: Path) -> dict[str, str]:
         schemas_dir = settings.schemas.schemas_dir
         beside = schemas_dir.parent / path if schemas_dir.is_absolute() else None
         path = root / path if (root / path).is_file() or beside is None else beside
-    catalogue = load_catalogue(path)
+    return load_catalogue(path)
+
+
+def publishable_topics(settings: IngressSettings, catalogue: Catalogue) -> dict[str, str]:
+    """Topic → value schema of the topics the publish API accepts.
+
+    By default every events topic that a ``publish.topic_roles`` pattern gives a role;
+    ``audit.events`` and the other topics Isthmus writes itself stay closed.
+    """
     chosen = set(settings.publish_topics)
     roles = PublisherAuth(settings=settings.publish, client=None)
     return {
         spec.name: spec.value_schema
         for spec in catalogue
         if spec.value_schema
-        and (spec.name in chosen if chosen else spec.name.endswith(".events"))
+        and (spec.name in chosen if chosen else spec.kind is TopicKind.EVENTS)
         and roles.required_role(spec.name) is not None
     }
 
@@ -86,13 +91,14 @@ def build_app(
     base = root or Path.cwd()
     given = overrides or Overrides()
     serdes = SerdeFactory(settings=settings.schemas, root=base)
+    topics = topic_catalogue(settings, base)
     producer = given.producer or KafkaEventProducer(
         settings=settings.kafka, ack_timeout_s=settings.ack_timeout_s
     )
     d365 = DataverseClient.connect(settings=settings.d365) if settings.d365 else None
     s4 = S4Client.connect(settings=settings.s4) if settings.s4 else None
     ingress = _ingress(
-        settings, serdes, producer, given.reader or ConnectorReader(d365=d365, s4=s4)
+        settings, serdes, producer, given.reader or ConnectorReader(d365=d365, s4=s4), topics
     )
     publish = given.publish_topics
     keys_client = _keys_client(settings)
@@ -101,7 +107,7 @@ def build_app(
         ingress=ingress,
         tokens=_tokens(settings),
         limiter=RateLimiter(rate_per_s=settings.limits.rate_per_s, burst=settings.limits.burst),
-        publish_topics=publish if publish is not None else publishable_topics(settings, base),
+        publish_topics=publish if publish is not None else publishable_topics(settings, topics),
         publishers=PublisherAuth(settings=settings.publish, client=keys_client),
         refusals=RefusalKeeper(
             ingress=ingress, dlq_topic=settings.dlq_topic, audit_topic=settings.audit_topic
@@ -147,6 +153,7 @@ def _ingress(
     serdes: SerdeFactory,
     producer: KafkaEventProducer,
     reader: RecordReader,
+    topics: Catalogue,
 ) -> Ingress:
     return Ingress(
         producer=producer,
@@ -161,7 +168,8 @@ def _ingress(
             "S4": settings.sap.integration_user,
         },
         audit_topic=settings.audit_topic,
-        known_states=KnownStates.for_topics(settings.state_topics),
+        topics=topics,
+        known_states=KnownStates.for_topics(settings.state_topics, catalogue=topics),
     )
 
 

@@ -34,6 +34,7 @@ from isthmus.ingress.errors import MalformedError
 from isthmus.ingress.metrics import IngressMetrics
 from isthmus.ingress.records import RequestContext, audit_value, event_headers, fill_required
 from isthmus.kafka import headers as h
+from isthmus.kafka.catalogue import Catalogue
 from isthmus.schemas import AvroSerializer, SchemaCatalogue, SerdeFactory
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Ingress:
         last_writes: LastWrites,
         integration_users: dict[str, str | None],
         audit_topic: str | None,
+        topics: Catalogue,
         known_states: KnownStates | None = None,
     ) -> None:
         self.producer = producer
@@ -76,6 +78,7 @@ class Ingress:
         self.known_states = known_states or KnownStates()
         self._users = integration_users
         self._audit_topic = audit_topic
+        self._topics = topics
         self._versions = DedupWindow(window_s=dedup.window_s)
         self.metrics = IngressMetrics.create()
 
@@ -184,7 +187,8 @@ class Ingress:
                 extra={"key": event.key, "topic": event.topic},
             )
             return
-        keep = {"status", "subject", "description"} if "shipment" in event.topic else set()
+        shipment = self._topics.entity_of(event.topic) == "shipment"
+        keep = {"status", "subject", "description"} if shipment else set()
         pushed = {name: event.data[name] for name in keep if name in event.data}
         event.data = {**event.data, **_web_api_shape(found.data), **pushed}
         event.envelope["sourceVersion"] = found.version
@@ -262,8 +266,14 @@ class Ingress:
     def _state_record(self, event: PendingEvent, observed: Observation) -> OutRecord:
         """The ingress's own ``EntityState`` (source EVENT) of the record it read."""
         version = event.envelope.get("sourceVersion")
-        topic, state = event_state(
-            event_topic=event.topic, key=event.key, observation=observed, version=version
+        topic = self.known_states.state_of(event.topic)
+        if topic is None:  # observed only when tracked: see _observe
+            raise RuntimeError(f"no state topic tracked for {event.topic}")
+        state = event_state(
+            topic=self._topics.meaning(event.topic),
+            key=event.key,
+            observation=observed,
+            version=version,
         )
         encoded = self.encode(topic=topic, schema_name=STATE_SCHEMA, value=state)
         return OutRecord(topic, event.key.encode(), encoded, [])
@@ -291,6 +301,7 @@ class Ingress:
     ) -> OutRecord:
         audit = audit_value(
             event,
+            entity=self._topics.entity_of(event.topic),
             payload=value,
             request=request,
             outcome=outcome,

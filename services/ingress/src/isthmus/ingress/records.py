@@ -61,17 +61,19 @@ def audit_value(
     *,
     payload: bytes | None,
     request: RequestContext,
+    entity: str | None,
     outcome: str,
     what: str,
 ) -> dict[str, Any]:
-    """The ``AuditEvent`` of one event's ingress hop (``payload``: the record's bytes)."""
+    """The ``AuditEvent`` of one event's ingress hop (``payload``: the record's bytes;
+    ``entity`` from the topic catalogue)."""
     return audit.audit_value(
         service="ingress",
         what=f"{event.envelope['message']} {what} from {request.channel}",
         stage=request.channel,
         outcome=audit.Outcome(outcome),
         business_key=event.key,
-        entity=event.topic.split(".")[-2],  # <system>.<entity>.events, after any prefix
+        entity=entity,
         payload=payload,
         trace=request.traceparent.split("-")[1],
         correlation_id=request.correlation_id,

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from isthmus.connectors.governor import ApiGovernor
 from isthmus.connectors.s4.client import S4Client
-from isthmus.kafka.catalogue import load_catalogue
-from isthmus.kafka.routing import routes_for
 from isthmus.sap_sink.adapters.s4_executor import ENTITIES, S4Executor
 from isthmus.sap_sink.settings import SapSinkSettings
-from isthmus.schemas.factory import SerdeFactory
-from isthmus.sink.assembly import SinkRuntime, build_runtime
+from isthmus.sink.assembly import SinkRuntime, build_runtime, sink_event_loop
 from isthmus.sink.xref import XrefKeys
 
 SERVICE = "sap-sink"
@@ -22,9 +18,7 @@ def build(
     settings: SapSinkSettings, *, root: Path | None = None, governor: ApiGovernor | None = None
 ) -> SinkRuntime:
     """Build sap-sink: S/4 client, xref reader, executor, codecs and the loop."""
-    base = root or Path.cwd()
-    aio = asyncio.new_event_loop()
-    asyncio.set_event_loop(aio)
+    aio = sink_event_loop()
     client = S4Client.connect(settings=settings.s4, governor=governor)
     xref = XrefKeys(
         kafka=settings.kafka, topic=f"{settings.sink.topic_prefix}{settings.sink.xref_topic}"
@@ -42,13 +36,9 @@ def build(
         service=SERVICE,
         system="s4",
         entities=ENTITIES,
-        kafka=settings.kafka,
+        settings=settings,
         processor=settings.processor,
-        sink=settings.sink,
-        factory=SerdeFactory(settings=settings.schemas, root=base),
-        routes=routes_for(
-            settings.processor, catalogue=load_catalogue(base / settings.catalogue), service=SERVICE
-        ),
+        root=root or Path.cwd(),
         executor=executor,
         xref=xref,
         aio=aio,

@@ -9,9 +9,9 @@ from pathlib import Path
 from opentelemetry.trace import Tracer
 
 from isthmus.kafka.catalogue import load_catalogue
+from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.parking import PARKED_SCHEMA, ParkedCodec
 from isthmus.kafka.probes import ProbeServer, loop_probes
-from isthmus.kafka.processor import Processor
 from isthmus.kafka.routing import routes_for
 from isthmus.mapping import LookupPort
 from isthmus.schemas import SerdeFactory
@@ -74,7 +74,7 @@ class TransformerApp:
         def output_schema(topic: str) -> str | None:
             return self.flows.current().target_topics.get(topic) or schemas.get(topic)
 
-        self.processor = Processor(
+        self.processor = ConsumeLoop.for_handler(
             kafka=settings.kafka,
             settings=settings.processor,
             topics=self.flows.current().source_topics,
@@ -83,6 +83,7 @@ class TransformerApp:
                 lookups=lookups,
                 routes=self.routes,
                 ignore_origins=settings.flows.ignore_origins,
+                topics=catalogue,
             ),
             routes=self.routes,
             key_deserializer=utf8_key,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from isthmus.ingress.core.echo import fingerprint, normalise
+from isthmus.kafka.catalogue import Catalogue, TopicName
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, str | None]:
@@ -33,14 +34,6 @@ def flatten(value: Any, prefix: str = "") -> dict[str, str | None]:
             flat.update(flatten(item, f"{prefix}[{index}]"))
         return flat
     return {prefix: normalise(value)}
-
-
-def state_topic(event_topic: str) -> str | None:
-    """``state.s4.businesspartner`` for ``s4.businesspartner.events`` (a name prefix is kept)."""
-    parts = event_topic.split(".")
-    if len(parts) < 3 or parts[-1] != "events":  # noqa: PLR2004 - system.entity.events
-        return None
-    return ".".join([*parts[:-3], "state", parts[-3], parts[-2]])
 
 
 @dataclass
@@ -68,16 +61,24 @@ class KnownStates:
     """Last known fields per (system, key) of the tracked state topics."""
 
     state_topics: frozenset[str] = frozenset()
+    topics: Catalogue | None = None
     _known: dict[tuple[str, str], _Known] = field(default_factory=dict)
 
     @classmethod
-    def for_topics(cls, topics: Iterable[str]) -> KnownStates:
-        """Track the given state topics."""
-        return cls(state_topics=frozenset(topics))
+    def for_topics(cls, topics: Iterable[str], *, catalogue: Catalogue) -> KnownStates:
+        """Track the given state topics (``catalogue`` tells which event topic feeds which)."""
+        return cls(state_topics=frozenset(topics), topics=catalogue)
 
     def tracks(self, event_topic: str) -> bool:
         """True when ``event_topic`` has a state topic this ingress reads."""
-        return state_topic(event_topic) in self.state_topics
+        return self.state_of(event_topic) is not None
+
+    def state_of(self, event_topic: str) -> str | None:
+        """The tracked state topic of ``event_topic`` (None when it has none)."""
+        if self.topics is None or not self.state_topics:
+            return None
+        state = self.topics.state_topic(event_topic)
+        return state if state in self.state_topics else None
 
     def apply(
         self,
@@ -115,20 +116,19 @@ class KnownStates:
         self, *, topic: str, key: str, record: Mapping[str, Any], now: dt.datetime
     ) -> Observation | None:
         """``observe`` for an event of a tracked topic (None for other topics)."""
-        if not self.tracks(topic):
+        if self.topics is None or not self.tracks(topic):
             return None
-        system = topic.split(".")[-3].upper()
+        system = str(self.topics.meaning(topic).system).upper()
         return self.observe(system=system, key=key, record=record, now=now)
 
 
 def event_state(
-    *, event_topic: str, key: str, observation: Observation, version: str | None
-) -> tuple[str, dict[str, Any]]:
-    """The state topic and the ``EntityState`` (source EVENT) of a record the ingress read."""
-    system, entity = event_topic.split(".")[-3:-1]
-    state = {
-        "system": system.upper(),
-        "entity": entity,
+    *, topic: TopicName, key: str, observation: Observation, version: str | None
+) -> dict[str, Any]:
+    """The ``EntityState`` (source EVENT) of a record the ingress read from ``topic``'s system."""
+    return {
+        "system": str(topic.system).upper(),
+        "entity": topic.entity,
         "key": key,
         "fields": observation.fields,
         "fingerprint": fingerprint(observation.fields),
@@ -137,4 +137,3 @@ def event_state(
         "observedAt": observation.observed_at,
         "deleted": False,
     }
-    return state_topic(event_topic) or f"state.{system}.{entity}", state

@@ -24,6 +24,7 @@ from typing import Any
 from isthmus.kafka import failures
 from isthmus.kafka import headers as h
 from isthmus.kafka.audit import Outcome, audit_output
+from isthmus.kafka.catalogue import Catalogue
 from isthmus.kafka.errors import ErrorClass
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.routing import Routes
@@ -61,8 +62,11 @@ class TransformHandler:
         routes: Routes,
         ignore_origins: Iterable[str] = (),
         clock: Clock | None = None,
+        topics: Catalogue | None = None,
     ) -> None:
+        """``topics`` (the topic catalogue) names the entity of a source topic in audit lines."""
         self._flows = flows
+        self._topics = topics
         self._lookups = lookups
         self._routes = routes
         self._ignore = tuple(ignore_origins)
@@ -205,7 +209,7 @@ class TransformHandler:
             stage=stage,
             outcome=outcome,
             flow=flow,
-            entity=record.topic.split(".")[1] if record.topic.count(".") >= 1 else None,
+            entity=self._topics.entity_of(record.topic) if self._topics else None,
             error_class=error_class,
             error=error,
             raw_value=source.raw,

@@ -167,6 +167,7 @@ class Catalogue(BaseModel):
     source: str
     topics: tuple[TopicSpec, ...]
     _resolved: dict[str, tuple[str, TopicSpec]] = PrivateAttr(default_factory=dict)
+    _states: dict[str, str | None] = PrivateAttr(default_factory=dict)
 
     def __iter__(self) -> Iterator[TopicSpec]:  # type: ignore[override]  # iterate topics, not fields
         return iter(self.topics)
@@ -227,11 +228,28 @@ class Catalogue(BaseModel):
     def state_topic(self, topic: str) -> str | None:
         """The compacted ``state.<system>.<entity>`` topic of an events, commands or results
         topic, with the same prefix; None when the catalogue has none (or ``topic`` is unknown).
+        Answers are kept: the ingress asks for every event.
         """
+        if topic not in self._states:
+            self._states[topic] = self._find_state_topic(topic)
+        return self._states[topic]
+
+    def _find_state_topic(self, topic: str) -> str | None:
         try:
             prefix, spec = self.resolve(topic)
         except KeyError:
             return None
+        meaning = spec.meaning
+        if meaning.kind not in (TopicKind.EVENTS, TopicKind.COMMANDS, TopicKind.RESULTS):
+            return None
+        for other in self.topics:
+            state = other.meaning
+            if state.kind is TopicKind.STATE and (state.system, state.entity) == (
+                meaning.system,
+                meaning.entity,
+            ):
+                return prefix + other.name
+        return None
         meaning = spec.meaning
         for other in self.topics:
             state = other.meaning

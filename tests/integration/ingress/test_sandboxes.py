@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from isthmus.sandbox_d365.seed import sid
+from isthmus.sandbox_d365.business.seed import sid
 from isthmus.testing.kafka import Broker
 from isthmus.testing.sandbox_d365 import SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4

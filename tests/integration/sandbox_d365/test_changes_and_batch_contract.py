@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from isthmus.sandbox_d365.seed import sid
+from isthmus.sandbox_d365.business.seed import sid
 from isthmus.testing.sandbox_d365 import SandboxD365
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from isthmus.sandbox_d365.seed import sid
+from isthmus.sandbox_d365.business.seed import sid
 from isthmus.testing.sandbox_d365 import SandboxD365
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from isthmus.devenv.ports import free_port
-from isthmus.sandbox_d365.seed import sid
+from isthmus.sandbox_d365.business.seed import sid
 from isthmus.testing.kafka import Broker
 from isthmus.testing.sandbox_d365 import SandboxD365
 from tests.integration.ingress.conftest import (

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from isthmus.sandbox_d365.batch import ChangeSet, Part, parse_batch
-from isthmus.sandbox_d365.catalogue import build_catalogue
+from isthmus.sandbox_d365.business.catalogue import build_catalogue
 from isthmus.sandbox_d365.errors import DataverseError, QueryError
-from isthmus.sandbox_d365.refs import KeyRef, parse_key, parse_reference, split_path
-from isthmus.sandbox_d365.throttling import Limits, Throttle
+from isthmus.sandbox_d365.http.throttling import Limits, Throttle
+from isthmus.sandbox_d365.odata.batch import ChangeSet, Part, parse_batch
+from isthmus.sandbox_d365.odata.refs import KeyRef, parse_key, parse_reference, split_path
 
 pytestmark = pytest.mark.unit
 CATALOGUE = build_catalogue()

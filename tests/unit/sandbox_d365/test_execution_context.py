@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from isthmus.sandbox_d365.catalogue import build_catalogue
-from isthmus.sandbox_d365.execution_context import build_context, wcf_date
-from isthmus.sandbox_d365.rows import WriteEvent
-from isthmus.sandbox_d365.webhooks import MAX_PAYLOAD, auth_pairs, encode_context
+from isthmus.sandbox_d365.business.catalogue import build_catalogue
+from isthmus.sandbox_d365.business.execution_context import build_context, wcf_date
+from isthmus.sandbox_d365.business.rows import WriteEvent
+from isthmus.sandbox_d365.business.webhooks import MAX_PAYLOAD, auth_pairs, encode_context
 
 pytestmark = pytest.mark.unit
 ORDERS = build_catalogue().by_logical["salesorder"]

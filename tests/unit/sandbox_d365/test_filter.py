@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from isthmus.sandbox_d365.catalogue import build_catalogue
+from isthmus.sandbox_d365.business.catalogue import build_catalogue
 from isthmus.sandbox_d365.errors import QueryError
-from isthmus.sandbox_d365.filter_eval import FilterCompiler
-from isthmus.sandbox_d365.filter_parser import (
+from isthmus.sandbox_d365.odata.filter_eval import FilterCompiler
+from isthmus.sandbox_d365.odata.filter_parser import (
     Call,
     Compare,
     Literal,
@@ -18,7 +18,7 @@ from isthmus.sandbox_d365.filter_parser import (
     Prop,
     parse_filter,
 )
-from isthmus.sandbox_d365.schema import Table
+from isthmus.sandbox_d365.odata.schema import Table
 
 pytestmark = pytest.mark.unit
 CATALOGUE = build_catalogue()

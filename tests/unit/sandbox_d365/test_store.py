@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from isthmus.sandbox_d365.catalogue import build_catalogue
-from isthmus.sandbox_d365.records import Records
-from isthmus.sandbox_d365.seed import seed, sid
-from isthmus.sandbox_d365.store import Store
+from isthmus.sandbox_d365.business.catalogue import build_catalogue
+from isthmus.sandbox_d365.business.records import Records
+from isthmus.sandbox_d365.business.seed import seed, sid
+from isthmus.sandbox_d365.business.store import Store
 
 pytestmark = pytest.mark.unit
 KEYS = {"account": (("accountnumber",),)}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from isthmus.sandbox_s4.batch import ChangeSet, Part, parse_batch
 from isthmus.sandbox_s4.errors import MalformedRequestError
+from isthmus.sandbox_s4.odata.batch import ChangeSet, Part, parse_batch
 
 BODY = """--batch_1
 Content-Type: application/http

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from isthmus.sandbox_s4.app import metadata_dir
-from isthmus.sandbox_s4.edm import load_service
 from isthmus.sandbox_s4.errors import MalformedRequestError
-from isthmus.sandbox_s4.filter import (
+from isthmus.sandbox_s4.odata.edm import load_service
+from isthmus.sandbox_s4.odata.filter import (
     Call,
     Compare,
     Literal,
@@ -20,7 +20,7 @@ from isthmus.sandbox_s4.filter import (
     PropertyRef,
     parse_filter,
 )
-from isthmus.sandbox_s4.query import apply_filter, apply_orderby
+from isthmus.sandbox_s4.odata.query import apply_filter, apply_orderby
 
 ORDER = (
     load_service(path=Path(metadata_dir()) / "API_SALES_ORDER_SRV.edmx")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from isthmus.sandbox_s4.app import SERVICES, load_models, metadata_dir
-from isthmus.sandbox_s4.edm import load_service
 from isthmus.sandbox_s4.errors import MalformedRequestError
-from isthmus.sandbox_s4.values import default_value, etag_of, to_wire, typed
+from isthmus.sandbox_s4.odata.edm import load_service
+from isthmus.sandbox_s4.odata.values import default_value, etag_of, to_wire, typed
 
 
 def test_every_service_loads_and_is_named_after_its_file() -> None:

@@ -10,9 +10,9 @@ import uvicorn
 
 from isthmus.devenv.tls import ensure_local_tls
 from isthmus.sandbox_d365.app import build_sandbox, create_app
-from isthmus.sandbox_d365.seed import seed
+from isthmus.sandbox_d365.business.seed import seed
+from isthmus.sandbox_d365.identity.tokens import object_id_of
 from isthmus.sandbox_d365.settings import SandboxSettings
-from isthmus.sandbox_d365.tokens import object_id_of
 from isthmus.telemetry.logs import configure_logging
 
 

@@ -12,26 +12,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from isthmus.sandbox_d365.actions import Actions
-from isthmus.sandbox_d365.admin import admin_router
-from isthmus.sandbox_d365.apps import App, AppRegistry
-from isthmus.sandbox_d365.calllog import CallLog
-from isthmus.sandbox_d365.catalogue import build_catalogue
+from isthmus.sandbox_d365.business.actions import Actions
+from isthmus.sandbox_d365.business.catalogue import build_catalogue
+from isthmus.sandbox_d365.business.records import Records
+from isthmus.sandbox_d365.business.seed import seed
+from isthmus.sandbox_d365.business.store import Store
+from isthmus.sandbox_d365.business.webhooks import WebhookDispatcher
 from isthmus.sandbox_d365.context import Sandbox
-from isthmus.sandbox_d365.dataverse_routes import dataverse_router
-from isthmus.sandbox_d365.entra import EntraEmulator
-from isthmus.sandbox_d365.entra_routes import entra_router
-from isthmus.sandbox_d365.faults import Faults
-from isthmus.sandbox_d365.pipeline import SandboxMiddleware
-from isthmus.sandbox_d365.records import Records
-from isthmus.sandbox_d365.schema import Catalogue
-from isthmus.sandbox_d365.seed import seed
+from isthmus.sandbox_d365.http.admin import admin_router
+from isthmus.sandbox_d365.http.calllog import CallLog
+from isthmus.sandbox_d365.http.dataverse_routes import dataverse_router
+from isthmus.sandbox_d365.http.entra_routes import entra_router
+from isthmus.sandbox_d365.http.faults import Faults
+from isthmus.sandbox_d365.http.pipeline import SandboxMiddleware
+from isthmus.sandbox_d365.http.throttling import Limits, Throttle
+from isthmus.sandbox_d365.http.webapi import WebApi
+from isthmus.sandbox_d365.identity.apps import App, AppRegistry
+from isthmus.sandbox_d365.identity.entra import EntraEmulator
+from isthmus.sandbox_d365.identity.tokens import TokenService, object_id_of
+from isthmus.sandbox_d365.odata.schema import Catalogue
 from isthmus.sandbox_d365.settings import SandboxSettings
-from isthmus.sandbox_d365.store import Store
-from isthmus.sandbox_d365.throttling import Limits, Throttle
-from isthmus.sandbox_d365.tokens import TokenService, object_id_of
-from isthmus.sandbox_d365.webapi import WebApi
-from isthmus.sandbox_d365.webhooks import WebhookDispatcher
 
 logger = logging.getLogger(__name__)
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from isthmus.sandbox_d365.apps import AppRegistry
-from isthmus.sandbox_d365.calllog import CallLog
-from isthmus.sandbox_d365.entra import EntraEmulator
-from isthmus.sandbox_d365.faults import Faults
-from isthmus.sandbox_d365.records import Records
+from isthmus.sandbox_d365.business.records import Records
+from isthmus.sandbox_d365.business.webhooks import WebhookDispatcher
+from isthmus.sandbox_d365.http.calllog import CallLog
+from isthmus.sandbox_d365.http.faults import Faults
+from isthmus.sandbox_d365.http.throttling import Limits, Throttle
+from isthmus.sandbox_d365.http.webapi import WebApi
+from isthmus.sandbox_d365.identity.apps import AppRegistry
+from isthmus.sandbox_d365.identity.entra import EntraEmulator
+from isthmus.sandbox_d365.identity.tokens import TokenService
 from isthmus.sandbox_d365.settings import SandboxSettings
-from isthmus.sandbox_d365.throttling import Limits, Throttle
-from isthmus.sandbox_d365.tokens import TokenService
-from isthmus.sandbox_d365.webapi import WebApi
-from isthmus.sandbox_d365.webhooks import WebhookDispatcher
 
 
 @dataclass

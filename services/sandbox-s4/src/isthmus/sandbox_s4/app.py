@@ -16,34 +16,35 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from isthmus.sandbox_s4 import admin, api_routes, messaging
-from isthmus.sandbox_s4.auth import Authenticator
-from isthmus.sandbox_s4.batch import BatchProcessor
-from isthmus.sandbox_s4.billing import BillingRun
-from isthmus.sandbox_s4.business_partner import BusinessPartners
-from isthmus.sandbox_s4.csrf import CsrfGuard
-from isthmus.sandbox_s4.delivery import Deliveries
-from isthmus.sandbox_s4.edm import ServiceModel, load_service
-from isthmus.sandbox_s4.engine import ODataEngine
+from isthmus.sandbox_s4.business.billing import BillingRun
+from isthmus.sandbox_s4.business.business_partner import BusinessPartners
+from isthmus.sandbox_s4.business.delivery import Deliveries
+from isthmus.sandbox_s4.business.journal import Journal
+from isthmus.sandbox_s4.business.masterdata import MasterData
+from isthmus.sandbox_s4.business.sales_order import SalesOrders
+from isthmus.sandbox_s4.business.seed import Seeder
 from isthmus.sandbox_s4.errors import (
     InternalError,
     MethodNotAllowedError,
     ODataError,
     ResourceNotFoundError,
 )
-from isthmus.sandbox_s4.events import EventBus
-from isthmus.sandbox_s4.faults import FaultInjector, FaultMiddleware
-from isthmus.sandbox_s4.journal import Journal
-from isthmus.sandbox_s4.masterdata import MasterData
-from isthmus.sandbox_s4.messages import error_body
-from isthmus.sandbox_s4.sales_order import SalesOrders
-from isthmus.sandbox_s4.seed import Seeder
+from isthmus.sandbox_s4.eventmesh import messaging
+from isthmus.sandbox_s4.eventmesh.events import EventBus
+from isthmus.sandbox_s4.eventmesh.webhooks import WebhookPusher
+from isthmus.sandbox_s4.http import admin, api_routes
+from isthmus.sandbox_s4.http.auth import Authenticator
+from isthmus.sandbox_s4.http.csrf import CsrfGuard
+from isthmus.sandbox_s4.http.faults import FaultInjector, FaultMiddleware
+from isthmus.sandbox_s4.http.soap import JournalEntrySoapService
+from isthmus.sandbox_s4.odata.batch import BatchProcessor
+from isthmus.sandbox_s4.odata.edm import ServiceModel, load_service
+from isthmus.sandbox_s4.odata.engine import ODataEngine
+from isthmus.sandbox_s4.odata.messages import error_body
+from isthmus.sandbox_s4.odata.wire import RuntimeOptions, ServiceBehaviour
 from isthmus.sandbox_s4.settings import SandboxS4Settings
-from isthmus.sandbox_s4.soap import JournalEntrySoapService
 from isthmus.sandbox_s4.store import Store
 from isthmus.sandbox_s4.watchdog import start_watchdog, stop_watchdog
-from isthmus.sandbox_s4.webhooks import WebhookPusher
-from isthmus.sandbox_s4.wire import RuntimeOptions, ServiceBehaviour
 
 _log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_sandbox"
@@ -107,7 +108,7 @@ class Sandbox:
 
 
 def _behaviours(master: MasterData, billing: BillingRun) -> dict[str, ServiceBehaviour]:
-    from isthmus.sandbox_s4.wire import EventSpec  # noqa: PLC0415 - only used here
+    from isthmus.sandbox_s4.odata.wire import EventSpec  # noqa: PLC0415 - only used here
 
     return {
         "API_SALES_ORDER_SRV": SalesOrders(master=master).behaviour(),

@@ -1,0 +1,4 @@
+"""HTTP surface.
+
+Web API and Entra routes, the request pipeline, throttling, faults, call log and admin API.
+"""

@@ -1,0 +1,1 @@
+"""Entra ID emulation: app registrations, discovery documents, signing keys and access tokens."""

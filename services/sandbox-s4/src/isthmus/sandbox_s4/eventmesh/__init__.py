@@ -1,0 +1,1 @@
+"""Event Mesh emulation: business events, queues with topic subscriptions, and webhook push."""

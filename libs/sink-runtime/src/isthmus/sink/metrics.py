@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
-from opentelemetry import metrics
-from opentelemetry.metrics import Counter, Histogram, Meter, UpDownCounter, _Gauge
+from opentelemetry.metrics import Counter, Histogram, UpDownCounter, _Gauge
+
+from isthmus.telemetry.metrics import InstrumentSet, instrument
 
 METER_NAME = "isthmus.sink"
 
@@ -24,51 +26,44 @@ class SinkMetricName(StrEnum):
 
 
 @dataclass(frozen=True)
-class SinkMetrics:
+class SinkMetrics(InstrumentSet):
     """The instruments a sink loop records into (no-ops until telemetry is set up)."""
 
-    commands: Counter
-    latency: Histogram
-    in_flight: UpDownCounter
-    parked: Counter
-    dead_lettered: Counter
-    auth_failing: _Gauge
-    breaker_open: _Gauge
+    meter_name: ClassVar[str] = METER_NAME
 
-    @classmethod
-    def create(cls, meter: Meter | None = None) -> SinkMetrics:
-        """Build the instruments from ``meter`` (default: the process's ``isthmus.sink``)."""
-        m = meter or metrics.get_meter(METER_NAME)
-        return cls(
-            commands=m.create_counter(
-                SinkMetricName.COMMANDS.value,
-                unit="{command}",
-                description="Commands finished, by entity and outcome (throughput).",
-            ),
-            latency=m.create_histogram(
-                SinkMetricName.LATENCY.value, unit="s", description="Target time per command."
-            ),
-            in_flight=m.create_up_down_counter(
-                SinkMetricName.IN_FLIGHT.value, unit="{command}", description="Commands running."
-            ),
-            parked=m.create_counter(
-                SinkMetricName.PARKED.value,
-                unit="{command}",
-                description="Commands sent to a retry topic (failure, order or prerequisite).",
-            ),
-            dead_lettered=m.create_counter(
-                SinkMetricName.DEAD_LETTERED.value,
-                unit="{command}",
-                description="Commands sent to the DLQ, by failure class.",
-            ),
-            auth_failing=m.create_gauge(
-                SinkMetricName.AUTH_FAILING.value,
-                unit="1",
-                description="1 while the target refuses the credential (alert on it).",
-            ),
-            breaker_open=m.create_gauge(
-                SinkMetricName.BREAKER_OPEN.value,
-                unit="1",
-                description="1 while the circuit breaker of the target is open.",
-            ),
-        )
+    commands: Counter = instrument(
+        "counter",
+        SinkMetricName.COMMANDS,
+        "Commands finished, by entity and outcome (throughput).",
+        "{command}",
+    )
+    latency: Histogram = instrument(
+        "histogram", SinkMetricName.LATENCY, "Target time per command.", "s"
+    )
+    in_flight: UpDownCounter = instrument(
+        "up_down_counter", SinkMetricName.IN_FLIGHT, "Commands running.", "{command}"
+    )
+    parked: Counter = instrument(
+        "counter",
+        SinkMetricName.PARKED,
+        "Commands sent to a retry topic (failure, order or prerequisite).",
+        "{command}",
+    )
+    dead_lettered: Counter = instrument(
+        "counter",
+        SinkMetricName.DEAD_LETTERED,
+        "Commands sent to the DLQ, by failure class.",
+        "{command}",
+    )
+    auth_failing: _Gauge = instrument(
+        "gauge",
+        SinkMetricName.AUTH_FAILING,
+        "1 while the target refuses the credential (alert on it).",
+        "1",
+    )
+    breaker_open: _Gauge = instrument(
+        "gauge",
+        SinkMetricName.BREAKER_OPEN,
+        "1 while the circuit breaker of the target is open.",
+        "1",
+    )

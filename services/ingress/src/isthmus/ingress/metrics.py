@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from opentelemetry import metrics
-from opentelemetry.metrics import Counter, Histogram, Meter
+from opentelemetry.metrics import Counter, Histogram
 
-from isthmus.telemetry.metrics import METER_NAME, MetricName
+from isthmus.telemetry.metrics import InstrumentSet, MetricName, instrument
 
 
 class IngressMetric(StrEnum):
@@ -22,37 +21,22 @@ class IngressMetric(StrEnum):
 
 
 @dataclass(frozen=True)
-class IngressMetrics:
+class IngressMetrics(InstrumentSet):
     """Instruments (no-ops until telemetry is set up in ``__main__``)."""
 
-    requests: Counter
-    duration: Histogram
-    produced: Counter
-    duplicates: Counter
-    echoes: Counter
-    hydrations: Counter
-
-    @classmethod
-    def create(cls, meter: Meter | None = None) -> IngressMetrics:
-        """Build the instruments from ``meter`` (default: the process's ``isthmus`` meter)."""
-        m = meter or metrics.get_meter(METER_NAME)
-        return cls(
-            requests=m.create_counter(
-                IngressMetric.REQUESTS.value, description="HTTP requests by route and status."
-            ),
-            duration=m.create_histogram(
-                IngressMetric.REQUEST_DURATION.value, unit="s", description="Time to answer."
-            ),
-            produced=m.create_counter(
-                MetricName.PRODUCED.value, unit="{message}", description="Events produced."
-            ),
-            duplicates=m.create_counter(
-                IngressMetric.DUPLICATES.value, description="Redelivered events dropped."
-            ),
-            echoes=m.create_counter(
-                IngressMetric.ECHOES.value, description="Echoes of our own writes dropped."
-            ),
-            hydrations=m.create_counter(
-                IngressMetric.HYDRATIONS.value, description="Source reads for hydration."
-            ),
-        )
+    requests: Counter = instrument(
+        "counter", IngressMetric.REQUESTS, "HTTP requests by route and status."
+    )
+    duration: Histogram = instrument(
+        "histogram", IngressMetric.REQUEST_DURATION, "Time to answer.", "s"
+    )
+    produced: Counter = instrument("counter", MetricName.PRODUCED, "Events produced.", "{message}")
+    duplicates: Counter = instrument(
+        "counter", IngressMetric.DUPLICATES, "Redelivered events dropped."
+    )
+    echoes: Counter = instrument(
+        "counter", IngressMetric.ECHOES, "Echoes of our own writes dropped."
+    )
+    hydrations: Counter = instrument(
+        "counter", IngressMetric.HYDRATIONS, "Source reads for hydration."
+    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from opentelemetry import metrics
-from opentelemetry.metrics import Counter, Meter
+from opentelemetry.metrics import Counter
 
-from isthmus.telemetry.metrics import METER_NAME
+from isthmus.telemetry.metrics import InstrumentSet, instrument
 
 
 class TransformerMetric(StrEnum):
@@ -21,30 +20,20 @@ class TransformerMetric(StrEnum):
 
 
 @dataclass(frozen=True)
-class TransformerMetrics:
+class TransformerMetrics(InstrumentSet):
     """Instruments of the transformer (no-ops until telemetry is set up)."""
 
-    records: Counter
-    flow_reloads: Counter
-    flow_reload_failures: Counter
-    xref_entries: Counter
-
-    @classmethod
-    def create(cls, meter: Meter | None = None) -> TransformerMetrics:
-        """Create the instruments on ``meter`` (default: the global ``isthmus`` meter)."""
-        meter = meter or metrics.get_meter(METER_NAME)
-        return cls(
-            records=meter.create_counter(
-                TransformerMetric.RECORDS, description="Records handled, by flow and outcome."
-            ),
-            flow_reloads=meter.create_counter(
-                TransformerMetric.FLOW_RELOADS, description="Flow folder versions put in service."
-            ),
-            flow_reload_failures=meter.create_counter(
-                TransformerMetric.FLOW_RELOAD_FAILURES,
-                description="Changed flow folders rejected; the previous flows kept running.",
-            ),
-            xref_entries=meter.create_counter(
-                TransformerMetric.XREF_ENTRIES, description="Cross references read from xref.ids."
-            ),
-        )
+    records: Counter = instrument(
+        "counter", TransformerMetric.RECORDS, "Records handled, by flow and outcome."
+    )
+    flow_reloads: Counter = instrument(
+        "counter", TransformerMetric.FLOW_RELOADS, "Flow folder versions put in service."
+    )
+    flow_reload_failures: Counter = instrument(
+        "counter",
+        TransformerMetric.FLOW_RELOAD_FAILURES,
+        "Changed flow folders rejected; the previous flows kept running.",
+    )
+    xref_entries: Counter = instrument(
+        "counter", TransformerMetric.XREF_ENTRIES, "Cross references read from xref.ids."
+    )

@@ -14,7 +14,7 @@ from isthmus.schemas.settings import SchemaSettings
 from isthmus.sink.assembly import OutputSerializer
 from isthmus.sink.errors import CommandFailedError, FailureClass
 from isthmus.sink.model import Command, ResultStatus, Success, XrefLink
-from isthmus.sink.outcomes import dead_letter_outputs, success_outputs
+from isthmus.sink.outcomes import OutcomeRecords
 from isthmus.sink.topics import SinkTopics
 
 REPO = Path(__file__).resolve().parents[3]
@@ -67,8 +67,8 @@ def test_success_writes_result_state_xref_pair_and_audit():
         version="W/1",
         xref=[XrefLink("salesorder", "so-1", "42", "S4")],
     )
-    outputs = success_outputs(
-        _command(), success, topics=TOPICS, service="sap-sink", now=NOW, latency_ms=12.0
+    outputs = OutcomeRecords(TOPICS, "sap-sink").succeeded(
+        _command(), success, now=NOW, latency_ms=12.0
     )
     assert [(o.topic, o.key) for o in outputs] == [
         ("t.s4.salesorder.results", "so-1"),
@@ -88,7 +88,7 @@ def test_dead_letter_writes_rejected_result_with_the_target_message_and_audit():
     failure = CommandFailedError(
         "Customer X does not exist", failure=FailureClass.VALIDATION, code="V1/302", http_status=400
     )
-    outputs = dead_letter_outputs(_command(), failure, topics=TOPICS, service="sap-sink", now=NOW)
+    outputs = OutcomeRecords(TOPICS, "sap-sink").dead_lettered(_command(), failure, now=NOW)
     result, audit = (o.value for o in outputs)
     assert result["status"] == "REJECTED" and result["message"] == "Customer X does not exist"
     assert result["errorCode"] == "V1/302" and result["httpStatus"] == 400

@@ -23,7 +23,6 @@ from isthmus.kafka import headers as h
 from isthmus.kafka.delivery import Delivery, Offsets
 from isthmus.kafka.instrumentation import process_span, tracer
 from isthmus.kafka.records import Record
-from isthmus.sink import outcomes
 from isthmus.sink.context import SinkContext
 from isthmus.sink.errors import CommandFailedError, FailureClass
 from isthmus.sink.model import Command, Outcome, ResultStatus, Success
@@ -180,14 +179,7 @@ class PollBatch:
         ctx = self._ctx
         self._out.emit(
             item,
-            outcomes.success_outputs(
-                item.command,
-                outcome,
-                topics=ctx.topics,
-                service=ctx.service,
-                now=self._now,
-                latency_ms=latency_ms,
-            ),
+            ctx.outcomes.succeeded(item.command, outcome, now=self._now, latency_ms=latency_ms),
         )
         self._out.release(item)
         status = outcome.status.value

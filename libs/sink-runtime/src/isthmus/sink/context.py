@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -16,6 +17,7 @@ from isthmus.kafka.routing import Routes
 from isthmus.sink.breaker import CircuitBreaker
 from isthmus.sink.metrics import SinkMetrics
 from isthmus.sink.model import Executor
+from isthmus.sink.outcomes import OutcomeRecords
 from isthmus.sink.settings import SinkSettings
 from isthmus.sink.topics import SinkTopics
 from isthmus.sink.versions import AppliedVersions
@@ -44,6 +46,11 @@ class SinkContext:
     xref: XrefKeys | None
     aio: asyncio.AbstractEventLoop
     versions: AppliedVersions = field(default_factory=AppliedVersions)
+
+    @cached_property
+    def outcomes(self) -> OutcomeRecords:
+        """The records each outcome of a command produces, on this sink's topics."""
+        return OutcomeRecords(topics=self.topics, service=self.service)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run one coroutine of the executor on the sink's event loop."""

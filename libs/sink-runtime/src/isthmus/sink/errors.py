@@ -18,18 +18,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from isthmus.connectors.errors import (
-    AuthenticationError,
-    ConnectorError,
-    DuplicateError,
-    NotFoundError,
-    PreconditionFailedError,
-    PrivilegeError,
-    ServiceUnavailableError,
-    ThrottledError,
-    TransportError,
-    ValidationError,
-)
+from isthmus.connectors import errors as connector_errors
 
 
 class FailureClass(StrEnum):
@@ -92,22 +81,32 @@ class DependencyMissingError(CommandFailedError):
 
 _BUSINESS_STATUSES = frozenset({409, 422})
 _BY_CATEGORY: tuple[
-    tuple[type[ConnectorError] | tuple[type[ConnectorError], ...], FailureClass], ...
+    tuple[
+        type[connector_errors.ConnectorError] | tuple[type[connector_errors.ConnectorError], ...],
+        FailureClass,
+    ],
+    ...,
 ] = (
-    (ThrottledError, FailureClass.THROTTLED),
-    ((ServiceUnavailableError, TransportError), FailureClass.UNAVAILABLE),
-    ((AuthenticationError, PrivilegeError), FailureClass.AUTH),
-    ((DuplicateError, PreconditionFailedError), FailureClass.CONFLICT),
-    (NotFoundError, FailureClass.VALIDATION),
+    (connector_errors.ThrottledError, FailureClass.THROTTLED),
+    (
+        (connector_errors.ServiceUnavailableError, connector_errors.TransportError),
+        FailureClass.UNAVAILABLE,
+    ),
+    ((connector_errors.AuthenticationError, connector_errors.PrivilegeError), FailureClass.AUTH),
+    (
+        (connector_errors.DuplicateError, connector_errors.PreconditionFailedError),
+        FailureClass.CONFLICT,
+    ),
+    (connector_errors.NotFoundError, FailureClass.VALIDATION),
 )
 
 
-def failure_of(error: ConnectorError) -> FailureClass:
+def failure_of(error: connector_errors.ConnectorError) -> FailureClass:
     """The failure class of a connector error (after the connector's own retries)."""
     for category, failure in _BY_CATEGORY:
         if isinstance(error, category):
             return failure
-    if isinstance(error, ValidationError):
+    if isinstance(error, connector_errors.ValidationError):
         # SAP and Dataverse answer business-rule refusals with 400 too; 409/422 say so plainly.
         if error.status in _BUSINESS_STATUSES:
             return FailureClass.BUSINESS
@@ -115,7 +114,7 @@ def failure_of(error: ConnectorError) -> FailureClass:
     return FailureClass.UNAVAILABLE if error.kind == "retryable" else FailureClass.VALIDATION
 
 
-def from_connector(error: ConnectorError) -> CommandFailedError:
+def from_connector(error: connector_errors.ConnectorError) -> CommandFailedError:
     """Translate a connector error into the command failure the loop routes."""
     return CommandFailedError(
         error.message or str(error),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from isthmus.kafka.audit import Outcome as AuditOutcome
@@ -53,134 +53,122 @@ def _result(
     return Output(topic=topics.results(command.entity), key=command.key, value=value)
 
 
-def success_outputs(
-    command: Command,
-    success: Success,
-    *,
-    topics: SinkTopics,
-    service: str,
-    now: datetime,
-    latency_ms: float = 0.0,
-) -> list[Output]:
-    """Result, state, xref links (both directions) and the audit event of a done command."""
-    outputs = [
-        _result(command, topics=topics, status=success.status.value, now=now, success=success)
-    ]
-    if success.state_key is not None:
-        fields = dict(success.state_fields)
-        state = {
-            "system": SYSTEMS[topics.system],
-            "entity": command.entity,
-            "key": success.state_key,
-            "fields": fields,
-            "fingerprint": fingerprint(fields),
-            "version": success.version,
-            "source": "WRITE",
-            "observedAt": now,
-            "deleted": False,
-        }
+@dataclass(frozen=True)
+class OutcomeRecords:
+    """The records a sink writes for each outcome of a command, for one sink's topics."""
+
+    topics: SinkTopics
+    service: str
+
+    def succeeded(
+        self, command: Command, success: Success, *, now: datetime, latency_ms: float = 0.0
+    ) -> list[Output]:
+        """Result, state, xref links (both directions) and the audit event of a done command."""
+        topics = self.topics
+        outputs = [
+            _result(command, topics=topics, status=success.status.value, now=now, success=success)
+        ]
+        if success.state_key is not None:
+            fields = dict(success.state_fields)
+            state = {
+                "system": SYSTEMS[topics.system],
+                "entity": command.entity,
+                "key": success.state_key,
+                "fields": fields,
+                "fingerprint": fingerprint(fields),
+                "version": success.version,
+                "source": "WRITE",
+                "observedAt": now,
+                "deleted": False,
+            }
+            outputs.append(
+                Output(topic=topics.state(command.entity), key=success.state_key, value=state)
+            )
+        for link in success.xref:
+            value = {
+                "entity": link.entity,
+                "d365Id": link.d365_id,
+                "s4Id": link.s4_id,
+                "linkedAt": now,
+                "createdBy": link.created_by,
+                "flow": command.header.get("flow"),
+            }
+            for key in (f"{link.entity}:{link.d365_id}", f"{link.entity}:s4:{link.s4_id}"):
+                outputs.append(Output(topic=topics.xref, key=key, value=value))
+        duplicate = success.status is ResultStatus.DUPLICATE
+        what = "found" if duplicate else "written"
         outputs.append(
-            Output(topic=topics.state(command.entity), key=success.state_key, value=state)
+            self._audit(
+                command,
+                outcome=AuditOutcome.DUPLICATE if duplicate else AuditOutcome.SUCCEEDED,
+                what=f"{topics.system} {command.entity} {what} in {latency_ms:.0f} ms",
+                now=now,
+                target_id=success.target_id,
+            )
         )
-    for link in success.xref:
-        value = {
-            "entity": link.entity,
-            "d365Id": link.d365_id,
-            "s4Id": link.s4_id,
-            "linkedAt": now,
-            "createdBy": link.created_by,
-            "flow": command.header.get("flow"),
-        }
-        outputs.append(Output(topic=topics.xref, key=f"{link.entity}:{link.d365_id}", value=value))
-        outputs.append(Output(topic=topics.xref, key=f"{link.entity}:s4:{link.s4_id}", value=value))
-    duplicate = success.status is ResultStatus.DUPLICATE
-    outputs.append(
-        _audit(
-            command,
-            topics=topics,
-            service=service,
-            outcome=AuditOutcome.DUPLICATE if duplicate else AuditOutcome.SUCCEEDED,
-            what=f"{topics.system} {command.entity} {'found' if duplicate else 'written'}"
-            f" in {latency_ms:.0f} ms",
+        return outputs
+
+    def dead_lettered(
+        self,
+        command: Command,
+        failure: CommandFailedError,
+        *,
+        now: datetime,
+        latency_ms: float = 0.0,
+    ) -> list[Output]:
+        """The REJECTED (or FAILED, after retries) result and the audit of a dead-lettered
+        command."""
+        gave_up = failure.failure.kafka_class == "retryable"
+        status = "FAILED" if gave_up else "REJECTED"
+        result = _result(command, topics=self.topics, status=status, now=now, failure=failure)
+        what = f"dead-lettered after {latency_ms:.0f} ms"
+        return [result, self._failed(command, failure, AuditOutcome.DEAD_LETTERED, what, now)]
+
+    def retried(
+        self,
+        command: Command,
+        failure: CommandFailedError,
+        *,
+        now: datetime,
+        latency_ms: float = 0.0,
+    ) -> list[Output]:
+        """The audit event of a command sent to a retry topic."""
+        what = f"failed after {latency_ms:.0f} ms, retried"
+        return [self._failed(command, failure, AuditOutcome.RETRIED, what, now)]
+
+    def _failed(
+        self,
+        command: Command,
+        failure: CommandFailedError,
+        outcome: AuditOutcome,
+        what: str,
+        now: datetime,
+    ) -> Output:
+        what = f"{self.topics.system} {command.entity} {what}"
+        return self._audit(command, outcome=outcome, what=what, now=now, failure=failure)
+
+    def _audit(
+        self,
+        command: Command,
+        *,
+        outcome: AuditOutcome,
+        what: str,
+        now: datetime,
+        target_id: str | None = None,
+        failure: CommandFailedError | None = None,
+    ) -> Output:
+        output = audit_output(
+            record=command.record,
+            service=self.service,
+            what=what,
+            stage="sink",
+            outcome=outcome,
+            flow=command.header.get("flow"),
+            entity=command.entity,
+            target_id=target_id,
+            error_class=failure.failure.value if failure else None,
+            error=failure.message if failure else None,
+            raw_value=command.raw_value,
             now=now,
-            target_id=success.target_id,
         )
-    )
-    return outputs
-
-
-def dead_letter_outputs(
-    command: Command,
-    failure: CommandFailedError,
-    *,
-    topics: SinkTopics,
-    service: str,
-    now: datetime,
-    latency_ms: float = 0.0,
-) -> list[Output]:
-    """The REJECTED (or FAILED, after retries) result and the audit of a dead-lettered command."""
-    gave_up = failure.failure.kafka_class == "retryable"
-    status = "FAILED" if gave_up else "REJECTED"
-    return [
-        _result(command, topics=topics, status=status, now=now, failure=failure),
-        _audit(
-            command,
-            topics=topics,
-            service=service,
-            outcome=AuditOutcome.DEAD_LETTERED,
-            what=f"{topics.system} {command.entity} dead-lettered after {latency_ms:.0f} ms",
-            now=now,
-            failure=failure,
-        ),
-    ]
-
-
-def retry_outputs(
-    command: Command,
-    failure: CommandFailedError,
-    *,
-    topics: SinkTopics,
-    service: str,
-    now: datetime,
-    latency_ms: float = 0.0,
-) -> list[Output]:
-    """The audit event of a command sent to a retry topic."""
-    return [
-        _audit(
-            command,
-            topics=topics,
-            service=service,
-            outcome=AuditOutcome.RETRIED,
-            what=f"{topics.system} {command.entity} failed after {latency_ms:.0f} ms, retried",
-            now=now,
-            failure=failure,
-        )
-    ]
-
-
-def _audit(
-    command: Command,
-    *,
-    topics: SinkTopics,
-    service: str,
-    outcome: AuditOutcome,
-    what: str,
-    now: datetime,
-    target_id: str | None = None,
-    failure: CommandFailedError | None = None,
-) -> Output:
-    output = audit_output(
-        record=command.record,
-        service=service,
-        what=what,
-        stage="sink",
-        outcome=outcome,
-        flow=command.header.get("flow"),
-        entity=command.entity,
-        target_id=target_id,
-        error_class=failure.failure.value if failure else None,
-        error=failure.message if failure else None,
-        raw_value=command.raw_value,
-        now=now,
-    )
-    return replace(output, topic=topics.audit)
+        return replace(output, topic=self.topics.audit)

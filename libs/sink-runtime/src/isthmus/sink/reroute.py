@@ -20,7 +20,6 @@ from isthmus.kafka import headers as h
 from isthmus.kafka.delivery import Delivery
 from isthmus.kafka.records import Output
 from isthmus.kafka.rerouting import Rerouter
-from isthmus.sink import outcomes
 from isthmus.sink.context import SinkContext
 from isthmus.sink.errors import CommandFailedError, FailureClass
 from isthmus.sink.model import Command
@@ -90,14 +89,7 @@ class OutcomeWriter:
             ctx.metrics.parked.add(1, {"entity": item.command.entity, "reason": kind.value})
             self.emit(
                 item,
-                outcomes.retry_outputs(
-                    item.command,
-                    failure,
-                    topics=ctx.topics,
-                    service=ctx.service,
-                    now=self._now,
-                    latency_ms=latency_ms,
-                ),
+                ctx.outcomes.retried(item.command, failure, now=self._now, latency_ms=latency_ms),
             )
             logger.warning("command sent to %s: %s", tier.topic, failure, extra=_where(item))
             return
@@ -119,14 +111,7 @@ class OutcomeWriter:
         )
         self.emit(
             item,
-            outcomes.dead_letter_outputs(
-                item.command,
-                failure,
-                topics=ctx.topics,
-                service=ctx.service,
-                now=self._now,
-                latency_ms=latency_ms,
-            ),
+            ctx.outcomes.dead_lettered(item.command, failure, now=self._now, latency_ms=latency_ms),
         )
         logger.warning("command dead-lettered: %s", failure, extra=_where(item))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
+from typing import Self
 
 import httpx
 from opentelemetry import trace
@@ -137,3 +138,20 @@ class Exchanger:
             message = f"request failed: {type(exc).__name__}"
             raise self._transport_error(message, request_sent=True) from exc
         return response
+
+
+class PooledClient:
+    """Base of a client that owns one ``httpx.AsyncClient``: an async context manager that
+    closes the pool on exit."""
+
+    http: httpx.AsyncClient
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()

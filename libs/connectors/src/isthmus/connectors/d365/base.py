@@ -12,7 +12,7 @@ import httpx
 from isthmus.connectors.d365.auth import MsalAuth, TokenProvider, provider_for
 from isthmus.connectors.d365.errors import DataverseTransportError, limit_hint, map_error
 from isthmus.connectors.d365.settings import D365Settings
-from isthmus.connectors.exchange import Exchanger
+from isthmus.connectors.exchange import Exchanger, PooledClient
 from isthmus.connectors.governor import ApiGovernor, governor_for
 from isthmus.connectors.retry import call_with_retries
 
@@ -36,7 +36,7 @@ def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_bundle)
 
 
-class DataverseBase:
+class DataverseBase(PooledClient):
     """Owns the ``httpx.AsyncClient`` and sends every call through governor, span and retries."""
 
     def __init__(
@@ -90,16 +90,6 @@ class DataverseBase:
         )
         shared = governor or governor_for(credential=settings.client_id, limits=settings.limits)
         return cls(settings=settings, http=http, governor=shared, token_provider=provider)
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self.http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     async def _call(
         self,

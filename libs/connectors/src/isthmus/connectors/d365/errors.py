@@ -21,64 +21,52 @@ import re
 
 import httpx
 
+from isthmus.connectors import errors as connector_errors
 from isthmus.connectors.budget import LimitHint
-from isthmus.connectors.errors import (
-    AuthenticationError,
-    ConnectorError,
-    DuplicateError,
-    NotFoundError,
-    PreconditionFailedError,
-    PrivilegeError,
-    ServiceUnavailableError,
-    ThrottledError,
-    TransportError,
-    UnexpectedResponseError,
-    ValidationError,
-)
 from isthmus.connectors.exchange import retry_after_seconds
 
 
-class DataverseError(ConnectorError):
+class DataverseError(connector_errors.ConnectorError):
     """Root of the Dataverse client's errors."""
 
 
-class DataverseTransportError(DataverseError, TransportError):
+class DataverseTransportError(DataverseError, connector_errors.TransportError):
     """The request to Dataverse did not complete."""
 
 
-class DataverseThrottledError(DataverseError, ThrottledError):
+class DataverseThrottledError(DataverseError, connector_errors.ThrottledError):
     """A service-protection limit was hit (429); ``retry_after`` is the server's ask."""
 
 
-class DataverseServerError(DataverseError, ServiceUnavailableError):
+class DataverseServerError(DataverseError, connector_errors.ServiceUnavailableError):
     """Dataverse failed or is unavailable (5xx)."""
 
 
-class DataverseAuthenticationError(DataverseError, AuthenticationError):
+class DataverseAuthenticationError(DataverseError, connector_errors.AuthenticationError):
     """No token could be obtained, or Dataverse refused it."""
 
 
-class DataversePrivilegeError(DataverseError, PrivilegeError):
+class DataversePrivilegeError(DataverseError, connector_errors.PrivilegeError):
     """The application user lacks a privilege or is not a member of the organization."""
 
 
-class DataverseNotFoundError(DataverseError, NotFoundError):
+class DataverseNotFoundError(DataverseError, connector_errors.NotFoundError):
     """The addressed row does not exist."""
 
 
-class DataverseDuplicateError(DataverseError, DuplicateError):
+class DataverseDuplicateError(DataverseError, connector_errors.DuplicateError):
     """A row with the same primary or alternate key already exists."""
 
 
-class DataverseValidationError(DataverseError, ValidationError):
+class DataverseValidationError(DataverseError, connector_errors.ValidationError):
     """Dataverse rejected the request as invalid."""
 
 
-class DataversePreconditionError(DataverseError, PreconditionFailedError):
+class DataversePreconditionError(DataverseError, connector_errors.PreconditionFailedError):
     """The row changed since the ETag sent in ``If-Match`` was read."""
 
 
-class DataverseUnexpectedError(DataverseError, UnexpectedResponseError):
+class DataverseUnexpectedError(DataverseError, connector_errors.UnexpectedResponseError):
     """A response the client cannot interpret."""
 
 

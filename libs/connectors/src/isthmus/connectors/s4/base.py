@@ -9,7 +9,7 @@ from typing import Any, Self
 
 import httpx
 
-from isthmus.connectors.exchange import Exchanger
+from isthmus.connectors.exchange import Exchanger, PooledClient
 from isthmus.connectors.governor import ApiGovernor, governor_for
 from isthmus.connectors.retry import call_with_retries
 from isthmus.connectors.s4.auth import http_auth, tls_context
@@ -42,7 +42,7 @@ def _no_cookie_jar() -> CookieJar:
     return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
-class S4Base:
+class S4Base(PooledClient):
     """Owns the ``httpx.AsyncClient`` and the CSRF pool; every call goes through ``_call``."""
 
     def __init__(
@@ -89,16 +89,6 @@ class S4Base:
             credential=settings.credential_name, limits=settings.limits
         )
         return cls(settings=settings, http=http, governor=shared)
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self.http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.aclose()
 
     def _params(self, params: Mapping[str, str] | None) -> dict[str, str]:
         merged = dict(params or {})

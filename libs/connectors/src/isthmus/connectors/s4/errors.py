@@ -24,19 +24,7 @@ from typing import Any
 
 import httpx
 
-from isthmus.connectors.errors import (
-    AuthenticationError,
-    ConnectorError,
-    DuplicateError,
-    NotFoundError,
-    PreconditionFailedError,
-    PrivilegeError,
-    ServiceUnavailableError,
-    ThrottledError,
-    TransportError,
-    UnexpectedResponseError,
-    ValidationError,
-)
+from isthmus.connectors import errors as connector_errors
 from isthmus.connectors.exchange import retry_after_seconds
 
 
@@ -60,7 +48,7 @@ class SapMessage:
         return self.code.rpartition("/")[2] if "/" in self.code else ""
 
 
-class S4Error(ConnectorError):
+class S4Error(connector_errors.ConnectorError):
     """Root of the S/4HANA client's errors.
 
     Attributes:
@@ -90,7 +78,7 @@ class S4Error(ConnectorError):
         return SapMessage(code=self.code, message="").message_number
 
 
-class S4TransportError(S4Error, TransportError):
+class S4TransportError(S4Error, connector_errors.TransportError):
     """The request to S/4HANA did not complete."""
 
     def __init__(self, message: str, *, request_sent: bool) -> None:
@@ -98,15 +86,15 @@ class S4TransportError(S4Error, TransportError):
         self.request_sent = request_sent
 
 
-class S4ThrottledError(S4Error, ThrottledError):
+class S4ThrottledError(S4Error, connector_errors.ThrottledError):
     """A rate limit in front of S/4HANA answered 429."""
 
 
-class S4ServerError(S4Error, ServiceUnavailableError):
+class S4ServerError(S4Error, connector_errors.ServiceUnavailableError):
     """S/4HANA failed or is unavailable (5xx)."""
 
 
-class S4AuthenticationError(S4Error, AuthenticationError):
+class S4AuthenticationError(S4Error, connector_errors.AuthenticationError):
     """The credential was refused."""
 
 
@@ -114,31 +102,31 @@ class CsrfTokenError(S4AuthenticationError):
     """The CSRF token was refused even right after fetching a new one."""
 
 
-class S4PrivilegeError(S4Error, PrivilegeError):
+class S4PrivilegeError(S4Error, connector_errors.PrivilegeError):
     """The communication user is not authorized for this service or object."""
 
 
-class S4NotFoundError(S4Error, NotFoundError):
+class S4NotFoundError(S4Error, connector_errors.NotFoundError):
     """The entity or segment does not exist."""
 
 
-class S4DuplicateError(S4Error, DuplicateError):
+class S4DuplicateError(S4Error, connector_errors.DuplicateError):
     """The object already exists."""
 
 
-class S4ValidationError(S4Error, ValidationError):
+class S4ValidationError(S4Error, connector_errors.ValidationError):
     """S/4HANA rejected the payload (business or technical validation)."""
 
 
-class S4PreconditionError(S4Error, PreconditionFailedError):
+class S4PreconditionError(S4Error, connector_errors.PreconditionFailedError):
     """The ETag in ``If-Match`` is stale (412) or missing (428)."""
 
 
-class S4SoapFaultError(S4Error, ValidationError):
+class S4SoapFaultError(S4Error, connector_errors.ValidationError):
     """A SOAP call answered with a fault or a rejecting log."""
 
 
-class S4UnexpectedError(S4Error, UnexpectedResponseError):
+class S4UnexpectedError(S4Error, connector_errors.UnexpectedResponseError):
     """A response the client cannot interpret."""
 
 

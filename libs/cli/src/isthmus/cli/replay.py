@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,24 +37,17 @@ Since = Annotated[
 Until = Annotated[datetime | None, typer.Option(help="Dead-lettered before (ISO 8601).")]
 
 
-def _selection(
-    *,
-    partitions: list[int] | None,
-    from_offset: int | None,
-    to_offset: int | None,
-    keys: list[str] | None,
-    classes: list[ErrorClass] | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> ReplaySelection:
+def _selection(options: Mapping[str, Any]) -> ReplaySelection:
+    """The dead letters chosen by a command's selection options (the command's ``locals()``)."""
+    partitions, keys, classes = options["partition"], options["key"], options["error_class"]
     return ReplaySelection(
         partitions=frozenset(partitions) if partitions else None,
-        start_offset=from_offset,
-        end_offset=to_offset,
+        start_offset=options["from_offset"],
+        end_offset=options["to_offset"],
         keys=frozenset(k.encode() for k in keys) if keys else None,
         error_classes=frozenset(c.value for c in classes) if classes else None,
-        since=_aware(since),
-        until=_aware(until),
+        since=_aware(options["since"]),
+        until=_aware(options["until"]),
     )
 
 
@@ -77,15 +71,7 @@ def list_(
     until: Until = None,
 ) -> None:
     """Show the dead letters a replay with the same options would move (nothing changes)."""
-    selection = _selection(
-        partitions=partition,
-        from_offset=from_offset,
-        to_offset=to_offset,
-        keys=key,
-        classes=error_class,
-        since=since,
-        until=until,
-    )
+    selection = _selection(locals())
     report = _run(dlq, bootstrap_servers, selection, dry_run=True)
     _print(report)
 
@@ -105,15 +91,7 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would move.")] = False,
 ) -> None:
     """Move the selected dead letters back to their source topics (attempt + 1)."""
-    selection = _selection(
-        partitions=partition,
-        from_offset=from_offset,
-        to_offset=to_offset,
-        keys=key,
-        classes=error_class,
-        since=since,
-        until=until,
-    )
+    selection = _selection(locals())
     report = _run(dlq, bootstrap_servers, selection, dry_run=dry_run)
     _print(report)
 

@@ -289,16 +289,6 @@ class Ingress:
         """The audit line of one event's hop (none when auditing is off)."""
         if not self._audit_topic:
             return []
-        return [self._audit(event, value, request, outcome, what)]
-
-    def _audit(
-        self,
-        event: PendingEvent,
-        value: bytes | None,
-        request: RequestContext,
-        outcome: str,
-        what: str,
-    ) -> OutRecord:
         audit = audit_value(
             event,
             entity=self._topics.entity_of(event.topic),
@@ -307,13 +297,13 @@ class Ingress:
             outcome=outcome,
             what=what,
         )
-        topic = self._audit_topic or ""
+        topic = self._audit_topic
         encoded = self.encode(topic=topic, schema_name="io.isthmus.audit.AuditEvent", value=audit)
         forwarded = [
             (h.TRACEPARENT, request.traceparent.encode()),
             (h.CORRELATION_ID, request.correlation_id.encode()),
         ]
-        return OutRecord(topic, event.key.encode(), encoded, forwarded)
+        return [OutRecord(topic, event.key.encode(), encoded, forwarded)]
 
 
 def _version_id(event: PendingEvent) -> str | None:

@@ -82,15 +82,15 @@ def make_topics(broker: Broker) -> Topics:
 
 
 def ingress_env(
-    *,
     bootstrap: str,
     topics: Topics,
-    port: int,
+    *,
     d365: SandboxD365 | None = None,
     s4: SandboxS4 | None = None,
     **extra: str,
 ) -> dict[str, str]:
-    """Environment of an ingress process whose routes write to ``topics``."""
+    """Environment of an ingress process on a free port whose routes write to ``topics``."""
+    port = free_port()
     d365_routes = {
         name: {**route.model_dump(), "topic": topics.d365[name]}
         for name, route in DataverseWebhookSettings().routes.items()
@@ -224,9 +224,8 @@ def ingress_process(
     """An ingress process on fresh unique topics for the block, stopped at its end."""
     topics = make_topics(broker)
     env = ingress_env(
-        bootstrap=broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+        broker.bootstrap_servers,
+        topics,
         d365=d365,
         s4=s4,
         **extra,

@@ -13,7 +13,6 @@ from confluent_kafka import Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.devenv.environment import local_kafka
-from isthmus.devenv.ports import free_port
 from isthmus.testing.kafka import Broker
 
 from .conftest import (
@@ -55,9 +54,8 @@ def test_kafka_down_answers_503_and_the_retry_lands_once(
         client = Broker(bootstrap_servers=state.bootstrap_servers)
         topics = make_topics(client)
         env = ingress_env(
-            bootstrap=state.bootstrap_servers,
-            topics=topics,
-            port=free_port(),
+            state.bootstrap_servers,
+            topics,
             ISTHMUS_INGRESS_ACK_TIMEOUT_S="3",
         )
         ingress = start_ingress(env, topics, tmp_path)
@@ -93,7 +91,7 @@ def test_duplicate_delivery_is_one_event_even_across_a_restart(
     kafka_broker: Broker, tmp_path: Path
 ) -> None:
     topics = make_topics(kafka_broker)
-    env = ingress_env(bootstrap=kafka_broker.bootstrap_servers, topics=topics, port=free_port())
+    env = ingress_env(kafka_broker.bootstrap_servers, topics)
     body = _account_update(user=PERSON, name="Once")
     ingress = start_ingress(env, topics, tmp_path)
     try:

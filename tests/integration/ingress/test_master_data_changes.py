@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from isthmus.devenv.ports import free_port
 from isthmus.testing.kafka import Broker, create_topics
 from isthmus.testing.sandbox_d365 import SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
@@ -41,9 +40,8 @@ def master_ingress(
     s4_state = f"{topics.prefix}.state.s4.businesspartner"
     create_topics(kafka_broker, s4_state)
     env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+        kafka_broker.bootstrap_servers,
+        topics,
         d365=sandbox_d365,
         s4=sandbox_s4,
         ISTHMUS_INGRESS_STATE_TOPICS=json.dumps([topics.state, s4_state]),

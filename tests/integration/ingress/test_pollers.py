@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from isthmus.devenv.ports import free_port
 from isthmus.testing.kafka import Broker, create_topics, drain
 from isthmus.testing.sandbox_d365 import SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
@@ -28,9 +27,8 @@ def test_pollers_produce_changes_once_and_resume_from_checkpoints(
     checkpoints = f"{topics.prefix}.ingress.checkpoints"
     create_topics(kafka_broker, checkpoints, **{"cleanup.policy": "compact"})  # type: ignore[arg-type]  # a topic config
     env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+        kafka_broker.bootstrap_servers,
+        topics,
         d365=sandbox_d365_clean,
         s4=sandbox_s4_clean,
         ISTHMUS_INGRESS_POLLERS__ENABLED="true",

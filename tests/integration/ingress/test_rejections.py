@@ -12,7 +12,6 @@ import httpx
 import pytest
 from confluent_kafka import KafkaException
 
-from isthmus.devenv.ports import free_port
 from isthmus.testing.kafka import Broker
 
 from .conftest import (
@@ -123,9 +122,8 @@ def test_publish_api_validates_against_the_topic_schema(
 def test_rate_limit_per_source(kafka_broker: Broker, tmp_path: Path) -> None:
     topics = make_topics(kafka_broker)
     env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+        kafka_broker.bootstrap_servers,
+        topics,
         ISTHMUS_INGRESS_LIMITS__RATE_PER_S="0.1",
         ISTHMUS_INGRESS_LIMITS__BURST="3",
     )
@@ -150,9 +148,8 @@ def test_rate_limit_per_source(kafka_broker: Broker, tmp_path: Path) -> None:
 def test_event_mesh_oauth_client_credentials(kafka_broker: Broker, tmp_path: Path) -> None:
     topics = make_topics(kafka_broker)
     env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+        kafka_broker.bootstrap_servers,
+        topics,
         ISTHMUS_INGRESS_SAP__OAUTH_CLIENT_ID="mesh-client",
         ISTHMUS_INGRESS_SAP__OAUTH_CLIENT_SECRET="mesh-secret",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -187,61 +187,71 @@ def sales_order(
     }
 
 
+def _sink_harness(
+    broker: Broker,
+    *,
+    service: str,
+    entity: str,
+    unique_name: Callable[[str], str],
+    repo_root: Path,
+    log_dir: Path,
+    env: dict[str, str],
+) -> SinkHarness:
+    """Topics provisioned like production (commands, outputs, compacted xref and parked) and
+    the environment every sink reads, with ``env`` (the target's settings) on top."""
+    system = "s4" if service == "sap-sink" else "d365"
+    topics = SinkTopicsUnderTest(
+        prefix=unique_name("") + ".", group=unique_name(service), system=system, entity=entity
+    )
+    create_topics(broker, topics.commands, partitions=4)
+    outputs = (topics.results, topics.state, topics.audit, topics.dlq, *topics.retries)
+    create_topics(broker, *outputs, partitions=4)
+    compacted = (topics.xref, f"{topics.group}.parked")
+    create_topics(broker, *compacted, partitions=1, **{"cleanup.policy": "compact"})
+    prefix = "ISTHMUS_" + service.upper().replace("-", "_") + "_"
+    shared = {
+        "KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "PROCESSOR__GROUP_ID": topics.group,
+        "PROCESSOR__RETRY_DELAYS_MS": json.dumps(list(RETRY_DELAYS_MS)),
+        "SINK__TOPIC_PREFIX": topics.prefix,
+        "SINK__ENTITIES": json.dumps([entity]),
+        "SCHEMAS__SCHEMAS_DIR": str(repo_root / "schemas"),
+        "CATALOGUE": str(repo_root / "deploy" / "topics.yaml"),
+    }
+    return SinkHarness(
+        broker=broker,
+        topics=topics,
+        factory=SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas")),
+        repo_root=repo_root,
+        log_dir=log_dir,
+        env={prefix + name: value for name, value in {**shared, **env}.items()},
+        module="isthmus." + service.replace("-", "_"),
+    )
+
+
 @pytest.fixture
 def sap_sink(
     kafka_broker: Broker, sandbox_s4_clean: SandboxS4, unique_name, repo_root: Path, tmp_path: Path
 ) -> Iterator[SinkHarness]:
     """A provisioned sap-sink test set-up (topics, env); start replicas with ``.start()``."""
-    topics = SinkTopicsUnderTest(
-        prefix=unique_name("") + ".",
-        group=unique_name("sap-sink"),
-        system="s4",
-        entity="salesorder",
-    )
-    create_topics(kafka_broker, topics.commands, partitions=4)
-    create_topics(
-        kafka_broker,
-        topics.results,
-        topics.state,
-        topics.audit,
-        topics.dlq,
-        *topics.retries,
-        partitions=4,
-    )
-    create_topics(
-        kafka_broker,
-        topics.xref,
-        f"{topics.group}.parked",
-        partitions=1,
-        **{"cleanup.policy": "compact"},
-    )
-    factory = SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas"))
     sandbox = sandbox_s4_clean
-    env = {
-        "ISTHMUS_SAP_SINK_KAFKA__BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers,
-        "ISTHMUS_SAP_SINK_PROCESSOR__GROUP_ID": topics.group,
-        "ISTHMUS_SAP_SINK_PROCESSOR__RETRY_DELAYS_MS": json.dumps(list(RETRY_DELAYS_MS)),
-        "ISTHMUS_SAP_SINK_PROCESSOR__BATCH_SIZE": "100",
-        "ISTHMUS_SAP_SINK_SINK__TOPIC_PREFIX": topics.prefix,
-        "ISTHMUS_SAP_SINK_SINK__ENTITIES": '["salesorder"]',
-        "ISTHMUS_SAP_SINK_SINK__BREAKER_OPEN_S": "1",
-        "ISTHMUS_SAP_SINK_SCHEMAS__SCHEMAS_DIR": str(repo_root / "schemas"),
-        "ISTHMUS_SAP_SINK_CATALOGUE": str(repo_root / "deploy" / "topics.yaml"),
-        "ISTHMUS_SAP_SINK_S4__BASE_URL": sandbox.base_url,
-        "ISTHMUS_SAP_SINK_S4__USER": sandbox.user,
-        "ISTHMUS_SAP_SINK_S4__PASSWORD": sandbox.password,
-        "ISTHMUS_SAP_SINK_S4__CA_BUNDLE": str(sandbox.ca_file),
-        "ISTHMUS_SAP_SINK_S4__RETRY__DEADLINE_SECONDS": "20",
-        "ISTHMUS_SAP_SINK_BILLING_RUN_URL": f"{sandbox.base_url}/_sandbox/billing-run",
-    }
-    harness = SinkHarness(
-        broker=kafka_broker,
-        topics=topics,
-        factory=factory,
+    harness = _sink_harness(
+        kafka_broker,
+        service="sap-sink",
+        entity="salesorder",
+        unique_name=unique_name,
         repo_root=repo_root,
         log_dir=tmp_path,
-        env=env,
-        module="isthmus.sap_sink",
+        env={
+            "PROCESSOR__BATCH_SIZE": "100",
+            "SINK__BREAKER_OPEN_S": "1",
+            "S4__BASE_URL": sandbox.base_url,
+            "S4__USER": sandbox.user,
+            "S4__PASSWORD": sandbox.password,
+            "S4__CA_BUNDLE": str(sandbox.ca_file),
+            "S4__RETRY__DEADLINE_SECONDS": "20",
+            "BILLING_RUN_URL": f"{sandbox.base_url}/_sandbox/billing-run",
+        },
     )
     try:
         yield harness
@@ -279,54 +289,23 @@ def d365_sink(
     tmp_path: Path,
 ) -> Iterator[SinkHarness]:
     """A provisioned d365-sink test set-up for account commands."""
-    topics = SinkTopicsUnderTest(
-        prefix=unique_name("") + ".",
-        group=unique_name("d365-sink"),
-        system="d365",
-        entity="account",
-    )
-    create_topics(kafka_broker, topics.commands, partitions=4)
-    create_topics(
-        kafka_broker,
-        topics.results,
-        topics.state,
-        topics.audit,
-        topics.dlq,
-        *topics.retries,
-        partitions=4,
-    )
-    create_topics(
-        kafka_broker,
-        topics.xref,
-        f"{topics.group}.parked",
-        partitions=1,
-        **{"cleanup.policy": "compact"},
-    )
     sandbox = sandbox_d365_clean
-    env = {
-        "ISTHMUS_D365_SINK_KAFKA__BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers,
-        "ISTHMUS_D365_SINK_PROCESSOR__GROUP_ID": topics.group,
-        "ISTHMUS_D365_SINK_PROCESSOR__RETRY_DELAYS_MS": json.dumps(list(RETRY_DELAYS_MS)),
-        "ISTHMUS_D365_SINK_SINK__TOPIC_PREFIX": topics.prefix,
-        "ISTHMUS_D365_SINK_SINK__ENTITIES": '["account"]',
-        "ISTHMUS_D365_SINK_SCHEMAS__SCHEMAS_DIR": str(repo_root / "schemas"),
-        "ISTHMUS_D365_SINK_CATALOGUE": str(repo_root / "deploy" / "topics.yaml"),
-        "ISTHMUS_D365_SINK_D365__ENVIRONMENT_URL": sandbox.base_url,
-        "ISTHMUS_D365_SINK_D365__SCOPE": f"{ORG_URL}/.default",
-        "ISTHMUS_D365_SINK_D365__TENANT_ID": sandbox.tenant_id,
-        "ISTHMUS_D365_SINK_D365__CLIENT_ID": sandbox.client_id,
-        "ISTHMUS_D365_SINK_D365__CLIENT_SECRET": sandbox.client_secret,
-        "ISTHMUS_D365_SINK_D365__AUTHORITY_HOST": sandbox.base_url,
-        "ISTHMUS_D365_SINK_D365__CA_BUNDLE": str(sandbox.ca_file),
-    }
-    harness = SinkHarness(
-        broker=kafka_broker,
-        topics=topics,
-        factory=SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas")),
+    harness = _sink_harness(
+        kafka_broker,
+        service="d365-sink",
+        entity="account",
+        unique_name=unique_name,
         repo_root=repo_root,
         log_dir=tmp_path,
-        env=env,
-        module="isthmus.d365_sink",
+        env={
+            "D365__ENVIRONMENT_URL": sandbox.base_url,
+            "D365__SCOPE": f"{ORG_URL}/.default",
+            "D365__TENANT_ID": sandbox.tenant_id,
+            "D365__CLIENT_ID": sandbox.client_id,
+            "D365__CLIENT_SECRET": sandbox.client_secret,
+            "D365__AUTHORITY_HOST": sandbox.base_url,
+            "D365__CA_BUNDLE": str(sandbox.ca_file),
+        },
     )
     try:
         yield harness

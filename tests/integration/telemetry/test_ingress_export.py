@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from isthmus.devenv.ports import free_port
 from isthmus.sandbox_d365.business.seed import sid
 from isthmus.testing.kafka import Broker
 from isthmus.testing.sandbox_d365 import SandboxD365
@@ -37,9 +36,8 @@ def traced_ingress(
     """An ingress process exporting its spans to ``otlp_receiver``."""
     topics = make_topics(kafka_broker)
     env = ingress_env(
-        bootstrap=kafka_broker.bootstrap_servers,
-        topics=topics,
-        port=free_port(),
+        kafka_broker.bootstrap_servers,
+        topics,
         d365=sandbox_d365,
         OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.endpoint,
         OTEL_BSP_SCHEDULE_DELAY="200",

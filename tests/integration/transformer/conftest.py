@@ -201,17 +201,29 @@ def _ensure_audit_topic(broker: Broker) -> None:
             raise
 
 
-def staged_flow(
-    *,
+@pytest.fixture
+def stage(
+    kafka_broker: Broker, repo_root: Path, unique_name: UniqueNames, tmp_path: Path
+) -> Iterator[Stage]:
+    """Fresh topics and a flow folder holding the sales-order flow pointed at them."""
+    topics = ("d365.salesorder.events", "s4.salesorder.commands")
+    yield from staged_run(
+        kafka_broker, repo_root, unique_name, tmp_path, flow=FLOW, topics=topics, partitions=3
+    )
+
+
+def staged_run(
     broker: Broker,
     repo_root: Path,
     unique_name: UniqueNames,
     tmp_path: Path,
+    *,
     flow: str,
     topics: tuple[str, str],
     partitions: int,
-) -> Stage:
-    """Fresh topics, and a flow folder with ``flow`` using them in place of ``topics``."""
+) -> Iterator[Stage]:
+    """A fixture body: fresh topics, a flow folder with ``flow`` using them in place of
+    ``topics``; the transformer (when started) stopped after the test."""
     source, commands, group, xref = (unique_name(n) for n in ("src", "cmd", "grp", "xref"))
     folder = tmp_path / "flows"
     folder.mkdir()
@@ -223,7 +235,7 @@ def staged_flow(
     create_topics(broker, source, commands, f"{group}.dlq", partitions=partitions)
     create_topics(broker, f"{group}.retry.1s", f"{group}.retry.2s", partitions=partitions)
     create_topics(broker, xref, f"{group}.parked", partitions=1, **{"cleanup.policy": "compact"})
-    return Stage(
+    staged = Stage(
         broker=broker,
         repo=repo_root,
         folder=folder,
@@ -233,22 +245,6 @@ def staged_flow(
         xref=xref,
         serdes=SerdeFactory(settings=SchemaSettings(schemas_dir=repo_root / "schemas")),
         logs=tmp_path / "transformer.log",
-    )
-
-
-@pytest.fixture
-def stage(
-    kafka_broker: Broker, repo_root: Path, unique_name: UniqueNames, tmp_path: Path
-) -> Iterator[Stage]:
-    """Fresh topics and a flow folder holding the sales-order flow pointed at them."""
-    staged = staged_flow(
-        broker=kafka_broker,
-        repo_root=repo_root,
-        unique_name=unique_name,
-        tmp_path=tmp_path,
-        flow=FLOW,
-        topics=("d365.salesorder.events", "s4.salesorder.commands"),
-        partitions=3,
     )
     yield staged
     if staged.process is not None:

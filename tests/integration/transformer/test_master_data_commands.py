@@ -13,7 +13,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.testing.kafka import Broker, UniqueNames, drain
 from isthmus.transformer.samples import avro_typed
-from tests.integration.transformer.conftest import Stage, staged_flow
+from tests.integration.transformer.conftest import Stage, staged_run
 
 pytestmark = pytest.mark.integration
 FLOW = "d365-account-to-s4-businesspartner.yaml"
@@ -26,18 +26,10 @@ def account_stage(
     kafka_broker: Broker, repo_root: Path, unique_name: UniqueNames, tmp_path: Path
 ) -> Iterator[Stage]:
     """Fresh topics and a flow folder holding the account flow pointed at them."""
-    staged = staged_flow(
-        broker=kafka_broker,
-        repo_root=repo_root,
-        unique_name=unique_name,
-        tmp_path=tmp_path,
-        flow=FLOW,
-        topics=("d365.account.events", "s4.businesspartner.commands"),
-        partitions=1,
+    topics = ("d365.account.events", "s4.businesspartner.commands")
+    yield from staged_run(
+        kafka_broker, repo_root, unique_name, tmp_path, flow=FLOW, topics=topics, partitions=1
     )
-    yield staged
-    if staged.process is not None:
-        staged.process.stop()
 
 
 def _event(stage: Stage, operation: str, message: str, changed: list[str]) -> dict[str, Any]:

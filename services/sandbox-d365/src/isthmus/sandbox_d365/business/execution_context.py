@@ -8,6 +8,7 @@ from typing import Any
 
 from isthmus.sandbox_d365.business.rows import WriteEvent
 from isthmus.sandbox_d365.odata.schema import Kind, Table
+from isthmus.sandbox_kit.odata_date import format_date, parse_iso
 
 CONTRACTS = "http://schemas.microsoft.com/xrm/2011/Contracts"
 _SKIP = {"versionnumber"}
@@ -17,9 +18,7 @@ _WRAPPERS = {Kind.MONEY: "Money", Kind.CHOICE: "OptionSetValue"}
 
 def wcf_date(value: str) -> str:
     """``2024-06-12T14:13:25Z`` or ``2024-06-12`` → ``/Date(1718201605000)/``."""
-    text = value if "T" in value else f"{value}T00:00:00Z"
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return f"/Date({int(moment.timestamp() * 1000)})/"
+    return format_date(parse_iso(value if "T" in value else f"{value}T00:00:00Z"))
 
 
 def reference(logical: str, row_id: str) -> dict[str, Any]:

@@ -3,48 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Callable
 from typing import Any
 
 from isthmus.sandbox_d365.business.store import Row
 from isthmus.sandbox_d365.errors import QueryError
-from isthmus.sandbox_d365.odata.filter_parser import (
-    Call,
-    Compare,
-    Literal,
-    Logical,
-    Node,
-    Not,
-    Prop,
-)
 from isthmus.sandbox_d365.odata.schema import Kind, Table
+from isthmus.sandbox_kit.odata_date import parse_iso
+from isthmus.sandbox_kit.odata_filter import MIRRORED, V4, apply_function, compare
+from isthmus.sandbox_kit.odata_filter.syntax import Call, Compare, Literal, Logical, Node, Not, Prop
 
 Predicate = Callable[[Row], bool]
 Getter = Callable[[Row], Any]
 # Resolves a lookup hop: (table, lookup attribute, row) -> related row or None.
 Resolver = Callable[[Table, str, Row], tuple[Table, Row] | None]
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "lt": operator.lt,
-    "le": operator.le,
-}
-_TEXT_FUNCS: dict[str, Callable[[str, str], bool]] = {
-    "contains": lambda value, part: part in value,
-    "startswith": str.startswith,
-    "endswith": str.endswith,
-}
 _NUMERIC = (Kind.INT, Kind.DECIMAL, Kind.MONEY, Kind.CHOICE)
 _EDM = {Kind.MONEY: "Edm.Decimal", Kind.CHOICE: "Edm.Int32"}
-
-
-def _normalise(value: Any) -> Any:
-    """Dataverse compares text case-insensitively and GUIDs regardless of case."""
-    return value.casefold() if isinstance(value, str) else value
 
 
 class FilterCompiler:
@@ -78,25 +53,17 @@ class FilterCompiler:
         raise QueryError("The $filter expression must evaluate to a boolean value.")
 
     def _compare(self, node: Compare) -> Predicate:
-        op = _OPS[node.op]
-        left, right = node.left, node.right
+        op, left, right = node.op, node.left, node.right
         if isinstance(left, Literal) and isinstance(right, Prop):
-            left, right = right, left
-            op = {"gt": operator.lt, "ge": operator.le, "lt": operator.gt, "le": operator.ge}.get(
-                node.op, op
-            )
+            left, right, op = right, left, MIRRORED[op]
         get_left = self._operand(left)
         if isinstance(left, Prop) and isinstance(right, Literal):
             self._check_types(left, right, node.op)
         get_right = self._operand(right)
-        ordered = node.op not in ("eq", "ne")
 
         def predicate(row: Row) -> bool:
-            a, b = _normalise(get_left(row)), _normalise(get_right(row))
-            if a is None or b is None:
-                return op(a, b) if not ordered else False
             try:
-                return bool(op(a, b))
+                return compare(op, V4.normalise(get_left(row)), V4.normalise(get_right(row)))
             except TypeError:
                 return False
 
@@ -118,15 +85,15 @@ class FilterCompiler:
 
     def _call(self, node: Call) -> Predicate:
         name = node.name.removeprefix("Microsoft.Dynamics.CRM.")
-        if node.name in _TEXT_FUNCS and len(node.args) == 2:  # noqa: PLR2004 - (column, text)
-            func = _TEXT_FUNCS[node.name]
+        if len(node.args) == V4.functions.get(node.name):
+            function = node.name
             column, text = self._operand(node.args[0]), self._operand(node.args[1])
 
             def text_predicate(row: Row) -> bool:
                 value, part = column(row), text(row)
                 if not isinstance(value, str) or not isinstance(part, str):
                     return False
-                return func(value.casefold(), part.casefold())
+                return bool(apply_function(function, [V4.normalise(value), V4.normalise(part)]))
 
             return text_predicate
         if name in ("In", "NotIn", "Null", "NotNull"):
@@ -143,9 +110,9 @@ class FilterCompiler:
         values = named.get("PropertyValues")
         if not isinstance(values, Literal) or not isinstance(values.value, list):
             raise QueryError(f"Microsoft.Dynamics.CRM.{name} needs PropertyValues.")
-        wanted = {_normalise(str(v)) for v in values.value}
+        wanted = {V4.normalise(str(v)) for v in values.value}
         inside = name == "In"
-        return lambda row: (_normalise(str(getter(row))) in wanted) == inside
+        return lambda row: (V4.normalise(str(getter(row))) in wanted) == inside
 
     def _operand(self, node: Node) -> Getter:
         if isinstance(node, Literal):
@@ -198,11 +165,9 @@ def _iso(value: str) -> str:
         QueryError: not a valid date and time.
     """
     try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = parse_iso(value)
     except ValueError as exc:
         raise QueryError(f"The DateTimeOffset literal '{value}' is not valid.") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

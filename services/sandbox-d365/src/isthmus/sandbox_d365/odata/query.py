@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from isthmus.sandbox_d365.errors import QueryError
-from isthmus.sandbox_d365.odata.filter_parser import Node, parse_filter
+from isthmus.sandbox_kit.odata_filter import V4, FilterSyntaxError, Node, parse
 
 _SUPPORTED = {
     "$select",
@@ -60,6 +60,18 @@ def parse_query(options: Mapping[str, str]) -> Query:
         deltatoken=options.get("$deltatoken"),
         raw=dict(options),
     )
+
+
+def parse_filter(text: str) -> Node:
+    """The syntax tree of a ``$filter`` value in Dataverse's OData V4.
+
+    Raises:
+        QueryError: the expression is not valid.
+    """
+    try:
+        return parse(text, dialect=V4)
+    except FilterSyntaxError as exc:
+        raise QueryError(exc.message) from exc
 
 
 def _select(value: str | None) -> tuple[str, ...] | None:

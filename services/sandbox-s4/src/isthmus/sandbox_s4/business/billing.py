@@ -6,6 +6,7 @@ import base64
 from decimal import Decimal
 from typing import Any
 
+from isthmus.sandbox_kit.odata_date import format_date
 from isthmus.sandbox_s4.business.journal import (
     OUTPUT_TAX_ACCOUNT,
     RECEIVABLES_ACCOUNT,
@@ -19,7 +20,7 @@ from isthmus.sandbox_s4.errors import BusinessError, MessageDetail, ResourceNotF
 from isthmus.sandbox_s4.odata import entities as ops
 from isthmus.sandbox_s4.odata.edm import EntitySet, ServiceModel
 from isthmus.sandbox_s4.odata.entities import Context, Row
-from isthmus.sandbox_s4.odata.values import date_wire, to_wire, today_ms
+from isthmus.sandbox_s4.odata.values import to_wire, today_ms
 from isthmus.sandbox_s4.odata.wire import ServiceBehaviour
 from isthmus.sandbox_s4.store import Store
 
@@ -144,7 +145,7 @@ class BillingRun:
             "BillingDocumentType": "F2",
             "SDDocumentCategory": "M",
             "BillingDocumentCategory": "L",
-            "BillingDocumentDate": date_wire(today_ms(), offset=False),
+            "BillingDocumentDate": format_date(today_ms()),
             "SalesOrganization": order.get("SalesOrganization", ""),
             "DistributionChannel": order.get("DistributionChannel", ""),
             "Division": order.get("OrganizationDivision", ""),

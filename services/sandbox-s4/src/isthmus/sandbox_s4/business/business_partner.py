@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from isthmus.sandbox_kit.odata_date import format_date
 from isthmus.sandbox_s4.business.masterdata import MasterData
 from isthmus.sandbox_s4.errors import BusinessError, MessageDetail
 from isthmus.sandbox_s4.odata import entities as ops
 from isthmus.sandbox_s4.odata.edm import EntitySet
 from isthmus.sandbox_s4.odata.entities import Context, Creator, Row
-from isthmus.sandbox_s4.odata.values import date_wire, now_ms
+from isthmus.sandbox_s4.odata.values import now_ms
 from isthmus.sandbox_s4.odata.wire import EventSpec, ServiceBehaviour
 
 SERVICE = "API_BUSINESS_PARTNER"
@@ -22,7 +23,7 @@ _COMM_SETS = (
     "A_AddressFaxNumber",
     "A_AddressHomePageURL",
 )
-_END_OF_TIME = date_wire(253402300799000, offset=True)
+_END_OF_TIME = format_date(253402300799000, offset=True)
 
 
 def _fail(code: str, text: str) -> BusinessError:
@@ -169,7 +170,7 @@ class BusinessPartners:
     ) -> Row:
         """Address usages are valid until the end of time unless told otherwise."""
         props["ValidityEndDate"] = props.get("ValidityEndDate") or _END_OF_TIME
-        props["ValidityStartDate"] = props.get("ValidityStartDate") or date_wire(
+        props["ValidityStartDate"] = props.get("ValidityStartDate") or format_date(
             now_ms(), offset=True
         )
         return ops.generic_create(ctx, es, props, navs)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from isthmus.sandbox_kit.odata_date import format_date
 from isthmus.sandbox_s4.business.masterdata import MasterData
 from isthmus.sandbox_s4.business.stock import StockLedger
 from isthmus.sandbox_s4.errors import BusinessError, MessageDetail, ResourceNotFoundError
 from isthmus.sandbox_s4.odata import entities as ops
 from isthmus.sandbox_s4.odata.edm import EntitySet
 from isthmus.sandbox_s4.odata.entities import Context, Row
-from isthmus.sandbox_s4.odata.values import date_wire, today_ms
+from isthmus.sandbox_s4.odata.values import today_ms
 from isthmus.sandbox_s4.odata.wire import EventSpec, ServiceBehaviour
 
 SERVICE = "API_OUTBOUND_DELIVERY_SRV"
@@ -101,7 +102,7 @@ class Deliveries:
             raise _fail("VL/045", "Items of different sold-to parties cannot be delivered together")
         number = str(ctx.store.next_number(name="delivery", start=80000000))
         header = ops.new_row(es, {k: v for k, v in props.items() if k != "DeliveryDocument"})
-        today = date_wire(today_ms(), offset=False)
+        today = format_date(today_ms())
         org = self.master.sales_org(order["SalesOrganization"])
         header.update(
             DeliveryDocument=number,
@@ -220,7 +221,7 @@ class Deliveries:
             OverallGoodsMovementStatus="C",
             OverallPickingStatus="C",
             OverallSDProcessStatus="C",
-            ActualGoodsMovementDate=date_wire(today_ms(), offset=False),
+            ActualGoodsMovementDate=format_date(today_ms()),
         )
         ops.touch(es, header, ctx.user)
         ops.save(ctx, es, header)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from isthmus.sandbox_kit.odata_date import format_date, from_ms
 from isthmus.sandbox_s4.business.masterdata import MasterData
 from isthmus.sandbox_s4.odata.edm import ServiceModel
-from isthmus.sandbox_s4.odata.values import date_wire, default_value, from_ms, to_wire, today_ms
+from isthmus.sandbox_s4.odata.values import default_value, to_wire, today_ms
 from isthmus.sandbox_s4.store import Store
 
 SERVICE = "API_JOURNALENTRYITEMBASIC_SRV"
@@ -134,8 +135,8 @@ class Journal:
             "AccountingDocumentItem": f"{index:03d}",
             "FiscalPeriod": f"{from_ms(header.posting_date_ms).month:03d}",
             "AccountingDocumentType": header.document_type,
-            "PostingDate": date_wire(header.posting_date_ms, offset=False),
-            "DocumentDate": date_wire(header.document_date_ms, offset=False),
+            "PostingDate": format_date(header.posting_date_ms),
+            "DocumentDate": format_date(header.document_date_ms),
             "GLAccount": line.gl_account,
             "DebitCreditCode": "S" if line.amount >= 0 else "H",
             "AmountInTransactionCurrency": line.amount,
@@ -151,7 +152,7 @@ class Journal:
             "ProfitCenter": line.profit_center,
             "Customer": line.customer,
             "Supplier": line.supplier,
-            "AccountingDocumentCreationDate": date_wire(today_ms(), offset=False),
+            "AccountingDocumentCreationDate": format_date(today_ms()),
             "AccountingDocCreatedByUser": user[:12],
         }
         row.update({k: to_wire(props[k], v) for k, v in values.items()})

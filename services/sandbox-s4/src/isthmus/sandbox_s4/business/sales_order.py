@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from isthmus.sandbox_kit.odata_date import format_date
 from isthmus.sandbox_s4.business.masterdata import MasterData
 from isthmus.sandbox_s4.business.order_checks import OrderChecks, raise_if_errors
 from isthmus.sandbox_s4.business.stock import StockLedger
@@ -12,7 +13,7 @@ from isthmus.sandbox_s4.errors import BusinessError, MessageDetail
 from isthmus.sandbox_s4.odata import entities as ops
 from isthmus.sandbox_s4.odata.edm import EntitySet
 from isthmus.sandbox_s4.odata.entities import Context, Row
-from isthmus.sandbox_s4.odata.values import date_wire, to_wire, today_ms
+from isthmus.sandbox_s4.odata.values import to_wire, today_ms
 from isthmus.sandbox_s4.odata.wire import EventSpec, ServiceBehaviour
 
 SERVICE = "API_SALES_ORDER_SRV"
@@ -91,7 +92,7 @@ class SalesOrders:
         return header
 
     def _derive_header(self, header: Row, area: Row) -> None:
-        today = date_wire(today_ms(), offset=False)
+        today = format_date(today_ms())
         header["TransactionCurrency"] = header["TransactionCurrency"] or area["Currency"]
         for name, source in (
             ("CustomerPaymentTerms", "CustomerPaymentTerms"),

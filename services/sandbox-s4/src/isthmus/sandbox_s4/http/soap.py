@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal, InvalidOperation
 from xml.sax.saxutils import escape
 
+from isthmus.sandbox_kit.odata_date import parse_iso, to_ms
 from isthmus.sandbox_s4.business.journal import (
     OUTPUT_TAX_ACCOUNT,
     PAYABLES_ACCOUNT,
@@ -18,7 +19,7 @@ from isthmus.sandbox_s4.business.journal import (
     PostingError,
 )
 from isthmus.sandbox_s4.errors import SoapFaultError
-from isthmus.sandbox_s4.odata.values import parse_iso, to_ms, today_ms
+from isthmus.sandbox_s4.odata.values import today_ms
 
 NAMESPACE = "http://sap.com/xi/SAPSCORE/SFIN"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from isthmus.sandbox_kit.odata_date import from_ms
 from isthmus.sandbox_s4.odata.edm import EntitySet, Property
 from isthmus.sandbox_s4.odata.serialize import Serializer, etag, key_predicate
-from isthmus.sandbox_s4.odata.values import from_ms, typed
+from isthmus.sandbox_s4.odata.values import typed
 
 ATOM = "http://www.w3.org/2005/Atom"
 METADATA = "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from isthmus.sandbox_kit.odata_date import format_date, is_date, parse_date
 from isthmus.sandbox_s4.errors import (
     BusinessError,
     MalformedRequestError,
@@ -16,7 +17,7 @@ from isthmus.sandbox_s4.errors import (
 )
 from isthmus.sandbox_s4.odata.edm import EntitySet, ServiceModel
 from isthmus.sandbox_s4.odata.serialize import etag
-from isthmus.sandbox_s4.odata.values import date_wire, default_value, now_ms, to_wire, today_ms
+from isthmus.sandbox_s4.odata.values import default_value, now_ms, to_wire, today_ms
 from isthmus.sandbox_s4.store import Store
 
 Row = dict[str, Any]
@@ -140,9 +141,9 @@ def stamp_created(entity_set: EntitySet, row: Row, user: str) -> None:
     """Fill the administrative fields SAP sets on create, where the type has them."""
     props = entity_set.entity_type.properties
     stamps = {
-        "CreationDate": date_wire(today_ms(), offset=False),
+        "CreationDate": format_date(today_ms()),
         "CreatedByUser": user,
-        "LastChangeDate": date_wire(today_ms(), offset=False),
+        "LastChangeDate": format_date(today_ms()),
     }
     for name, value in stamps.items():
         if name in props:
@@ -155,13 +156,13 @@ def touch(entity_set: EntitySet, row: Row, user: str) -> None:
     props = entity_set.entity_type.properties
     if "LastChangeDateTime" in props:
         offset = props["LastChangeDateTime"].edm_type == "Edm.DateTimeOffset"
-        previous = str(row.get("LastChangeDateTime") or "")
+        previous = row.get("LastChangeDateTime")
         stamp = now_ms()
-        if previous.startswith(f"/Date({stamp}"):
+        if is_date(previous) and parse_date(previous) == stamp:
             stamp += 1  # two changes in one millisecond must still change the ETag
-        row["LastChangeDateTime"] = date_wire(stamp, offset=offset)
+        row["LastChangeDateTime"] = format_date(stamp, offset=offset)
     if "LastChangeDate" in props:
-        row["LastChangeDate"] = date_wire(today_ms(), offset=False)
+        row["LastChangeDate"] = format_date(today_ms())
     if "LastChangedByUser" in props:
         row["LastChangedByUser"] = user
     etag_prop = entity_set.entity_type.etag_property

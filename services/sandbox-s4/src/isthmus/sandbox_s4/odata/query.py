@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from isthmus.sandbox_kit.odata_filter import V2, FilterSyntaxError, apply_function, compare, parse
+from isthmus.sandbox_kit.odata_filter.syntax import Call, Compare, Literal, Logical, Node, Not, Prop
 from isthmus.sandbox_s4.errors import MalformedRequestError
 from isthmus.sandbox_s4.odata.edm import EntityType, Property
-from isthmus.sandbox_s4.odata.filter import Call, Compare, Literal, Logical, Node, Not, PropertyRef
-from isthmus.sandbox_s4.odata.filter import parse_filter as _parse_filter
 from isthmus.sandbox_s4.odata.values import typed
 
 Row = dict[str, Any]
@@ -48,6 +48,18 @@ def _orderby(raw: str) -> list[tuple[str, bool]]:
     return result
 
 
+def parse_filter(*, text: str) -> Node:
+    """The syntax tree of a `$filter` value in SAP Gateway's OData V2.
+
+    Raises:
+        MalformedRequestError: the expression is not valid V2 filter syntax.
+    """
+    try:
+        return parse(text, dialect=V2)
+    except FilterSyntaxError as exc:
+        raise MalformedRequestError(exc.message) from exc
+
+
 def parse_options(*, params: Mapping[str, str], accept: str) -> QueryOptions:
     """Read `$filter`, `$select`, `$expand`, `$orderby`, `$top`, `$skip`, ... from the query.
 
@@ -59,7 +71,7 @@ def parse_options(*, params: Mapping[str, str], accept: str) -> QueryOptions:
         raise MalformedRequestError(f"Invalid value '{inlinecount}' for $inlinecount")
     fmt = params.get("$format", "")
     return QueryOptions(
-        filter=_parse_filter(text=params["$filter"]) if params.get("$filter") else None,
+        filter=parse_filter(text=params["$filter"]) if params.get("$filter") else None,
         select=[s.strip() for s in params.get("$select", "").split(",") if s.strip()],
         expand=[e.strip().split("/") for e in params.get("$expand", "").split(",") if e.strip()],
         orderby=_orderby(params.get("$orderby", "")),
@@ -72,16 +84,16 @@ def parse_options(*, params: Mapping[str, str], accept: str) -> QueryOptions:
 
 
 def _coerce(entity: EntityType, ref: Node, literal: Node) -> Node:
-    if not (isinstance(ref, PropertyRef) and isinstance(literal, Literal)):
+    if not (isinstance(ref, Prop) and isinstance(literal, Literal)):
         return literal
     prop = entity.properties[ref.name]
     value = literal.value
     if value is None:
         return literal
     if prop.edm_type == "Edm.Decimal" and not isinstance(value, bool):
-        return Literal(Decimal(str(value)))
+        return Literal(Decimal(str(value)), "number")
     if prop.edm_type == "Edm.String" and isinstance(value, int | Decimal):
-        return Literal(str(value))
+        return Literal(str(value), "string")
     return literal
 
 
@@ -91,7 +103,7 @@ def bind(*, node: Node, entity: EntityType) -> Node:
     Raises:
         MalformedRequestError: the filter names a property the type does not have.
     """
-    if isinstance(node, PropertyRef):
+    if isinstance(node, Prop):
         if node.name not in entity.properties:
             raise MalformedRequestError(
                 f"Property {node.name} not found in type {entity.name}",
@@ -111,38 +123,19 @@ def bind(*, node: Node, entity: EntityType) -> Node:
     return node
 
 
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda a, b: a == b,
-    "ne": lambda a, b: a != b,
-    "gt": lambda a, b: a is not None and b is not None and a > b,
-    "ge": lambda a, b: a is not None and b is not None and a >= b,
-    "lt": lambda a, b: a is not None and b is not None and a < b,
-    "le": lambda a, b: a is not None and b is not None and a <= b,
-}
-
-
-_FUNCTIONS: dict[str, Callable[[list[str]], Any]] = {
-    "substringof": lambda t: t[0] in t[1],
-    "startswith": lambda t: t[0].startswith(t[1]),
-    "endswith": lambda t: t[0].endswith(t[1]),
-    "tolower": lambda t: t[0].lower(),
-    "toupper": lambda t: t[0].upper(),
-    "length": lambda t: len(t[0]),
-}
-
-
 def _call(name: str, args: list[Any]) -> Any:
     text = [str(a) if a is not None else "" for a in args]
-    if len(text) < (2 if name in {"substringof", "startswith", "endswith"} else 1):
+    arity = V2.functions[name]
+    if len(text) < arity:
         raise MalformedRequestError(f"Wrong number of arguments for function {name}")
-    return _FUNCTIONS[name](text)
+    return apply_function(name, text[:arity])
 
 
 def _compare(node: Compare, value_of: Callable[[str], Any]) -> bool:
     left = evaluate(node=node.left, value_of=value_of)
     right = evaluate(node=node.right, value_of=value_of)
     try:
-        return _COMPARE[node.op](left, right)
+        return compare(node.op, left, right)
     except TypeError as exc:
         raise MalformedRequestError("Incompatible types in filter comparison") from exc
 
@@ -162,7 +155,7 @@ def evaluate(*, node: Node, value_of: Callable[[str], Any]) -> Any:
     """
     if isinstance(node, Literal):
         return node.value
-    if isinstance(node, PropertyRef):
+    if isinstance(node, Prop):
         return value_of(node.name)
     if isinstance(node, Compare):
         return _compare(node, value_of)

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from isthmus.sandbox_kit.odata_date import format_date, parse_iso
+from isthmus.sandbox_kit.odata_filter import V2, FilterSyntaxError, Token, tokenize
 from isthmus.sandbox_s4.errors import MalformedRequestError, ResourceNotFoundError
 from isthmus.sandbox_s4.odata.edm import EntitySet, ServiceModel
-from isthmus.sandbox_s4.odata.filter import tokenize
-from isthmus.sandbox_s4.odata.values import date_wire, parse_iso, to_ms
 
 _TRAILERS = frozenset({"$count", "$value"})
 
@@ -31,12 +31,20 @@ class ResourcePath:
     kind: str = "resource"  # resource | root | metadata | batch | function
 
 
-def _literal_value(kind: str, text: str) -> Any:
-    if kind == "string":
-        return text[1:-1].replace("''", "'")
-    if kind == "typed":
-        return text.partition("'")[2][:-1].replace("''", "'")
-    return text
+def _literal_value(text: str) -> Any:
+    try:
+        (token,) = tokenize(text, dialect=V2)
+    except FilterSyntaxError as exc:
+        raise MalformedRequestError(exc.message) from exc
+    return _token_value(token)
+
+
+def _token_value(token: Token) -> Any:
+    if token.kind == "string":
+        return token.text[1:-1].replace("''", "'")
+    if token.kind == "typed":
+        return token.text.partition("'")[2][:-1].replace("''", "'")
+    return token.text
 
 
 def _split_key_pairs(text: str) -> list[tuple[str | None, Any]]:
@@ -44,11 +52,9 @@ def _split_key_pairs(text: str) -> list[tuple[str | None, Any]]:
     for part in _commas(text):
         name, sep, literal = part.partition("=")
         if sep and not name.strip().startswith("'"):
-            ((kind, value),) = tokenize(literal)
-            pairs.append((name.strip(), _literal_value(kind, value)))
+            pairs.append((name.strip(), _literal_value(literal)))
         else:
-            ((kind, value),) = tokenize(part)
-            pairs.append((None, _literal_value(kind, value)))
+            pairs.append((None, _literal_value(part)))
     return pairs
 
 
@@ -92,7 +98,7 @@ def bind_key(entity_set: EntitySet, text: str) -> dict[str, Any]:
 
 
 def _date_key(value: str) -> str | None:
-    return date_wire(to_ms(parse_iso(value)), offset=False)
+    return format_date(parse_iso(value))
 
 
 def _segment(raw: str) -> tuple[str, str | None]:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from isthmus.sandbox_kit.odata_date import from_ms
 from isthmus.sandbox_s4.odata.edm import EntitySet, Property, ServiceModel
-from isthmus.sandbox_s4.odata.values import etag_of, from_ms, typed
+from isthmus.sandbox_s4.odata.values import etag_of, typed
 
 Row = dict[str, Any]
 # Reads the rows a navigation property leads to: (entity set, row, navigation name) -> rows.

@@ -7,42 +7,19 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from isthmus.sandbox_kit.odata_date import (
+    format_date,
+    from_ms,
+    is_date,
+    parse_date,
+    parse_iso,
+    to_ms,
+)
 from isthmus.sandbox_s4.errors import MalformedRequestError
 from isthmus.sandbox_s4.odata.edm import Property
 
-_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.\d+)?S)?$")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-
-
-def to_ms(moment: dt.datetime) -> int:
-    """Milliseconds since the epoch for an aware or naive-UTC datetime."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int((moment - _EPOCH).total_seconds() * 1000)
-
-
-def from_ms(ms: int) -> dt.datetime:
-    """The UTC datetime of a millisecond timestamp."""
-    return _EPOCH + dt.timedelta(milliseconds=ms)
-
-
-def parse_iso(text: str) -> dt.datetime:
-    """An ISO-8601 timestamp (``Z`` or offset or naive = UTC) as an aware datetime.
-
-    Raises:
-        ValueError: not an ISO timestamp.
-    """
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def date_wire(ms: int | None, *, offset: bool) -> str | None:
-    """`/Date(ms)/` (Edm.DateTime) or `/Date(ms+0000)/` (Edm.DateTimeOffset)."""
-    if ms is None:
-        return None
-    return f"/Date({ms}+0000)/" if offset else f"/Date({ms})/"
 
 
 def now_ms() -> int:
@@ -84,9 +61,8 @@ def _date_ms(text: Any, name: str) -> int:
         return int(text)
     if not isinstance(text, str):
         raise MalformedRequestError(f"Invalid value for property '{name}'")
-    match = _DATE.match(text)
-    if match:
-        return int(match.group(1))
+    if is_date(text):
+        return parse_date(text)
     try:
         return to_ms(parse_iso(text))
     except ValueError as exc:
@@ -126,7 +102,7 @@ def to_wire(prop: Property, value: Any) -> Any:
     if value is None:
         return "" if kind == "Edm.String" else None
     if kind in {"Edm.DateTime", "Edm.DateTimeOffset"}:
-        return date_wire(_date_ms(value, prop.name), offset=kind == "Edm.DateTimeOffset")
+        return format_date(_date_ms(value, prop.name), offset=kind == "Edm.DateTimeOffset")
     if kind == "Edm.Decimal":
         return decimal_wire(_decimal(value, prop.name), prop.scale)
     if kind == "Edm.Boolean":
@@ -142,8 +118,8 @@ def typed(prop: Property, wire: Any) -> Any:
         return None
     kind = prop.edm_type
     if kind in {"Edm.DateTime", "Edm.DateTimeOffset"}:
-        match = _DATE.match(str(wire))
-        return int(match.group(1)) if match else None
+        text = str(wire)
+        return parse_date(text) if is_date(text) else None
     if kind == "Edm.Decimal":
         return Decimal(str(wire))
     if kind == "Edm.Guid":

@@ -1,4 +1,4 @@
-"""Batch parsing, key parsing and the throttling window (pure)."""
+"""Batch refusals, key parsing and the throttling window (pure)."""
 
 from __future__ import annotations
 
@@ -7,52 +7,29 @@ import pytest
 from isthmus.sandbox_d365.business.catalogue import build_catalogue
 from isthmus.sandbox_d365.errors import DataverseError, QueryError
 from isthmus.sandbox_d365.http.throttling import Limits, Throttle
-from isthmus.sandbox_d365.odata.batch import ChangeSet, Part, parse_batch
+from isthmus.sandbox_d365.odata.batch import batch_error
 from isthmus.sandbox_d365.odata.refs import KeyRef, parse_key, parse_reference, split_path
+from isthmus.sandbox_kit.batch import BatchProblem, ProblemKind
 
 pytestmark = pytest.mark.unit
 CATALOGUE = build_catalogue()
 GUID = "7eb682f1-ca75-e511-80d4-00155d2a68d1"
-BATCH = (
-    b"--batch_AAA\r\n"
-    b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
-    b"GET /api/data/v9.2/accounts?$select=name HTTP/1.1\r\n\r\n"
-    b"--batch_AAA\r\n"
-    b"Content-Type: multipart/mixed; boundary=changeset_BBB\r\n\r\n"
-    b"--changeset_BBB\r\n"
-    b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\n"
-    b"POST /api/data/v9.2/salesorders HTTP/1.1\r\n"
-    b"Content-Type: application/json; type=entry\r\n\r\n"
-    b'{"name": "x"}\r\n'
-    b"--changeset_BBB\r\n"
-    b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\n"
-    b"PATCH $1 HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n"
-    b'{"description": "y"}\r\n'
-    b"--changeset_BBB--\r\n"
-    b"--batch_AAA--\r\n"
-)
 
 
-def test_parses_parts_and_change_sets() -> None:
-    items = parse_batch(BATCH, 'multipart/mixed; boundary="batch_AAA"')
-    assert isinstance(items[0], Part)
-    assert (items[0].method, items[0].url, items[0].body) == (
-        "GET",
-        "/api/data/v9.2/accounts?$select=name",
-        b"",
+def test_refused_batches_answer_query_errors() -> None:
+    kinds: tuple[ProblemKind, ...] = (
+        "no_boundary",
+        "change_set_without_boundary",
+        "bad_request_line",
     )
-    change_set = items[1]
-    assert isinstance(change_set, ChangeSet)
-    assert [(p.method, p.url, p.content_id) for p in change_set.parts] == [
-        ("POST", "/api/data/v9.2/salesorders", "1"),
-        ("PATCH", "$1", "2"),
-    ]
-    assert change_set.parts[0].body == b'{"name": "x"}'
-
-
-def test_batch_without_boundary_is_rejected() -> None:
-    with pytest.raises(QueryError):
-        parse_batch(BATCH, "application/json")
+    for kind in kinds:
+        assert isinstance(batch_error(BatchProblem(kind)), QueryError)
+    too_many = batch_error(BatchProblem("too_many_requests", "1001"))
+    assert too_many.message == (
+        "The number of requests in the batch (1001) exceeds the limit of 1000."
+    )
+    unknown = batch_error(BatchProblem("unknown_content_id", "7"))
+    assert unknown.message == "Content-ID Reference: '$7' does not exist in the batch context."
 
 
 def test_keys_by_id_alternate_key_and_undeclared_key() -> None:

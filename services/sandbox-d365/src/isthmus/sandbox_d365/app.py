@@ -24,7 +24,11 @@ from isthmus.sandbox_d365.http.calllog import CallLog
 from isthmus.sandbox_d365.http.dataverse_routes import dataverse_router
 from isthmus.sandbox_d365.http.entra_routes import entra_router
 from isthmus.sandbox_d365.http.faults import Faults
-from isthmus.sandbox_d365.http.pipeline import SandboxMiddleware
+from isthmus.sandbox_d365.http.pipeline import (
+    ADMIN_PREFIX,
+    REQUEST_ID_HEADERS,
+    FaultMiddleware,
+)
 from isthmus.sandbox_d365.http.throttling import Limits, Throttle
 from isthmus.sandbox_d365.http.webapi import WebApi
 from isthmus.sandbox_d365.identity.apps import App, AppRegistry
@@ -32,6 +36,7 @@ from isthmus.sandbox_d365.identity.entra import EntraEmulator
 from isthmus.sandbox_d365.identity.tokens import TokenService, object_id_of
 from isthmus.sandbox_d365.odata.schema import Catalogue
 from isthmus.sandbox_d365.settings import SandboxSettings
+from isthmus.sandbox_kit.calllog import CallRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +126,14 @@ def create_app(settings: SandboxSettings, *, ca_file: Path | None = None) -> Fas
         entra_router(entra=sandbox.entra, tokens=sandbox.tokens, tenant_id=settings.tenant_id)
     )
     _install_error_handlers(app)
-    app.add_middleware(SandboxMiddleware, faults=sandbox.faults, calls=sandbox.calls)
+    app.add_middleware(FaultMiddleware, faults=sandbox.faults)
+    app.add_middleware(
+        CallRecorder,
+        store=sandbox.calls,
+        exempt_prefix=ADMIN_PREFIX,
+        request_id_headers=REQUEST_ID_HEADERS,
+        dropped_connection_status=0,
+    )
     return app
 
 

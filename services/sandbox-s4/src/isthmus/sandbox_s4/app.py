@@ -16,6 +16,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from isthmus.sandbox_kit.calllog import CallRecorder
 from isthmus.sandbox_s4.business.billing import BillingRun
 from isthmus.sandbox_s4.business.business_partner import BusinessPartners
 from isthmus.sandbox_s4.business.delivery import Deliveries
@@ -35,7 +36,7 @@ from isthmus.sandbox_s4.eventmesh.webhooks import WebhookPusher
 from isthmus.sandbox_s4.http import admin, api_routes
 from isthmus.sandbox_s4.http.auth import Authenticator
 from isthmus.sandbox_s4.http.csrf import CsrfGuard
-from isthmus.sandbox_s4.http.faults import FaultInjector, FaultMiddleware
+from isthmus.sandbox_s4.http.faults import FaultInjector, FaultMiddleware, caller_name
 from isthmus.sandbox_s4.http.soap import JournalEntrySoapService
 from isthmus.sandbox_s4.odata.batch import BatchProcessor
 from isthmus.sandbox_s4.odata.edm import ServiceModel, load_service
@@ -238,9 +239,11 @@ def create_app(*, sandbox: Sandbox) -> FastAPI:
     app.add_middleware(
         FaultMiddleware,
         injector=sandbox.faults,
-        store=sandbox.store,
         admin_prefix=ADMIN_PREFIX,
         on_csrf_expiry=sandbox.csrf.expire_all,
         on_token_expiry=sandbox.auth.revoke_all,
+    )
+    app.add_middleware(
+        CallRecorder, store=sandbox.store, exempt_prefix=ADMIN_PREFIX, identify=caller_name
     )
     return app

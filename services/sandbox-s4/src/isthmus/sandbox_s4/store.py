@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from isthmus.sandbox_kit.calllog import CallRecord
 
 Row = dict[str, Any]
 
@@ -124,28 +125,27 @@ class Store:
             ).fetchone()
         return int(value)
 
-    def record_call(
-        self,
-        *,
-        method: str,
-        path: str,
-        query: str,
-        status: int,
-        user: str,
-        body: str = "",
-        fault: str = "",
-        app_status: int | None = None,
-    ) -> None:
+    def record_call(self, call: CallRecord) -> None:
         """Append one received call (with the start of its request body) to the call log.
 
-        ``fault`` names a fault that changed the answer after the application ran
-        (``lost_answer``), ``app_status`` is the status the application answered with.
+        ``fault`` is stored as ``""`` when no fault changed the answer after the application
+        ran; ``app_status`` is the status the application answered with then.
         """
         with self._lock:
             self._db.execute(
                 "INSERT INTO calls (at, method, path, query, status, user, body, fault, app_status)"
                 " VALUES (?,?,?,?,?,?,?,?,?)",
-                (time.time(), method, path, query, status, user, body, fault, app_status),
+                (
+                    call.at,
+                    call.method,
+                    call.path,
+                    call.query,
+                    call.status,
+                    call.user,
+                    call.body.decode("utf-8", errors="replace"),
+                    call.fault or "",
+                    call.app_status,
+                ),
             )
 
     def calls(self) -> list[Row]:

@@ -15,7 +15,7 @@ from isthmus.sandbox_d365.errors import ISV_ABORTED, NOT_MEMBER, DataverseError
 from isthmus.sandbox_d365.http.pipeline import LATENCY_KEY
 from isthmus.sandbox_d365.identity.entra import origin_of
 from isthmus.sandbox_d365.identity.tokens import Caller, TokenRejectedError
-from isthmus.sandbox_d365.odata.batch import BatchRunner, parse_batch
+from isthmus.sandbox_d365.odata.batch import run_batch
 from isthmus.sandbox_d365.odata.messages import ApiRequest, ApiResponse
 
 METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
@@ -149,9 +149,5 @@ def _is_batch(request: ApiRequest) -> bool:
 
 def _execute(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
     if _is_batch(request):
-        try:
-            items = parse_batch(request.body, request.header("content-type") or "")
-            return BatchRunner(api=sandbox.api, request=request).run(items)
-        except DataverseError as error:
-            return ApiResponse.of_error(error)
+        return run_batch(api=sandbox.api, request=request)
     return sandbox.api.handle(request)

@@ -1,39 +1,29 @@
-"""ASGI middleware around every request: request id, call log, injected faults."""
+"""ASGI middleware around every Web API and token request: injected faults."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import functools
 import json
-import time
-import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from isthmus.sandbox_d365.errors import EntraError
-from isthmus.sandbox_d365.http.calllog import Call, CallLog
-from isthmus.sandbox_d365.http.faults import FaultRule, Faults
+from isthmus.sandbox_d365.http.faults import Faults, FaultSpec
 from isthmus.sandbox_d365.http.throttling import REQUESTS_CODE
 from isthmus.sandbox_d365.identity.entra import entra_error_body
+from isthmus.sandbox_kit.faults import drop_connection, lose_answer, respond
 
 ADMIN_PREFIX = "/_sandbox"
 API_PREFIX = "/api/data/"
 LATENCY_KEY = "fault_latency_ms"
-UNAUTHORIZED_HEADER = "WWW-Authenticate"
+REQUEST_ID_HEADERS = ("x-ms-service-request-id", "req_id")
+_DROP_HEADERS = [(b"content-length", b"1000"), (b"content-type", b"application/json")]
 
 
-# A header value uvicorn refuses: both its httptools and h11 protocols check values before they
-# write a byte, and close the connection when the app fails after starting its response.
-_UNSENDABLE = (b"x-sandbox-lost-answer", b"\r\n")
-
-
-class FaultInjectedDropError(ConnectionError):
-    """Raised after a partial response to make the server cut the connection."""
-
-
-def _fault_body(rule: FaultRule, path: str) -> tuple[int, dict[str, Any], dict[str, str]]:
-    spec = rule.spec
+def _fault_body(spec: FaultSpec, path: str) -> tuple[int, dict[str, Any], dict[str, str]]:
     headers = {"Retry-After": str(spec.retry_after)} if spec.retry_after is not None else {}
     token_path = "/oauth2/" in path
     if spec.kind == "throttle":
@@ -75,58 +65,21 @@ def _fault_body(rule: FaultRule, path: str) -> tuple[int, dict[str, Any], dict[s
     return spec.status, {"error": {"code": spec.code or "", "message": message}}, headers
 
 
-class SandboxMiddleware:
-    """Assigns a request id, applies fault rules, and records the call."""
+class FaultMiddleware:
+    """Applies Dataverse fault rules (the admin prefix is exempt)."""
 
-    def __init__(self, app: ASGIApp, *, faults: Faults, calls: CallLog) -> None:
+    def __init__(self, app: ASGIApp, *, faults: Faults) -> None:
         self.app = app
         self.faults = faults
-        self.calls = calls
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Delay, answer, drop or lose the answer as the matching rules say."""
         path: str = scope.get("path", "")
         if scope["type"] != "http" or path.startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
-        request_id = str(uuid.uuid4())
-        started = time.perf_counter()
-        status_box = [0]
-        lost: dict[str, int] = {}
-
-        async def tracking_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_box[0] = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-ms-service-request-id", request_id.encode()))
-                headers.append((b"req_id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self._dispatch(scope, receive, tracking_send, lost)
-        except FaultInjectedDropError:
-            status_box[0] = 0  # the call log shows dropped connections as status 0
-            raise
-        finally:
-            self.calls.add(
-                Call(
-                    request_id=request_id,
-                    time=dt.datetime.now(dt.UTC).isoformat(),
-                    method=scope["method"],
-                    path=path,
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    status=status_box[0],
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                    fault="lost_answer" if lost else None,
-                    app_status=lost.get("app_status"),
-                )
-            )
-
-    async def _dispatch(
-        self, scope: Scope, receive: Receive, send: Send, lost: dict[str, int]
-    ) -> None:
-        path: str = scope["path"]
-        latency, rule = self.faults.match(scope["method"], path)
+        found = self.faults.match(method=scope["method"], path=path)
+        latency, rule = found.latency_ms, found.rule
         if latency and path.startswith(API_PREFIX) and rule is None:
             # Web API latency is server work: it holds a concurrency slot and counts as
             # execution time, so the route sleeps after admission (see dataverse_routes).
@@ -135,58 +88,29 @@ class SandboxMiddleware:
             await asyncio.sleep(latency / 1000)
         if rule is None:
             await self.app(scope, receive, send)
-        elif rule.spec.kind == "drop":
-            await _drop(send)
-        elif rule.spec.kind == "lost_answer":
-            await self._lose_answer(scope, receive, send, rule=rule, lost=lost)
+        elif rule.kind == "drop":
+            await drop_connection(send, headers=_DROP_HEADERS, partial_body=b'{"partial":')
+        elif rule.kind == "lost_answer":
+            await lose_answer(self.app, scope, receive, send, gateway_answer=_gateway(rule, path))
         else:
-            await self._answer(rule, path, send)
-
-    async def _lose_answer(
-        self, scope: Scope, receive: Receive, send: Send, *, rule: FaultRule, lost: dict[str, int]
-    ) -> None:
-        """Let Dataverse process and commit the request, then lose its answer.
-
-        The application's answer is discarded; with ``gateway_status`` the caller gets that
-        status with a Dataverse error body, otherwise the connection closes before one byte of
-        the answer was sent.
-        """
-
-        async def discard(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                lost["app_status"] = message["status"]
-
-        lost["app_status"] = 0
-        await self.app(scope, receive, discard)
-        if rule.spec.gateway_status is not None:
-            spec = rule.spec.model_copy(
-                update={"kind": "status", "status": rule.spec.gateway_status}
-            )
-            await self._answer(FaultRule(spec), scope["path"], send)
-            return
-        try:
-            await send({"type": "http.response.start", "status": 504, "headers": [_UNSENDABLE]})
-        finally:
-            raise FaultInjectedDropError("answer lost after commit by fault injection")
-
-    async def _answer(self, rule: FaultRule, path: str, send: Send) -> None:
-        status, body, headers = _fault_body(rule, path)
-        raw = json.dumps(body).encode()
-        pairs = [
-            (b"content-type", b"application/json; odata.metadata=minimal"),
-            (b"odata-version", b"4.0"),
-            (b"content-length", str(len(raw)).encode()),
-        ]
-        pairs += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-        if status == 401:  # noqa: PLR2004
-            pairs.append((b"www-authenticate", b"Bearer error=invalid_token"))
-        await send({"type": "http.response.start", "status": status, "headers": pairs})
-        await send({"type": "http.response.body", "body": raw})
+            await _answer(rule, path, send)
 
 
-async def _drop(send: Send) -> None:
-    """Start a response, then fail: the server closes the connection mid-body."""
-    headers = [(b"content-length", b"1000"), (b"content-type", b"application/json")]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})
-    raise FaultInjectedDropError("connection dropped by fault injection")
+def _gateway(rule: FaultSpec, path: str) -> Callable[[Send], Awaitable[None]] | None:
+    """The front end's error answer for a lost answer, if the rule names its status."""
+    if rule.gateway_status is None:
+        return None
+    spec = rule.model_copy(update={"kind": "status", "status": rule.gateway_status})
+    return functools.partial(_answer, spec, path)
+
+
+async def _answer(spec: FaultSpec, path: str, send: Send) -> None:
+    status, body, headers = _fault_body(spec, path)
+    pairs = [
+        (b"content-type", b"application/json; odata.metadata=minimal"),
+        (b"odata-version", b"4.0"),
+    ]
+    pairs += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    if status == 401:  # noqa: PLR2004
+        pairs.append((b"www-authenticate", b"Bearer error=invalid_token"))
+    await respond(send, status, pairs, json.dumps(body).encode())

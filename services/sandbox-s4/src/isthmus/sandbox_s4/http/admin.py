@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, Field
 
+from isthmus.sandbox_kit.calllog import CallFilter
 from isthmus.sandbox_s4.business.masterdata import MasterData
 from isthmus.sandbox_s4.business.stock import StockLedger
 from isthmus.sandbox_s4.errors import ODataError
@@ -128,12 +129,11 @@ def router(sandbox: Sandbox) -> APIRouter:  # noqa: C901 - one closure per endpo
     async def calls(
         method: str | None = None, path_contains: str | None = None, since: float = 0
     ) -> list[dict[str, Any]]:
+        wanted = CallFilter(method=method, path_contains=path_contains, since=since)
         return [
             c
             for c in sandbox.store.calls()
-            if (method is None or c["method"] == method.upper())
-            and (path_contains is None or path_contains in c["path"])
-            and c["at"] >= since
+            if wanted.matches(method=c["method"], path=c["path"], status=c["status"], at=c["at"])
         ]
 
     @routes.delete("/calls", status_code=204)

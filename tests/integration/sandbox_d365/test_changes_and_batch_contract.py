@@ -1,4 +1,4 @@
-"""Contract tests for change tracking and ``$batch`` (dataverse.md §11 items 15-16)."""
+"""Contract tests for change tracking and ``$batch`` (README checklist 15-16)."""
 
 from __future__ import annotations
 

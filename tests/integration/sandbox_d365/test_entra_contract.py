@@ -1,4 +1,4 @@
-"""Contract tests for the Entra ID emulator (dataverse.md §11 items 1-5), with real MSAL."""
+"""Contract tests for the Entra ID emulator (README checklist 1-5), with real MSAL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Service protection limits (dataverse.md §11 item 17) and fault injection, as configured."""
+"""Service protection limits (README checklist 17) and fault injection, as configured."""
 
 from __future__ import annotations
 

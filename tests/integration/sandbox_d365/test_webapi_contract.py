@@ -1,4 +1,4 @@
-"""Contract tests for the Web API (dataverse.md §11 items 6-14), with httpx."""
+"""Contract tests for the Web API (README checklist 6-14), with httpx."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook delivery (dataverse.md §11 item 18): auth types, retry, failures, payload shape."""
+"""Webhook delivery (README checklist 18): auth types, retry, failures, payload shape."""
 
 from __future__ import annotations
 

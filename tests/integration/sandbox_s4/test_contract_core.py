@@ -1,4 +1,4 @@
-"""Contract tests for s4hana.md checklist items 1-8 (auth, CSRF, OData V2 core)."""
+"""Contract tests for README checklist 1-8 (auth, CSRF, OData V2 core)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract tests for s4hana.md checklist items 9-15 and 17 (documents, batch, journal entry)."""
+"""Contract tests for README checklist 9-15, 17 (documents, batch, journal entry)."""
 
 from __future__ import annotations
 

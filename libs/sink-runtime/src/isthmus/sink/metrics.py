@@ -1,9 +1,8 @@
-"""Metric names of the sinks, declared once, and their instruments."""
+"""The sinks' instruments, each metric's name, unit and description declared once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
 from opentelemetry.metrics import Counter, Histogram, UpDownCounter, _Gauge
@@ -11,18 +10,6 @@ from opentelemetry.metrics import Counter, Histogram, UpDownCounter, _Gauge
 from isthmus.telemetry.metrics import InstrumentSet, instrument
 
 METER_NAME = "isthmus.sink"
-
-
-class SinkMetricName(StrEnum):
-    """Every metric a sink exports (Prometheus adds ``_total`` to counters)."""
-
-    COMMANDS = "isthmus.sink.commands"
-    LATENCY = "isthmus.sink.command.duration"
-    IN_FLIGHT = "isthmus.sink.commands.in_flight"
-    PARKED = "isthmus.sink.commands.parked"
-    DEAD_LETTERED = "isthmus.sink.commands.dead_lettered"
-    AUTH_FAILING = "isthmus.sink.auth.failing"
-    BREAKER_OPEN = "isthmus.sink.breaker.open"
 
 
 @dataclass(frozen=True)
@@ -33,37 +20,37 @@ class SinkMetrics(InstrumentSet):
 
     commands: Counter = instrument(
         "counter",
-        SinkMetricName.COMMANDS,
+        "isthmus.sink.commands",
         "Commands finished, by entity and outcome (throughput).",
         "{command}",
     )
     latency: Histogram = instrument(
-        "histogram", SinkMetricName.LATENCY, "Target time per command.", "s"
+        "histogram", "isthmus.sink.command.duration", "Target time per command.", "s"
     )
     in_flight: UpDownCounter = instrument(
-        "up_down_counter", SinkMetricName.IN_FLIGHT, "Commands running.", "{command}"
+        "up_down_counter", "isthmus.sink.commands.in_flight", "Commands running.", "{command}"
     )
     parked: Counter = instrument(
         "counter",
-        SinkMetricName.PARKED,
+        "isthmus.sink.commands.parked",
         "Commands sent to a retry topic (failure, order or prerequisite).",
         "{command}",
     )
     dead_lettered: Counter = instrument(
         "counter",
-        SinkMetricName.DEAD_LETTERED,
+        "isthmus.sink.commands.dead_lettered",
         "Commands sent to the DLQ, by failure class.",
         "{command}",
     )
     auth_failing: _Gauge = instrument(
         "gauge",
-        SinkMetricName.AUTH_FAILING,
+        "isthmus.sink.auth.failing",
         "1 while the target refuses the credential (alert on it).",
         "1",
     )
     breaker_open: _Gauge = instrument(
         "gauge",
-        SinkMetricName.BREAKER_OPEN,
+        "isthmus.sink.breaker.open",
         "1 while the circuit breaker of the target is open.",
         "1",
     )

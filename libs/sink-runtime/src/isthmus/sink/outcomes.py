@@ -23,14 +23,15 @@ def fingerprint(fields: dict[str, str | None]) -> str:
 
 
 def _result(
-    command: Command,
-    *,
-    topics: SinkTopics,
-    status: str,
-    now: datetime,
-    success: Success | None = None,
-    failure: CommandFailedError | None = None,
+    command: Command, topics: SinkTopics, now: datetime, outcome: Success | CommandFailedError
 ) -> Output:
+    """The result record of a command: SUCCEEDED/DUPLICATE, or REJECTED/FAILED with why."""
+    if isinstance(outcome, Success):
+        status, target_id, target_ids = outcome.status.value, outcome.target_id, outcome.target_ids
+        error_code = None
+    else:
+        status = "FAILED" if outcome.failure.kafka_class == "retryable" else "REJECTED"
+        target_id, target_ids, error_code = None, {}, outcome.code or None
     header = command.header
     value = {
         "commandId": str(header.get("commandId", "")),
@@ -39,13 +40,11 @@ def _result(
         "targetSystem": SYSTEMS[topics.system],
         "entity": command.entity,
         "status": status,
-        "targetId": success.target_id if success else None,
-        "targetIds": dict(success.target_ids) if success else {},
-        "message": success.message if success else (failure.message if failure else None),
-        "errorCode": (failure.code or None) if failure else None,
-        "httpStatus": success.http_status
-        if success
-        else (failure.http_status if failure else None),
+        "targetId": target_id,
+        "targetIds": dict(target_ids),
+        "message": outcome.message,
+        "errorCode": error_code,
+        "httpStatus": outcome.http_status,
         "attempt": command.record.attempt + 1,
         "completedAt": now,
         "correlationId": header.get("correlationId") or command.record.correlation_id,
@@ -65,9 +64,7 @@ class OutcomeRecords:
     ) -> list[Output]:
         """Result, state, xref links (both directions) and the audit event of a done command."""
         topics = self.topics
-        outputs = [
-            _result(command, topics=topics, status=success.status.value, now=now, success=success)
-        ]
+        outputs = [_result(command, topics, now, success)]
         if success.state_key is not None:
             fields = dict(success.state_fields)
             state = {
@@ -118,9 +115,7 @@ class OutcomeRecords:
     ) -> list[Output]:
         """The REJECTED (or FAILED, after retries) result and the audit of a dead-lettered
         command."""
-        gave_up = failure.failure.kafka_class == "retryable"
-        status = "FAILED" if gave_up else "REJECTED"
-        result = _result(command, topics=self.topics, status=status, now=now, failure=failure)
+        result = _result(command, self.topics, now, failure)
         what = f"dead-lettered after {latency_ms:.0f} ms"
         return [result, self._failed(command, failure, AuditOutcome.DEAD_LETTERED, what, now)]
 

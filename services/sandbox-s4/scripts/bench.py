@@ -17,9 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from isthmus.devenv.ports import free_port
-from isthmus.devenv.process import ManagedProcess
 from isthmus.devenv.tls import ensure_local_tls
+from isthmus.testing.sandbox_process import SandboxProcess, running
 
 USER = ("ISTHMUS_COMM", "Isthmus-Sandbox-1")
 OK_BELOW = 300
@@ -83,27 +82,16 @@ def main() -> None:
     concurrency = int(args[1] or 4)
     folder = Path(tempfile.mkdtemp(prefix="sandbox-s4-bench-"))
     tls = ensure_local_tls(folder / "tls")
-    port = free_port()
-    process = ManagedProcess(
-        name="sandbox-s4-bench",
-        argv=[
-            sys.executable,
-            "-m",
-            "isthmus.sandbox_s4",
-            "--port",
-            str(port),
-            "--db",
-            str(folder / "db.sqlite"),
-            "--tls-dir",
-            str(folder / "tls"),
-        ],
+    process = SandboxProcess(
+        module="isthmus.sandbox_s4",
+        db_file=folder / "db.sqlite",
         log_file=folder / "sandbox.log",
+        tls=tls,
+        name="sandbox-s4-bench",
     )
-    process.start()
-    try:
-        process.wait_http_ready(f"https://127.0.0.1:{port}/_sandbox/health", ca_file=tls.ca_cert)
+    with running(process):
         context = ssl.create_default_context(cafile=str(tls.ca_cert))
-        base = f"https://127.0.0.1:{port}/sap/opu/odata/sap/"
+        base = f"{process.base_url}/sap/opu/odata/sap/"
         clients = [_client(base, context) for _ in range(concurrency)]
         _run(
             "GET A_Product('TG11')",
@@ -119,8 +107,6 @@ def main() -> None:
         )
         for client in clients:
             client.close()
-    finally:
-        process.stop()
 
 
 if __name__ == "__main__":

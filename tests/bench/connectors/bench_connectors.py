@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -26,8 +25,6 @@ from isthmus.connectors.d365.keys import key_segment
 from isthmus.connectors.governor import ApiGovernor
 from isthmus.connectors.multipart import BatchOperation
 from isthmus.connectors.retry import RetryPolicy
-from isthmus.devenv.ports import free_port
-from isthmus.devenv.process import ManagedProcess
 from isthmus.devenv.tls import ensure_local_tls
 from isthmus.testing.sandbox_d365 import (
     CLIENT_ID,
@@ -36,6 +33,7 @@ from isthmus.testing.sandbox_d365 import (
     TENANT_ID,
     SandboxAdmin,
 )
+from isthmus.testing.sandbox_process import SandboxProcess, running
 
 LATENCY_MS = 20
 SERIAL_UPSERTS = 100
@@ -57,28 +55,18 @@ class Sandbox:
 def running_sandbox(folder: Path) -> Iterator[Sandbox]:
     """The Dataverse sandbox as a subprocess on a free loopback port."""
     tls = ensure_local_tls(folder / "tls")
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "isthmus.sandbox_d365",
-        "--port",
-        str(port),
-        "--db",
-        str(folder / "org.sqlite"),
-        "--tls-dir",
-        str(tls.ca_cert.parent),
-    ]
-    process = ManagedProcess(name="sandbox-d365", argv=argv, log_file=folder / "sandbox.log")
-    base_url = f"https://127.0.0.1:{port}"
-    process.start()
-    admin = SandboxAdmin(base_url=base_url, ca_file=tls.ca_cert)
-    try:
-        process.wait_http_ready(f"{base_url}/_sandbox/health", ca_file=tls.ca_cert)
-        yield Sandbox(base_url=base_url, ca_file=tls.ca_cert, admin=admin)
-    finally:
-        admin.close()
-        process.stop()
+    process = SandboxProcess(
+        module="isthmus.sandbox_d365",
+        db_file=folder / "org.sqlite",
+        log_file=folder / "sandbox.log",
+        tls=tls,
+    )
+    admin = SandboxAdmin(base_url=process.base_url, ca_file=tls.ca_cert)
+    with running(process):
+        try:
+            yield Sandbox(base_url=process.base_url, ca_file=tls.ca_cert, admin=admin)
+        finally:
+            admin.close()
 
 
 def client(sandbox: Sandbox, limits: BudgetLimits) -> tuple[DataverseClient, ApiGovernor]:

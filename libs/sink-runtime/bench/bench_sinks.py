@@ -275,13 +275,7 @@ _SINKS: dict[str, tuple[str, str, str, Callable[[str], dict[str, Any]]]] = {
 @contextmanager
 def sandbox(module: str, folder: Path, tls: LocalTls) -> Iterator[tuple[str, int]]:
     """A sandbox process over HTTPS on a free port; yields its base URL and pid."""
-    process = SandboxProcess(
-        module=module,
-        db_file=folder / f"{module}.db",
-        log_file=folder / f"{module}.log",
-        tls=tls,
-        name=module,
-    )
+    process = SandboxProcess(module=module, folder=folder / module, tls=tls, name=module)
     with running(process):
         assert process.pid is not None  # noqa: S101 - started above
         yield process.base_url, process.pid

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from isthmus.devenv.tls import ensure_local_tls
-from isthmus.testing.sandbox_process import SandboxProcess, running
+from isthmus.testing.sandbox_s4 import running_sandbox_s4
 
 USER = ("ISTHMUS_COMM", "Isthmus-Sandbox-1")
 OK_BELOW = 300
@@ -82,16 +82,9 @@ def main() -> None:
     concurrency = int(args[1] or 4)
     folder = Path(tempfile.mkdtemp(prefix="sandbox-s4-bench-"))
     tls = ensure_local_tls(folder / "tls")
-    process = SandboxProcess(
-        module="isthmus.sandbox_s4",
-        db_file=folder / "db.sqlite",
-        log_file=folder / "sandbox.log",
-        tls=tls,
-        name="sandbox-s4-bench",
-    )
-    with running(process):
-        context = ssl.create_default_context(cafile=str(tls.ca_cert))
-        base = f"{process.base_url}/sap/opu/odata/sap/"
+    with running_sandbox_s4(folder, tls) as sandbox:
+        base = f"{sandbox.base_url}/sap/opu/odata/sap/"
+        context = sandbox.ssl_context()
         clients = [_client(base, context) for _ in range(concurrency)]
         _run(
             "GET A_Product('TG11')",

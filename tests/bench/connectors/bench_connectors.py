@@ -13,9 +13,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from isthmus.connectors.budget import BudgetLimits
@@ -31,9 +28,9 @@ from isthmus.testing.sandbox_d365 import (
     CLIENT_SECRET,
     ORG_URL,
     TENANT_ID,
-    SandboxAdmin,
+    SandboxD365,
+    running_sandbox_d365,
 )
-from isthmus.testing.sandbox_process import SandboxProcess, running
 
 LATENCY_MS = 20
 SERIAL_UPSERTS = 100
@@ -44,32 +41,7 @@ THROTTLE = {"requests": 150, "window_s": 3.0, "concurrency": 8}
 THROTTLED_SECONDS = 12
 
 
-@dataclass(frozen=True)
-class Sandbox:
-    base_url: str
-    ca_file: Path
-    admin: SandboxAdmin
-
-
-@contextmanager
-def running_sandbox(folder: Path) -> Iterator[Sandbox]:
-    """The Dataverse sandbox as a subprocess on a free loopback port."""
-    tls = ensure_local_tls(folder / "tls")
-    process = SandboxProcess(
-        module="isthmus.sandbox_d365",
-        db_file=folder / "org.sqlite",
-        log_file=folder / "sandbox.log",
-        tls=tls,
-    )
-    admin = SandboxAdmin(base_url=process.base_url, ca_file=tls.ca_cert)
-    with running(process):
-        try:
-            yield Sandbox(base_url=process.base_url, ca_file=tls.ca_cert, admin=admin)
-        finally:
-            admin.close()
-
-
-def client(sandbox: Sandbox, limits: BudgetLimits) -> tuple[DataverseClient, ApiGovernor]:
+def client(sandbox: SandboxD365, limits: BudgetLimits) -> tuple[DataverseClient, ApiGovernor]:
     """A Dataverse client with its own governor configured with ``limits``."""
     settings = D365Settings(
         environment_url=sandbox.base_url,
@@ -152,7 +124,7 @@ def report_throttled(label: str, series: list[int], governor: ApiGovernor, limit
     )
 
 
-async def run(sandbox: Sandbox) -> None:
+async def run(sandbox: SandboxD365) -> None:
     sandbox.admin.add_fault(kind="latency", path="/api/data/v9.2/*", latency_ms=LATENCY_MS)
     plenty = BudgetLimits(max_concurrency=52)
     dv, _ = client(sandbox, plenty)
@@ -167,7 +139,7 @@ async def run(sandbox: Sandbox) -> None:
     await throttling(sandbox)
 
 
-async def throttling(sandbox: Sandbox) -> None:
+async def throttling(sandbox: SandboxD365) -> None:
     requests, window = int(THROTTLE["requests"]), float(THROTTLE["window_s"])
     sandbox.admin.set_throttling(
         requests=requests,
@@ -202,7 +174,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)  # retries are expected here; keep the figures clean
     with (
         tempfile.TemporaryDirectory(prefix="bench-connectors-") as folder,
-        running_sandbox(Path(folder)) as sandbox,
+        running_sandbox_d365(Path(folder), ensure_local_tls(Path(folder) / "tls")) as sandbox,
     ):
         asyncio.run(run(sandbox))
 

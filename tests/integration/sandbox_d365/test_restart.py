@@ -17,11 +17,7 @@ pytestmark = pytest.mark.integration
 
 def test_rows_and_signing_key_survive_a_restart(tmp_path: Path, local_tls: LocalTls) -> None:
     process = SandboxProcess(
-        module="isthmus.sandbox_d365",
-        db_file=tmp_path / "org.sqlite",
-        log_file=tmp_path / "sandbox.log",
-        tls=local_tls,
-        name="sandbox-d365-restart",
+        module="isthmus.sandbox_d365", folder=tmp_path, tls=local_tls, name="sandbox-d365-restart"
     )
     base = process.base_url
     verify = ssl.create_default_context(cafile=str(local_tls.ca_cert))

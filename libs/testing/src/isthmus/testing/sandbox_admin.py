@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 
@@ -46,3 +47,14 @@ class SandboxAdminClient:
     def close(self) -> None:
         """Close the HTTP client."""
         self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()

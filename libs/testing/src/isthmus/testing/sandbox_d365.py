@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,31 +205,28 @@ class SandboxD365:
         )
 
 
+@contextmanager
+def running_sandbox_d365(folder: Path, tls: LocalTls) -> Iterator[SandboxD365]:
+    """The Dataverse sandbox as a real HTTPS subprocess on a free loopback port."""
+    process = SandboxProcess(module="isthmus.sandbox_d365", folder=folder, tls=tls)
+    with running(process), SandboxAdmin(base_url=process.base_url, ca_file=tls.ca_cert) as admin:
+        yield SandboxD365(
+            base_url=process.base_url,
+            tenant_id=TENANT_ID,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            ca_file=tls.ca_cert,
+            admin=admin,
+        )
+
+
 @pytest.fixture(scope="session")
 def sandbox_d365(
     local_tls: LocalTls, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SandboxD365]:
-    """The Dataverse sandbox as a real HTTPS subprocess on a free loopback port."""
-    folder = tmp_path_factory.mktemp("sandbox-d365")
-    process = SandboxProcess(
-        module="isthmus.sandbox_d365",
-        db_file=folder / "org.sqlite",
-        log_file=folder / "sandbox.log",
-        tls=local_tls,
-    )
-    admin = SandboxAdmin(base_url=process.base_url, ca_file=local_tls.ca_cert)
-    with running(process):
-        try:
-            yield SandboxD365(
-                base_url=process.base_url,
-                tenant_id=TENANT_ID,
-                client_id=CLIENT_ID,
-                client_secret=CLIENT_SECRET,
-                ca_file=local_tls.ca_cert,
-                admin=admin,
-            )
-        finally:
-            admin.close()
+    """The Dataverse sandbox of the test session (see ``running_sandbox_d365``)."""
+    with running_sandbox_d365(tmp_path_factory.mktemp("sandbox-d365"), local_tls) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ HEALTH_PATH = "/_sandbox/health"
 
 
 class SandboxProcess:
-    """One emulator (``python -m <module>``) over HTTPS with the local CA.
+    """One emulator (``python -m <module>``) over HTTPS with the local CA, its database and
+    log file in ``folder``.
 
     Without ``tls`` it serves plain HTTP: ``arguments`` then carries the sandbox's own flag
     for that (``--no-tls`` for S/4HANA, ``--plain-http`` for Dataverse).
@@ -25,8 +26,7 @@ class SandboxProcess:
         self,
         *,
         module: str,
-        db_file: Path,
-        log_file: Path,
+        folder: Path,
         tls: LocalTls | None,
         port: int | None = None,
         name: str | None = None,
@@ -46,10 +46,10 @@ class SandboxProcess:
                 "--port",
                 str(self.port),
                 "--db",
-                str(db_file),
+                str(folder / "sandbox.db"),
                 *arguments,
             ],
-            log_file=log_file,
+            log_file=folder / "sandbox.log",
             env=env,
         )
 

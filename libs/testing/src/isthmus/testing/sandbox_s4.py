@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,16 @@ class SandboxS4:
         return f"{self.base_url}/sap/opu/odata/sap/{service}/"
 
 
+@contextmanager
+def running_sandbox_s4(
+    folder: Path, tls: LocalTls, *, env: dict[str, str] | None = None
+) -> Iterator[SandboxS4]:
+    """The S/4HANA sandbox as a real HTTPS subprocess on a free loopback port, seeded."""
+    process = SandboxProcess(module="isthmus.sandbox_s4", folder=folder, tls=tls, env=env)
+    with running(process), SandboxS4Admin(base_url=process.base_url, ca_file=tls.ca_cert) as admin:
+        yield SandboxS4(process.base_url, tls.ca_cert, admin)
+
+
 @pytest.fixture(scope="session")
 def sandbox_s4(
     local_tls: LocalTls, tmp_path_factory: pytest.TempPathFactory
@@ -154,23 +165,13 @@ def sandbox_s4(
         yield SandboxS4(external, ca_file, SandboxS4Admin(base_url=external, ca_file=ca_file))
         return
     folder = tmp_path_factory.mktemp("sandbox-s4")
-    process = SandboxProcess(
-        module="isthmus.sandbox_s4",
-        db_file=folder / "sandbox.db",
-        log_file=folder / "sandbox.log",
-        tls=local_tls,
-        env={
-            "ISTHMUS_SANDBOX_S4_WEBHOOK_CA_FILE": str(local_tls.ca_cert),
-            "ISTHMUS_SANDBOX_S4_WEBHOOK_RETRY_BASE_S": "0.2",
-            "ISTHMUS_SANDBOX_S4_PARENT_PID": str(os.getpid()),
-        },
-    )
-    admin = SandboxS4Admin(base_url=process.base_url, ca_file=local_tls.ca_cert)
-    with running(process):
-        try:
-            yield SandboxS4(process.base_url, local_tls.ca_cert, admin)
-        finally:
-            admin.close()
+    env = {
+        "ISTHMUS_SANDBOX_S4_WEBHOOK_CA_FILE": str(local_tls.ca_cert),
+        "ISTHMUS_SANDBOX_S4_WEBHOOK_RETRY_BASE_S": "0.2",
+        "ISTHMUS_SANDBOX_S4_PARENT_PID": str(os.getpid()),
+    }
+    with running_sandbox_s4(folder, local_tls, env=env) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

@@ -34,11 +34,12 @@ from isthmus.devenv.environment import local_kafka
 from isthmus.devenv.paths import find_root
 from isthmus.devenv.ports import free_port
 from isthmus.devenv.process import ManagedProcess
-from isthmus.devenv.tls import ensure_local_tls
+from isthmus.devenv.tls import LocalTls, ensure_local_tls
 from isthmus.schemas.factory import SerdeFactory
 from isthmus.schemas.settings import SchemaSettings
 from isthmus.testing.kafka import Broker, create_topics, drain
 from isthmus.testing.sandbox_d365 import CLIENT_ID, CLIENT_SECRET, ORG_URL, TENANT_ID, SandboxAdmin
+from isthmus.testing.sandbox_process import SandboxProcess, running
 from isthmus.testing.sandbox_s4 import COMM_PASSWORD, COMM_USER, SandboxS4Admin
 
 LATENCY_MS = 20
@@ -272,32 +273,12 @@ _SINKS: dict[str, tuple[str, str, str, Callable[[str], dict[str, Any]]]] = {
 
 
 @contextmanager
-def sandbox(module: str, folder: Path, tls_dir: Path, health: str) -> Iterator[tuple[str, int]]:
+def sandbox(module: str, folder: Path, tls: LocalTls) -> Iterator[tuple[str, int]]:
     """A sandbox process over HTTPS on a free port; yields its base URL and pid."""
-    port = free_port()
-    process = ManagedProcess(
-        name=module,
-        log_file=folder / f"{module}.log",
-        argv=[
-            sys.executable,
-            "-m",
-            module,
-            "--port",
-            str(port),
-            "--db",
-            str(folder / f"{module}.db"),
-            "--tls-dir",
-            str(tls_dir),
-        ],
-    )
-    process.start()
-    try:
-        base = f"https://127.0.0.1:{port}"
-        process.wait_http_ready(f"{base}{health}", ca_file=tls_dir / "ca.pem")
+    process = SandboxProcess(module=module, folder=folder / module, tls=tls, name=module)
+    with running(process):
         assert process.pid is not None  # noqa: S101 - started above
-        yield base, process.pid
-    finally:
-        process.stop()
+        yield process.base_url, process.pid
 
 
 def sink_env(s4: str, d365: str, ca: Path) -> dict[str, dict[str, str]]:
@@ -329,14 +310,8 @@ def main() -> None:
     try:
         state = kafka.up()
         with (
-            sandbox("isthmus.sandbox_s4", folder, tls.ca_cert.parent, "/_sandbox/health") as (
-                s4,
-                s4_pid,
-            ),
-            sandbox("isthmus.sandbox_d365", folder, tls.ca_cert.parent, "/_sandbox/health") as (
-                d365,
-                d365_pid,
-            ),
+            sandbox("isthmus.sandbox_s4", folder, tls) as (s4, s4_pid),
+            sandbox("isthmus.sandbox_d365", folder, tls) as (d365, d365_pid),
         ):
             s4_admin = SandboxS4Admin(base_url=s4, ca_file=tls.ca_cert)
             d365_admin = SandboxAdmin(base_url=d365, ca_file=tls.ca_cert)

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from isthmus.devenv.ports import free_port
-from isthmus.devenv.process import ManagedProcess
 from isthmus.devenv.tls import ensure_local_tls
+from isthmus.testing.sandbox_s4 import running_sandbox_s4
 
 USER = ("ISTHMUS_COMM", "Isthmus-Sandbox-1")
 OK_BELOW = 300
@@ -83,27 +82,9 @@ def main() -> None:
     concurrency = int(args[1] or 4)
     folder = Path(tempfile.mkdtemp(prefix="sandbox-s4-bench-"))
     tls = ensure_local_tls(folder / "tls")
-    port = free_port()
-    process = ManagedProcess(
-        name="sandbox-s4-bench",
-        argv=[
-            sys.executable,
-            "-m",
-            "isthmus.sandbox_s4",
-            "--port",
-            str(port),
-            "--db",
-            str(folder / "db.sqlite"),
-            "--tls-dir",
-            str(folder / "tls"),
-        ],
-        log_file=folder / "sandbox.log",
-    )
-    process.start()
-    try:
-        process.wait_http_ready(f"https://127.0.0.1:{port}/_sandbox/health", ca_file=tls.ca_cert)
-        context = ssl.create_default_context(cafile=str(tls.ca_cert))
-        base = f"https://127.0.0.1:{port}/sap/opu/odata/sap/"
+    with running_sandbox_s4(folder, tls) as sandbox:
+        base = f"{sandbox.base_url}/sap/opu/odata/sap/"
+        context = sandbox.ssl_context()
         clients = [_client(base, context) for _ in range(concurrency)]
         _run(
             "GET A_Product('TG11')",
@@ -119,8 +100,6 @@ def main() -> None:
         )
         for client in clients:
             client.close()
-    finally:
-        process.stop()
 
 
 if __name__ == "__main__":

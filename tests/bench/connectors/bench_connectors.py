@@ -10,13 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import statistics
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from isthmus.connectors.budget import BudgetLimits
@@ -26,15 +22,14 @@ from isthmus.connectors.d365.keys import key_segment
 from isthmus.connectors.governor import ApiGovernor
 from isthmus.connectors.multipart import BatchOperation
 from isthmus.connectors.retry import RetryPolicy
-from isthmus.devenv.ports import free_port
-from isthmus.devenv.process import ManagedProcess
 from isthmus.devenv.tls import ensure_local_tls
 from isthmus.testing.sandbox_d365 import (
     CLIENT_ID,
     CLIENT_SECRET,
     ORG_URL,
     TENANT_ID,
-    SandboxAdmin,
+    SandboxD365,
+    running_sandbox_d365,
 )
 
 LATENCY_MS = 20
@@ -46,42 +41,7 @@ THROTTLE = {"requests": 150, "window_s": 3.0, "concurrency": 8}
 THROTTLED_SECONDS = 12
 
 
-@dataclass(frozen=True)
-class Sandbox:
-    base_url: str
-    ca_file: Path
-    admin: SandboxAdmin
-
-
-@contextmanager
-def running_sandbox(folder: Path) -> Iterator[Sandbox]:
-    """The Dataverse sandbox as a subprocess on a free loopback port."""
-    tls = ensure_local_tls(folder / "tls")
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "isthmus.sandbox_d365",
-        "--port",
-        str(port),
-        "--db",
-        str(folder / "org.sqlite"),
-        "--tls-dir",
-        str(tls.ca_cert.parent),
-    ]
-    process = ManagedProcess(name="sandbox-d365", argv=argv, log_file=folder / "sandbox.log")
-    base_url = f"https://127.0.0.1:{port}"
-    process.start()
-    admin = SandboxAdmin(base_url=base_url, ca_file=tls.ca_cert)
-    try:
-        process.wait_http_ready(f"{base_url}/_sandbox/health", ca_file=tls.ca_cert)
-        yield Sandbox(base_url=base_url, ca_file=tls.ca_cert, admin=admin)
-    finally:
-        admin.close()
-        process.stop()
-
-
-def client(sandbox: Sandbox, limits: BudgetLimits) -> tuple[DataverseClient, ApiGovernor]:
+def client(sandbox: SandboxD365, limits: BudgetLimits) -> tuple[DataverseClient, ApiGovernor]:
     """A Dataverse client with its own governor configured with ``limits``."""
     settings = D365Settings(
         environment_url=sandbox.base_url,
@@ -164,7 +124,7 @@ def report_throttled(label: str, series: list[int], governor: ApiGovernor, limit
     )
 
 
-async def run(sandbox: Sandbox) -> None:
+async def run(sandbox: SandboxD365) -> None:
     sandbox.admin.add_fault(kind="latency", path="/api/data/v9.2/*", latency_ms=LATENCY_MS)
     plenty = BudgetLimits(max_concurrency=52)
     dv, _ = client(sandbox, plenty)
@@ -179,7 +139,7 @@ async def run(sandbox: Sandbox) -> None:
     await throttling(sandbox)
 
 
-async def throttling(sandbox: Sandbox) -> None:
+async def throttling(sandbox: SandboxD365) -> None:
     requests, window = int(THROTTLE["requests"]), float(THROTTLE["window_s"])
     sandbox.admin.set_throttling(
         requests=requests,
@@ -214,7 +174,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)  # retries are expected here; keep the figures clean
     with (
         tempfile.TemporaryDirectory(prefix="bench-connectors-") as folder,
-        running_sandbox(Path(folder)) as sandbox,
+        running_sandbox_d365(Path(folder), ensure_local_tls(Path(folder) / "tls")) as sandbox,
     ):
         asyncio.run(run(sandbox))
 

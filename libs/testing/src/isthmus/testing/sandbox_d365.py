@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ssl
-import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from isthmus.devenv.ports import free_port
-from isthmus.devenv.process import ManagedProcess
 from isthmus.devenv.tls import LocalTls
+from isthmus.testing.sandbox_admin import SandboxAdminClient
+from isthmus.testing.sandbox_process import SandboxProcess, running
 
 TENANT_ID = "0b1c5e2a-7d4f-4a8e-9c1b-3f5d2e6a7b80"
 CLIENT_ID = "51f81489-12ee-4a9e-aaae-a2591f45987d"
@@ -24,46 +24,23 @@ PUBLISH_API = "api://isthmus-ingress"
 """Application ID URI of the publish API in the Entra emulator (its roles open topic families)."""
 
 
-class SandboxAdmin:
+class SandboxAdmin(SandboxAdminClient):
     """The sandbox's ``/_sandbox`` admin API (see services/sandbox-d365/README.md)."""
-
-    def __init__(self, *, base_url: str, ca_file: Path) -> None:
-        verify = ssl.create_default_context(cafile=str(ca_file))
-        self._client = httpx.Client(base_url=f"{base_url}/_sandbox", verify=verify, timeout=30)
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._client.request(method, path, **kwargs)
-        response.raise_for_status()
-        return response.json()
 
     def reset(self, *, seed: bool = True) -> None:
         """Empty the organisation (then re-seed), drop faults, calls, deliveries, throttling."""
-        self._call("POST", "/reset", params={"with_seed": str(seed).lower()})
+        self.request("POST", "/reset", params={"with_seed": str(seed).lower()})
 
     def calls(
         self, *, method: str | None = None, path: str | None = None, status: int | None = None
     ) -> list[dict[str, Any]]:
         """Calls received (``path`` is a prefix such as ``/api/data/v9.2/salesorders``)."""
-        params = {
-            k: v
-            for k, v in {"method": method, "path": path, "status": status}.items()
-            if v is not None
-        }
-        result: list[dict[str, Any]] = self._call("GET", "/calls", params=params)
-        return result
-
-    def clear_calls(self) -> None:
-        """Forget the calls received so far."""
-        self._call("DELETE", "/calls")
+        return self.listing("/calls", method=method, path=path, status=status)
 
     def add_fault(self, **spec: Any) -> str:
         """Add a fault rule (kind, path, method, rate, times, latency_ms, status, ...)."""
-        rule: dict[str, Any] = self._call("POST", "/faults", json=spec)
+        rule: dict[str, Any] = self.request("POST", "/faults", spec)
         return str(rule["id"])
-
-    def clear_faults(self) -> None:
-        """Remove every fault rule."""
-        self._call("DELETE", "/faults")
 
     def set_throttling(
         self, *, requests: int, execution_ms: int, window_s: float, concurrency: int
@@ -75,15 +52,11 @@ class SandboxAdmin:
             "window_s": window_s,
             "concurrency": concurrency,
         }
-        self._call("PUT", "/throttling", json=body)
+        self.request("PUT", "/throttling", body)
 
     def set_token_lifetime(self, seconds: int) -> None:
         """Lifetime (``expires_in``) of tokens issued from now on."""
-        self._call("PUT", "/tokens", json={"lifetime_s": seconds})
-
-    def expire_tokens(self) -> None:
-        """Make every token issued so far expired."""
-        self._call("POST", "/tokens/expire")
+        self.request("PUT", "/tokens", {"lifetime_s": seconds})
 
     def add_app(
         self,
@@ -101,11 +74,11 @@ class SandboxAdmin:
             "application_user": application_user,
             "roles": list(roles),
         }
-        self._call("POST", "/apps", json=body)
+        self.request("POST", "/apps", body)
 
     def add_webhook(self, **spec: Any) -> dict[str, str]:
         """Register a webhook (url, message, table, auth_type, auth_value/auth_pairs, ...)."""
-        result: dict[str, str] = self._call("POST", "/webhooks", json=spec)
+        result: dict[str, str] = self.request("POST", "/webhooks", spec)
         return result
 
     def deliveries(
@@ -117,27 +90,20 @@ class SandboxAdmin:
         body: bool = False,
     ) -> list[dict[str, Any]]:
         """Webhook deliveries made so far (with ``body``: each with the context it posted)."""
-        params = {
-            k: v
-            for k, v in {
-                "failed": None if failed is None else str(failed).lower(),
-                "entity": entity,
-                "message": message,
-                "body": "true" if body else None,
-            }.items()
-            if v is not None
-        }
-        result: list[dict[str, Any]] = self._call("GET", "/webhooks/deliveries", params=params)
-        return result
+        return self.listing(
+            "/webhooks/deliveries",
+            failed=None if failed is None else str(failed).lower(),
+            entity=entity,
+            message=message,
+            body="true" if body else None,
+        )
 
     def redeliver(self, delivery_id: str) -> dict[str, Any]:
         """Send an earlier webhook delivery's request again, byte for byte; the new delivery."""
-        result: dict[str, Any] = self._call("POST", f"/webhooks/deliveries/{delivery_id}/redeliver")
+        result: dict[str, Any] = self.request(
+            "POST", f"/webhooks/deliveries/{delivery_id}/redeliver"
+        )
         return result
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        self._client.close()
 
 
 @dataclass(frozen=True)
@@ -239,44 +205,28 @@ class SandboxD365:
         )
 
 
+@contextmanager
+def running_sandbox_d365(folder: Path, tls: LocalTls) -> Iterator[SandboxD365]:
+    """The Dataverse sandbox as a real HTTPS subprocess on a free loopback port."""
+    process = SandboxProcess(module="isthmus.sandbox_d365", folder=folder, tls=tls)
+    with running(process), SandboxAdmin(base_url=process.base_url, ca_file=tls.ca_cert) as admin:
+        yield SandboxD365(
+            base_url=process.base_url,
+            tenant_id=TENANT_ID,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            ca_file=tls.ca_cert,
+            admin=admin,
+        )
+
+
 @pytest.fixture(scope="session")
 def sandbox_d365(
     local_tls: LocalTls, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SandboxD365]:
-    """The Dataverse sandbox as a real HTTPS subprocess on a free loopback port."""
-    folder = tmp_path_factory.mktemp("sandbox-d365")
-    port = free_port()
-    process = ManagedProcess(
-        name="sandbox-d365",
-        argv=[
-            sys.executable,
-            "-m",
-            "isthmus.sandbox_d365",
-            "--port",
-            str(port),
-            "--db",
-            str(folder / "org.sqlite"),
-            "--tls-dir",
-            str(local_tls.ca_cert.parent),
-        ],
-        log_file=folder / "sandbox.log",
-    )
-    base_url = f"https://127.0.0.1:{port}"
-    admin = SandboxAdmin(base_url=base_url, ca_file=local_tls.ca_cert)
-    process.start()
-    try:
-        process.wait_http_ready(f"{base_url}/_sandbox/health", ca_file=local_tls.ca_cert)
-        yield SandboxD365(
-            base_url=base_url,
-            tenant_id=TENANT_ID,
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            ca_file=local_tls.ca_cert,
-            admin=admin,
-        )
-    finally:
-        admin.close()
-        process.stop()
+    """The Dataverse sandbox of the test session (see ``running_sandbox_d365``)."""
+    with running_sandbox_d365(tmp_path_factory.mktemp("sandbox-d365"), local_tls) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

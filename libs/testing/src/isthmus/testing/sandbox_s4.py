@@ -19,50 +19,29 @@ Set ``ISTHMUS_TEST_SANDBOX_S4`` to the base URL of a running sandbox (and
 
 from __future__ import annotations
 
-import json
 import os
 import ssl
-import sys
-import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from isthmus.devenv.ports import free_port
-from isthmus.devenv.process import ManagedProcess
 from isthmus.devenv.tls import LocalTls
+from isthmus.testing.sandbox_admin import SandboxAdminClient
+from isthmus.testing.sandbox_process import SandboxProcess, running
 
 # Defaults of isthmus.sandbox_s4.settings (the sandbox process uses the same values).
 COMM_USER = "ISTHMUS_COMM"
 COMM_PASSWORD = "Isthmus-Sandbox-1"  # noqa: S105 - public sandbox credential
 OAUTH_CLIENT_ID = "ISTHMUS_OAUTH"
 OAUTH_CLIENT_SECRET = "Isthmus-OAuth-Secret-1"  # noqa: S105 - public sandbox credential
-ADMIN = "/_sandbox"
 
 
-class SandboxS4Admin:
+class SandboxS4Admin(SandboxAdminClient):
     """Calls the sandbox admin API (`/_sandbox/...`); see services/sandbox-s4/README.md."""
-
-    def __init__(self, *, base_url: str, ca_file: Path) -> None:
-        self.base_url = base_url
-        self._context = ssl.create_default_context(cafile=str(ca_file))
-
-    def request(self, method: str, path: str, body: Any = None) -> Any:
-        """One admin call; returns the decoded JSON answer (None for 204)."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(  # noqa: S310 - https URL of the local sandbox
-            f"{self.base_url}{ADMIN}{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30, context=self._context) as response:  # noqa: S310
-            raw = response.read()
-        return json.loads(raw) if raw else None
 
     def reset(self, *, seed: bool = True) -> None:
         """Wipe all state, faults and runtime settings; reload the seed catalogue."""
@@ -73,21 +52,11 @@ class SandboxS4Admin:
         result: dict[str, Any] = self.request("POST", "/faults", rule)
         return result
 
-    def clear_faults(self) -> None:
-        """Deactivate every fault rule."""
-        self.request("DELETE", "/faults")
-
     def calls(
         self, *, method: str | None = None, path_contains: str | None = None
     ) -> list[dict[str, Any]]:
         """Calls the sandbox received (oldest first), optionally filtered."""
-        query = {k: v for k, v in {"method": method, "path_contains": path_contains}.items() if v}
-        result: list[dict[str, Any]] = self.request("GET", f"/calls?{urlencode(query)}")
-        return result
-
-    def clear_calls(self) -> None:
-        """Forget the call log."""
-        self.request("DELETE", "/calls")
+        return self.listing("/calls", method=method or None, path_contains=path_contains or None)
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         """Change runtime settings (page_size, require_if_match, csrf_ttl_s, token_ttl_s, ...)."""
@@ -97,10 +66,6 @@ class SandboxS4Admin:
     def expire_csrf(self) -> None:
         """Invalidate every CSRF token (clients must fetch again)."""
         self.request("POST", "/csrf/expire")
-
-    def expire_tokens(self) -> None:
-        """Invalidate every OAuth access token issued so far."""
-        self.request("POST", "/tokens/expire")
 
     def billing_run(self, *, deliveries: list[str] | None = None) -> list[str]:
         """Bill goods-issued deliveries (the billing run); return the billing document numbers."""
@@ -145,9 +110,7 @@ class SandboxS4Admin:
 
     def deliveries(self, *, subscription: str | None = None) -> list[dict[str, Any]]:
         """Webhook push attempts (status 0 = connection failed)."""
-        query = f"?subscription={subscription}" if subscription else ""
-        result: list[dict[str, Any]] = self.request("GET", f"/deliveries{query}")
-        return result
+        return self.listing("/deliveries", subscription=subscription or None)
 
 
 @dataclass(frozen=True)
@@ -181,6 +144,16 @@ class SandboxS4:
         return f"{self.base_url}/sap/opu/odata/sap/{service}/"
 
 
+@contextmanager
+def running_sandbox_s4(
+    folder: Path, tls: LocalTls, *, env: dict[str, str] | None = None
+) -> Iterator[SandboxS4]:
+    """The S/4HANA sandbox as a real HTTPS subprocess on a free loopback port, seeded."""
+    process = SandboxProcess(module="isthmus.sandbox_s4", folder=folder, tls=tls, env=env)
+    with running(process), SandboxS4Admin(base_url=process.base_url, ca_file=tls.ca_cert) as admin:
+        yield SandboxS4(process.base_url, tls.ca_cert, admin)
+
+
 @pytest.fixture(scope="session")
 def sandbox_s4(
     local_tls: LocalTls, tmp_path_factory: pytest.TempPathFactory
@@ -192,38 +165,13 @@ def sandbox_s4(
         yield SandboxS4(external, ca_file, SandboxS4Admin(base_url=external, ca_file=ca_file))
         return
     folder = tmp_path_factory.mktemp("sandbox-s4")
-    port = free_port()
-    base_url = f"https://127.0.0.1:{port}"
-    process = ManagedProcess(
-        name="sandbox-s4",
-        argv=[
-            sys.executable,
-            "-m",
-            "isthmus.sandbox_s4",
-            "--port",
-            str(port),
-            "--db",
-            str(folder / "sandbox.db"),
-            "--tls-dir",
-            str(local_tls.ca_cert.parent),
-        ],
-        log_file=folder / "sandbox.log",
-        env={
-            "ISTHMUS_SANDBOX_S4_WEBHOOK_CA_FILE": str(local_tls.ca_cert),
-            "ISTHMUS_SANDBOX_S4_WEBHOOK_RETRY_BASE_S": "0.2",
-            "ISTHMUS_SANDBOX_S4_PARENT_PID": str(os.getpid()),
-        },
-    )
-    process.start()
-    try:
-        process.wait_http_ready(f"{base_url}{ADMIN}/health", ca_file=local_tls.ca_cert)
-        yield SandboxS4(
-            base_url,
-            local_tls.ca_cert,
-            SandboxS4Admin(base_url=base_url, ca_file=local_tls.ca_cert),
-        )
-    finally:
-        process.stop()
+    env = {
+        "ISTHMUS_SANDBOX_S4_WEBHOOK_CA_FILE": str(local_tls.ca_cert),
+        "ISTHMUS_SANDBOX_S4_WEBHOOK_RETRY_BASE_S": "0.2",
+        "ISTHMUS_SANDBOX_S4_PARENT_PID": str(os.getpid()),
+    }
+    with running_sandbox_s4(folder, local_tls, env=env) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

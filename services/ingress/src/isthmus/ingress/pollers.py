@@ -19,12 +19,12 @@ from isthmus.connectors.d365.client import DataverseClient
 from isthmus.connectors.s4.client import S4Client
 from isthmus.connectors.s4.odata import v2_literal
 from isthmus.ingress.adapters.producer import OutRecord
-from isthmus.ingress.core.avro_json import parse_wcf_millis
 from isthmus.ingress.core.events import Hydration, PendingEvent, envelope, iso_millis, now_iso
 from isthmus.ingress.errors import IngressError
 from isthmus.ingress.pipeline import Ingress
 from isthmus.ingress.records import RequestContext
 from isthmus.ingress.settings import IngressSettings
+from isthmus.schemas import odata_date
 
 logger = logging.getLogger(__name__)
 CHECKPOINT_SCHEMA = "io.isthmus.common.Checkpoint"
@@ -212,9 +212,9 @@ def _changed_at(row: dict[str, Any]) -> dt.datetime | None:
     raw = row.get("LastChangeDateTime")
     if not isinstance(raw, str):
         return None
-    millis = parse_wcf_millis(raw)
-    if millis is not None:
-        return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
+    moment = odata_date.parse_datetime(raw)
+    if moment is not None:
+        return moment
     try:
         parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:

@@ -5,21 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from isthmus.sandbox_kit.listener import ListenerSettings
 
 
-class SandboxSettings(BaseSettings):
+class SandboxSettings(ListenerSettings):
     """Everything the sandbox process needs; built once in ``__main__`` and passed down."""
 
     model_config = SettingsConfigDict(env_prefix="ISTHMUS_SANDBOX_D365_", frozen=True)
 
-    host: str = "127.0.0.1"
     port: int = 8443
     db_path: Path = Path(".local/sandbox-d365/sandbox.db")
-    tls: bool = True
-    tls_dir: Path = Path(".local/tls")
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
     seed: bool = True
 
     tenant_id: str = "0b1c5e2a-7d4f-4a8e-9c1b-3f5d2e6a7b80"

@@ -7,9 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from isthmus.devenv.tls import ensure_local_tls
+from isthmus.sandbox_kit.listener import add_listener_arguments, serve, server_tls
 from isthmus.sandbox_s4.app import Sandbox, build_sandbox, create_app
 from isthmus.sandbox_s4.settings import SandboxS4Settings
 
@@ -25,15 +23,8 @@ def _arguments(argv: list[str] | None) -> dict[str, Any]:
         choices=["serve", "seed", "reset"],
         help="serve (default); seed: load the seed catalogue and exit; reset: wipe, seed, exit",
     )
-    parser.add_argument("--host", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default 44300)")
+    add_listener_arguments(parser, default_port=44300)
     parser.add_argument("--db", dest="db_path", type=Path, help="SQLite file for the state")
-    parser.add_argument(
-        "--tls-dir", type=Path, help="folder of the local CA and server certificate"
-    )
-    parser.add_argument(
-        "--no-tls", dest="tls", action="store_false", default=None, help="serve plain HTTP"
-    )
     parser.add_argument("--page-size", type=int, help="server-driven page size for collections")
     parser.add_argument(
         "--no-seed",
@@ -50,21 +41,7 @@ def _serve(settings: SandboxS4Settings, sandbox: Sandbox) -> None:
         service="API_PRODUCT_SRV", entity_set="A_Product"
     ):
         sandbox.seed()
-    ssl: dict[str, Any] = {}
-    if settings.tls:
-        cert, key = settings.cert_file, settings.key_file
-        if cert is None or key is None:
-            tls = ensure_local_tls(settings.tls_dir)
-            cert, key = tls.server_cert, tls.server_key
-        ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-    uvicorn.run(
-        create_app(sandbox=sandbox),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        **ssl,
-    )
+    serve(create_app(sandbox=sandbox), settings, server_tls(settings))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,21 +6,22 @@ import secrets
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from isthmus.sandbox_kit.listener import ListenerSettings
 
 
-class SandboxS4Settings(BaseSettings):
+class SandboxS4Settings(ListenerSettings):
     """Everything the sandbox process reads from its environment and command line."""
 
-    model_config = SettingsConfigDict(env_prefix="ISTHMUS_SANDBOX_S4_", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ISTHMUS_SANDBOX_S4_", frozen=True, populate_by_name=True
+    )
 
-    host: str = "127.0.0.1"
     port: int = 44300
+    tls_cert: Path | None = Field(default=None, validation_alias="ISTHMUS_SANDBOX_S4_CERT_FILE")
+    tls_key: Path | None = Field(default=None, validation_alias="ISTHMUS_SANDBOX_S4_KEY_FILE")
     db_path: Path = Path(".local/sandbox-s4/sandbox-s4.db")
-    tls: bool = True
-    tls_dir: Path = Path(".local/tls")
-    cert_file: Path | None = None
-    key_file: Path | None = None
     seed_on_start: bool = True
     parent_pid: int | None = None  # exit when this process is gone (set by test fixtures)
 

@@ -11,12 +11,11 @@ from typing import Any
 from isthmus.mapping.errors import ConversionError, EvaluationError
 from isthmus.mapping.functions.registry import Function, fn
 from isthmus.mapping.values import integer, text
+from isthmus.schemas.odata_date import format_odata_date, parse_millis
 
 UTC = dt.UTC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
-# `/Date(1588291200000)/` (Edm.DateTime) and `/Date(1583073519000+0000)/` (Edm.DateTimeOffset):
-# the milliseconds are UTC; the offset only says which zone the writer was in.
-_ODATA_DATE = re.compile(r"^/Date\((-?\d{1,15})([+-]\d{4})?\)/$")
+_ODATA_DATE_DIGITS = 15
 _SAP_DATS = re.compile(r"^\d{8}$")
 _ISO_DATE_LENGTH = len("2024-01-31")
 
@@ -34,9 +33,9 @@ def parse_datetime(value: Any) -> dt.datetime:
     source = text(value, where="to_datetime").strip() if isinstance(value, str) else None
     if source is None:
         raise ConversionError(value=value, target_type="datetime")
-    odata = _ODATA_DATE.match(source)
-    if odata:
-        return _EPOCH + dt.timedelta(milliseconds=int(odata.group(1)))
+    millis = parse_millis(source, max_digits=_ODATA_DATE_DIGITS)
+    if millis is not None:
+        return _EPOCH + dt.timedelta(milliseconds=millis)
     if _SAP_DATS.match(source):
         return parse_datetime(parse_date(source))
     try:
@@ -76,20 +75,14 @@ def _date_of_text(value: str, source: str) -> dt.date:
     return parse_datetime(source).date()
 
 
-def _millis(moment: dt.datetime) -> int:
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
-
-
 def odata_date(value: Any) -> str:
     """OData V2 Edm.DateTime for a date: `/Date(<ms of midnight UTC>)/`."""
-    day = parse_date(value)
-    return f"/Date({_millis(dt.datetime(day.year, day.month, day.day, tzinfo=UTC))})/"
+    return format_odata_date(parse_date(value))
 
 
 def odata_datetime(value: Any) -> str:
     """OData V2 Edm.DateTimeOffset: `/Date(<ms>+0000)/`."""
-    return f"/Date({_millis(parse_datetime(value))}+0000)/"
+    return format_odata_date(parse_datetime(value), offset="+0000")
 
 
 def iso_datetime(value: Any) -> str:

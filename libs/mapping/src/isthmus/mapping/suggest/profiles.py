@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from isthmus.mapping.suggest.naming import words_of
+from isthmus.schemas.odata_date import is_odata_date
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-_ODATA_DATE = re.compile(r"^/Date\(-?\d+([+-]\d{4})?\)/$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s()/-]{6,}$")
@@ -44,7 +44,7 @@ def classify(value: Any) -> str:
 
 
 def _classify_text(text: str) -> str:  # noqa: PLR0911 - one answer per kind of text
-    if _ISO_DATE.match(text) or _ODATA_DATE.match(text):
+    if _ISO_DATE.match(text) or is_odata_date(text):
         return "date"
     if _ISO_DATETIME.match(text):
         return "datetime"

@@ -8,7 +8,6 @@ than itself.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,9 +16,9 @@ from isthmus.connectors.d365.client import DataverseClient
 from isthmus.connectors.errors import ConnectorError, NotFoundError
 from isthmus.connectors.s4.client import S4Client
 from isthmus.ingress.adapters.stock import STOCK_SET, read_plant_stock
-from isthmus.ingress.core.avro_json import parse_wcf_millis
 from isthmus.ingress.core.events import Hydration, iso_millis
 from isthmus.ingress.errors import MalformedError, UnavailableError
+from isthmus.schemas import odata_date
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +84,9 @@ class ConnectorReader:
             request.service, request.collection, request.key, expand=request.expand or None
         )
         changed = entity.data.get("LastChangeDateTime")
-        millis = parse_wcf_millis(changed) if isinstance(changed, str) else None
-        if millis is not None:
-            changed = iso_millis(dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC))
+        moment = odata_date.parse_datetime(changed) if isinstance(changed, str) else None
+        if moment is not None:
+            changed = iso_millis(moment)
         version = changed or entity.etag
         return Hydrated(data=entity.data, version=None if version is None else str(version))
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_WCF = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+from isthmus.schemas import odata_date
+
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.\d+)?S)?$")
 _INT_RANGE = (-(2**31), 2**31 - 1)
 _LONG_RANGE = (-(2**63), 2**63 - 1)
@@ -35,12 +36,6 @@ def convert(value: Any, schema: Any, *, strict: bool) -> Conversion:
     result = Conversion()
     result.value = _Walker(strict=strict, violations=result.violations).walk(value, schema, "$")
     return result
-
-
-def parse_wcf_millis(text: str) -> int | None:
-    """Milliseconds of ``/Date(ms[+hhmm])/`` (the offset only annotates; ms are UTC)."""
-    match = _WCF.match(text)
-    return int(match.group(1)) if match else None
 
 
 class _Walker:
@@ -223,18 +218,18 @@ def _rounded_decimal(value: Any, schema: Mapping[str, Any]) -> Decimal:
 def _date(value: Any, _schema: Mapping[str, Any]) -> dt.date:
     if not isinstance(value, str):
         raise TypeError("not a string")
-    millis = parse_wcf_millis(value)
-    if millis is not None:
-        return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC).date()
+    moment = odata_date.parse_datetime(value)
+    if moment is not None:
+        return moment.date()
     return dt.date.fromisoformat(value[:10])
 
 
 def _timestamp(value: Any, _schema: Mapping[str, Any]) -> dt.datetime:
     if not isinstance(value, str):
         raise TypeError("not a string")
-    millis = parse_wcf_millis(value)
-    if millis is not None:
-        return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
+    moment = odata_date.parse_datetime(value)
+    if moment is not None:
+        return moment
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from isthmus.ingress.core.avro_json import parse_wcf_millis
 from isthmus.ingress.core.events import Hydration, PendingEvent, envelope, iso_millis
 from isthmus.ingress.errors import MalformedError
 from isthmus.ingress.settings import DataverseRoute, DataverseWebhookSettings
+from isthmus.schemas import odata_date
 
 FULFILLED = 3
 STATUS_MESSAGES = frozenset({"SetState", "SetStateDynamicEntity", "FulfillSalesOrder", "Win"})
@@ -272,9 +272,9 @@ def _sdk_value(value: Any) -> Any:
     if isinstance(value, list):
         return ",".join(str(_sdk_value(item)) for item in value)
     if isinstance(value, str) and value.startswith("/Date("):
-        millis = parse_wcf_millis(value)
-        if millis is not None:
-            return iso_millis(dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC))
+        moment = odata_date.parse_datetime(value)
+        if moment is not None:
+            return iso_millis(moment)
     return value
 
 
@@ -289,9 +289,9 @@ def _wrapped(value: Mapping[str, Any]) -> Any:
 
 def _when(raw: Any) -> str:
     if isinstance(raw, str):
-        millis = parse_wcf_millis(raw)
-        if millis is not None:
-            return iso_millis(dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC))
+        moment = odata_date.parse_datetime(raw)
+        if moment is not None:
+            return iso_millis(moment)
     return iso_millis(dt.datetime.now(dt.UTC))
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from isthmus.connectors.s4.idempotency import SALES_ORDER_SERVICE
+from isthmus.schemas.odata_date import format_odata_date
 
 _COMMAND_ONLY = frozenset({"header", "action"})
 
@@ -44,11 +45,8 @@ def v2_value(value: Any) -> Any:
     """One value in OData V2 JSON: decimals as strings, dates as ``/Date(ms)/``."""
     if isinstance(value, Decimal):
         return format(value, "f")
-    if isinstance(value, datetime):
-        return f"/Date({int(value.timestamp() * 1000)})/"
     if isinstance(value, date):
-        midnight = datetime(value.year, value.month, value.day, tzinfo=UTC)
-        return f"/Date({int(midnight.timestamp() * 1000)})/"
+        return format_odata_date(value)
     if isinstance(value, list):
         return [v2_value(v) for v in value]
     if isinstance(value, dict):

@@ -31,6 +31,7 @@ from confluent_kafka import Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.devenv.environment import local_kafka
+from isthmus.devenv.localrun import sandbox_argv
 from isthmus.devenv.paths import find_root
 from isthmus.devenv.ports import free_port
 from isthmus.devenv.process import ManagedProcess
@@ -278,17 +279,7 @@ def sandbox(module: str, folder: Path, tls_dir: Path, health: str) -> Iterator[t
     process = ManagedProcess(
         name=module,
         log_file=folder / f"{module}.log",
-        argv=[
-            sys.executable,
-            "-m",
-            module,
-            "--port",
-            str(port),
-            "--db",
-            str(folder / f"{module}.db"),
-            "--tls-dir",
-            str(tls_dir),
-        ],
+        argv=sandbox_argv(module, port=port, db=folder / f"{module}.db", tls_dir=tls_dir),
     )
     process.start()
     try:

@@ -35,6 +35,21 @@ class Endpoint:
     note: str = ""
 
 
+def sandbox_argv(module: str, *, port: int, db: Path, tls_dir: Path) -> list[str]:
+    """The command line that serves one sandbox over HTTPS on ``port`` with its database."""
+    return [
+        sys.executable,
+        "-m",
+        module,
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--tls-dir",
+        str(tls_dir),
+    ]
+
+
 def sandbox_specs(*, local: Path, tls: LocalTls) -> list[ChildSpec]:
     """Both sandboxes, seeded, with their databases under ``.local/``."""
     specs = []
@@ -46,17 +61,9 @@ def sandbox_specs(*, local: Path, tls: LocalTls) -> list[ChildSpec]:
         specs.append(
             ChildSpec(
                 name=name,
-                argv=[
-                    sys.executable,
-                    "-m",
-                    module,
-                    "--port",
-                    str(port),
-                    "--db",
-                    str(local / name / "sandbox.db"),
-                    "--tls-dir",
-                    str(tls.ca_cert.parent),
-                ],
+                argv=sandbox_argv(
+                    module, port=port, db=local / name / "sandbox.db", tls_dir=tls.ca_cert.parent
+                ),
                 ready_url=f"{base}/_sandbox/health",
                 ca_file=tls.ca_cert,
             )

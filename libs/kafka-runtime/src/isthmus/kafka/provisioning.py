@@ -100,16 +100,8 @@ def plan(
         wanted = spec.topic_config(replication_factor=rf)
         current = cluster.get(spec.name)
         if current is None:
-            changes.append(
-                TopicChange(
-                    topic=spec.name,
-                    action="create",
-                    detail=f"create with {spec.partitions} partitions, RF {rf}",
-                    spec=spec,
-                    partitions=spec.partitions,
-                    config=wanted,
-                )
-            )
+            detail = f"create with {spec.partitions} partitions, RF {rf}"
+            changes.append(_partitions_change(spec, "create", detail, config=wanted))
             continue
         refused += _refusals(spec, current, wanted, rf)
         changes += _updates(spec, current, wanted)
@@ -118,6 +110,20 @@ def plan(
         name for name in cluster if name not in declared and not name.startswith(("_", "__"))
     )
     return Plan(changes=changes, refused=refused, unmanaged=unmanaged)
+
+
+def _partitions_change(
+    spec: TopicSpec, action: str, detail: str, *, config: dict[str, str] | None = None
+) -> TopicChange:
+    """A change that brings the topic to the spec's partition count (and ``config``, if given)."""
+    return TopicChange(
+        topic=spec.name,
+        action=action,
+        detail=detail,
+        spec=spec,
+        partitions=spec.partitions,
+        config=config if config is not None else {},
+    )
 
 
 def _refusals(spec: TopicSpec, current: ClusterTopic, wanted: dict[str, str], rf: int) -> list[str]:
@@ -144,15 +150,8 @@ def _refusals(spec: TopicSpec, current: ClusterTopic, wanted: dict[str, str], rf
 def _updates(spec: TopicSpec, current: ClusterTopic, wanted: dict[str, str]) -> list[TopicChange]:
     updates = []
     if spec.partitions > current.partitions:
-        updates.append(
-            TopicChange(
-                topic=spec.name,
-                action="add-partitions",
-                detail=f"partitions {current.partitions} -> {spec.partitions}",
-                spec=spec,
-                partitions=spec.partitions,
-            )
-        )
+        detail = f"partitions {current.partitions} -> {spec.partitions}"
+        updates.append(_partitions_change(spec, "add-partitions", detail))
     differing = {
         key: value
         for key, value in wanted.items()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -111,12 +111,8 @@ class DataverseClient(QueryOperations, BatchOperations):
         Raises:
             DataverseNotFoundError: no such row.
         """
-        response = await self._call(
-            "GET",
-            f"{entity_set}{key_segment(key)}",
-            template=f"{entity_set}{key_template(key)}",
-            params=query_params(select=select, expand=expand),
-            ok=(200,),
+        response = await self._call_row(
+            "GET", entity_set, key, params=query_params(select=select, expand=expand), ok=(200,)
         )
         body = response.json()
         return Record(data=body, etag=body.get("@odata.etag"))
@@ -137,14 +133,7 @@ class DataverseClient(QueryOperations, BatchOperations):
             DataversePreconditionError: the row changed since ``etag`` was read.
         """
         headers = {"If-Match": etag or "*", **_prefer(return_representation)}
-        response = await self._call(
-            "PATCH",
-            f"{entity_set}{key_segment(key)}",
-            template=f"{entity_set}{key_template(key)}",
-            json=dict(data),
-            headers=headers,
-        )
-        return _result(response, entity_set=entity_set, upsert=False)
+        return await self._patch(entity_set, key, data, headers=headers, upsert=False)
 
     async def upsert(
         self,
@@ -169,14 +158,7 @@ class DataverseClient(QueryOperations, BatchOperations):
             headers["If-None-Match"] = "*"
         elif mode == "update_only":
             headers["If-Match"] = "*"
-        response = await self._call(
-            "PATCH",
-            f"{entity_set}{key_segment(key)}",
-            template=f"{entity_set}{key_template(key)}",
-            json=dict(data),
-            headers=headers,
-        )
-        return _result(response, entity_set=entity_set, upsert=True)
+        return await self._patch(entity_set, key, data, headers=headers, upsert=True)
 
     async def delete(self, entity_set: str, key: RecordKey, *, etag: str | None = None) -> None:
         """Delete a row; with ``etag`` only if it is unchanged since read.
@@ -185,9 +167,40 @@ class DataverseClient(QueryOperations, BatchOperations):
             DataverseNotFoundError: no such row.
             DataversePreconditionError: the row changed since ``etag`` was read.
         """
-        await self._call(
-            "DELETE",
+        headers = {"If-Match": etag} if etag else None
+        await self._call_row("DELETE", entity_set, key, headers=headers)
+
+    async def _call_row(
+        self,
+        method: str,
+        entity_set: str,
+        key: RecordKey,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        ok: Collection[int] = (200, 201, 204),
+    ) -> httpx.Response:
+        """One call on the row with ``key``, named by the key's template in spans."""
+        return await self._call(
+            method,
             f"{entity_set}{key_segment(key)}",
             template=f"{entity_set}{key_template(key)}",
-            headers={"If-Match": etag} if etag else None,
+            json=json,
+            headers=headers,
+            params=params,
+            ok=ok,
         )
+
+    async def _patch(
+        self,
+        entity_set: str,
+        key: RecordKey,
+        data: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str],
+        upsert: bool,
+    ) -> WriteResult:
+        """PATCH the row with ``key`` and read what the write returned."""
+        response = await self._call_row("PATCH", entity_set, key, json=dict(data), headers=headers)
+        return _result(response, entity_set=entity_set, upsert=upsert)

@@ -8,12 +8,8 @@ from typing import Any
 from isthmus.sandbox_d365.business import computed, rules
 from isthmus.sandbox_d365.business.rows import WriteEvent, etag_of, not_found, now_iso
 from isthmus.sandbox_d365.business.store import Row, Store
-from isthmus.sandbox_d365.errors import (
-    INVALID_ARGUMENT,
-    DataverseError,
-    PreconditionError,
-)
-from isthmus.sandbox_d365.odata.payload import Bind, Payload, parse_payload
+from isthmus.sandbox_d365.errors import PreconditionError
+from isthmus.sandbox_d365.odata.payload import Bind, Payload, not_writable, parse_payload
 from isthmus.sandbox_d365.odata.refs import KeyRef
 from isthmus.sandbox_d365.odata.schema import Catalogue, Table
 
@@ -213,13 +209,7 @@ class Records:
         for bind in binds:
             lookup = table.lookups[bind.lookup]
             if not (lookup.create if creating else lookup.update):
-                action = "create" if creating else "update"
-                raise DataverseError(
-                    status=400,
-                    code=INVALID_ARGUMENT,
-                    message=f"The '{lookup.name}' attribute of the '{table.logical}' entity is "
-                    f"not valid for {action}.",
-                )
+                raise not_writable(table, lookup.name, creating=creating)
             if bind.ref is None or bind.target is None:
                 row[lookup.value_column] = None
                 row[f"~{lookup.name}"] = None

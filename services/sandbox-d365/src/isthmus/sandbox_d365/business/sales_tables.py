@@ -11,6 +11,7 @@ from isthmus.sandbox_d365.business.tables import (
     customer_lookup,
     line_columns,
     lookup,
+    money_table,
     owner_lookups,
     system_columns,
     total_columns,
@@ -77,13 +78,11 @@ def _header_columns() -> list[Column]:
         *address_columns("billto"),
         *address_columns("shipto"),
         *total_columns(),
-        *system_columns(money=True),
     ]
 
 
 def _header_lookups() -> dict[str, Lookup]:
     return {
-        **owner_lookups(),
         "customerid": customer_lookup("customerid"),
         "pricelevelid": lookup("pricelevelid", "pricelevel"),
         "transactioncurrencyid": lookup(
@@ -94,20 +93,15 @@ def _header_lookups() -> dict[str, Lookup]:
 
 def salesorder() -> Table:
     """``salesorders`` with the Isthmus write-back columns."""
-    return Table(
-        logical="salesorder",
-        entity_set="salesorders",
-        key="salesorderid",
-        primary_name="name",
-        columns=cols(
-            Column("ordernumber", S, max_length=100, update=False),
-            Column("datefulfilled", DO),
-            Column("submitdate", DO),
-            Column("isthmus_s4salesorder", S, max_length=10),
-            Column("isthmus_s4status", C, options=S4_STATUS),
-            Column("isthmus_s4delivery", S, max_length=10),
-            *_header_columns(),
-        ),
+    return money_table(
+        "salesorder",
+        Column("ordernumber", S, max_length=100, update=False),
+        Column("datefulfilled", DO),
+        Column("submitdate", DO),
+        Column("isthmus_s4salesorder", S, max_length=10),
+        Column("isthmus_s4status", C, options=S4_STATUS),
+        Column("isthmus_s4delivery", S, max_length=10),
+        *_header_columns(),
         lookups=_header_lookups(),
         collections={
             "order_details": Collection("order_details", "salesorderdetail", "salesorderid")
@@ -115,24 +109,18 @@ def salesorder() -> Table:
         alternate_keys=(("ordernumber",), ("isthmus_s4salesorder",)),
         states=ORDER_STATES,
         autonumber=("ordernumber", "ORD"),
-        money=True,
     )
 
 
 def invoice() -> Table:
     """``invoices`` with the S/4 billing document column."""
-    return Table(
-        logical="invoice",
-        entity_set="invoices",
-        key="invoiceid",
-        primary_name="name",
-        columns=cols(
-            Column("invoicenumber", S, max_length=100, update=False),
-            Column("duedate", DO),
-            Column("datedelivered", DO),
-            Column("isthmus_s4billingdocument", S, max_length=10),
-            *_header_columns(),
-        ),
+    return money_table(
+        "invoice",
+        Column("invoicenumber", S, max_length=100, update=False),
+        Column("duedate", DO),
+        Column("datedelivered", DO),
+        Column("isthmus_s4billingdocument", S, max_length=10),
+        *_header_columns(),
         lookups={**_header_lookups(), "salesorderid": lookup("salesorderid", "salesorder")},
         collections={
             "invoice_details": Collection("invoice_details", "invoicedetail", "invoiceid")
@@ -140,25 +128,18 @@ def invoice() -> Table:
         alternate_keys=(("invoicenumber",), ("isthmus_s4billingdocument",)),
         states=INVOICE_STATES,
         autonumber=("invoicenumber", "INV"),
-        money=True,
     )
 
 
-def _line(logical: str, entity_set: str, parent: str) -> Table:
-    return Table(
-        logical=logical,
-        entity_set=entity_set,
-        key=f"{logical}id",
+def _line(logical: str, parent: str) -> Table:
+    return money_table(
+        logical,
+        Column(f"{logical}name", S, max_length=500),
+        Column("requestdeliveryby", DO),
+        Column("quantityshipped", D),
+        *line_columns(),
         primary_name=f"{logical}name",
-        columns=cols(
-            Column(f"{logical}name", S, max_length=500),
-            Column("requestdeliveryby", DO),
-            Column("quantityshipped", D),
-            *line_columns(),
-            *system_columns(money=True),
-        ),
         lookups={
-            **owner_lookups(),
             f"{parent}id": lookup(f"{parent}id", parent, required=True, update=False),
             "productid": lookup("productid", "product"),
             "uomid": lookup("uomid", "uom"),
@@ -166,15 +147,14 @@ def _line(logical: str, entity_set: str, parent: str) -> Table:
                 "transactioncurrencyid", "transactioncurrency", create=False, update=False
             ),
         },
-        money=True,
     )
 
 
 def lines() -> list[Table]:
     """``salesorderdetails`` and ``invoicedetails``."""
     return [
-        _line("salesorderdetail", "salesorderdetails", "salesorder"),
-        _line("invoicedetail", "invoicedetails", "invoice"),
+        _line("salesorderdetail", "salesorder"),
+        _line("invoicedetail", "invoice"),
     ]
 
 

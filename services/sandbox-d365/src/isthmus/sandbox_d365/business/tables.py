@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from isthmus.sandbox_d365.odata.schema import (
     Collection,
     Column,
@@ -130,28 +132,47 @@ def line_columns() -> list[Column]:
     ]
 
 
-def account() -> Table:
+def money_table(
+    logical: str,
+    *columns: Column,
+    lookups: Mapping[str, Lookup],
+    primary_name: str = "name",
+    collections: Mapping[str, Collection] | None = None,
+    alternate_keys: tuple[tuple[str, ...], ...] = (),
+    states: StateModel | None = None,
+    autonumber: tuple[str, str] | None = None,
+) -> Table:
+    """A currency table ``<logical>s`` keyed by ``<logical>id``, with system and owner fields."""
     return Table(
-        logical="account",
-        entity_set="accounts",
-        key="accountid",
-        primary_name="name",
-        columns=cols(
-            Column("name", S, max_length=160),
-            Column("accountnumber", S, max_length=20),
-            Column("emailaddress1", S, max_length=100),
-            Column("telephone1", S, max_length=50),
-            Column("websiteurl", S, max_length=200),
-            Column("description", S, max_length=2000),
-            Column("paymenttermscode", C, options=PAYMENT_TERMS),
-            Column("creditlimit", M),
-            Column("creditonhold", B),
-            Column("isthmus_s4businesspartner", S, max_length=10),
-            *address_columns("address1"),
-            *system_columns(money=True),
-        ),
+        logical=logical,
+        entity_set=f"{logical}s",
+        key=f"{logical}id",
+        primary_name=primary_name,
+        columns=cols(*columns, *system_columns(money=True)),
+        lookups={**owner_lookups(), **lookups},
+        collections=collections or {},
+        alternate_keys=alternate_keys,
+        states=states,
+        autonumber=autonumber,
+        money=True,
+    )
+
+
+def account() -> Table:
+    return money_table(
+        "account",
+        Column("name", S, max_length=160),
+        Column("accountnumber", S, max_length=20),
+        Column("emailaddress1", S, max_length=100),
+        Column("telephone1", S, max_length=50),
+        Column("websiteurl", S, max_length=200),
+        Column("description", S, max_length=2000),
+        Column("paymenttermscode", C, options=PAYMENT_TERMS),
+        Column("creditlimit", M),
+        Column("creditonhold", B),
+        Column("isthmus_s4businesspartner", S, max_length=10),
+        *address_columns("address1"),
         lookups={
-            **owner_lookups(),
             "primarycontactid": lookup("primarycontactid", "contact"),
             "parentaccountid": lookup("parentaccountid", "account"),
             "transactioncurrencyid": lookup("transactioncurrencyid", "transactioncurrency"),
@@ -164,60 +185,45 @@ def account() -> Table:
         },
         alternate_keys=(("accountnumber",), ("isthmus_s4businesspartner",)),
         states=ACTIVE_INACTIVE,
-        money=True,
     )
 
 
 def contact() -> Table:
-    return Table(
-        logical="contact",
-        entity_set="contacts",
-        key="contactid",
+    return money_table(
+        "contact",
+        Column("firstname", S, max_length=50),
+        Column("lastname", S, max_length=50),
+        Column("fullname", S, create=False, update=False),
+        Column("jobtitle", S, max_length=100),
+        Column("emailaddress1", S, max_length=100),
+        Column("telephone1", S, max_length=50),
+        Column("mobilephone", S, max_length=50),
+        Column("annualincome", M),
+        *address_columns("address1"),
         primary_name="fullname",
-        columns=cols(
-            Column("firstname", S, max_length=50),
-            Column("lastname", S, max_length=50),
-            Column("fullname", S, create=False, update=False),
-            Column("jobtitle", S, max_length=100),
-            Column("emailaddress1", S, max_length=100),
-            Column("telephone1", S, max_length=50),
-            Column("mobilephone", S, max_length=50),
-            Column("annualincome", M),
-            *address_columns("address1"),
-            *system_columns(money=True),
-        ),
         lookups={
-            **owner_lookups(),
             "parentcustomerid": customer_lookup("parentcustomerid"),
             "transactioncurrencyid": lookup("transactioncurrencyid", "transactioncurrency"),
         },
         alternate_keys=(("firstname", "emailaddress1"),),
         states=ACTIVE_INACTIVE,
-        money=True,
     )
 
 
 def product() -> Table:
-    return Table(
-        logical="product",
-        entity_set="products",
-        key="productid",
-        primary_name="name",
-        columns=cols(
-            Column("name", S, max_length=100, required=True),
-            Column("productnumber", S, max_length=100, required=True),
-            Column("description", S, max_length=2000),
-            Column("quantitydecimal", N, required=True),
-            Column("producttypecode", C, options={1: "Sales Inventory", 2: "Miscellaneous"}),
-            Column("productstructure", C, options={1: "Product", 2: "Product Family", 3: "Bundle"}),
-            Column("price", M),
-            Column("standardcost", M),
-            Column("currentcost", M),
-            Column("quantityonhand", D),
-            *system_columns(money=True),
-        ),
+    return money_table(
+        "product",
+        Column("name", S, max_length=100, required=True),
+        Column("productnumber", S, max_length=100, required=True),
+        Column("description", S, max_length=2000),
+        Column("quantitydecimal", N, required=True),
+        Column("producttypecode", C, options={1: "Sales Inventory", 2: "Miscellaneous"}),
+        Column("productstructure", C, options={1: "Product", 2: "Product Family", 3: "Bundle"}),
+        Column("price", M),
+        Column("standardcost", M),
+        Column("currentcost", M),
+        Column("quantityonhand", D),
         lookups={
-            **owner_lookups(),
             "defaultuomscheduleid": lookup("defaultuomscheduleid", "uomschedule", required=True),
             "defaultuomid": lookup("defaultuomid", "uom", required=True),
             "pricelevelid": lookup("pricelevelid", "pricelevel"),
@@ -225,7 +231,6 @@ def product() -> Table:
         },
         alternate_keys=(("productnumber",),),
         states=PRODUCT_STATES,
-        money=True,
     )
 
 

@@ -61,6 +61,17 @@ def parse_payload(body: Any, table: Table, catalogue: Catalogue, *, creating: bo
     return payload
 
 
+def not_writable(table: Table, name: str, *, creating: bool) -> DataverseError:
+    """The 400 for an attribute that may not be set on create (or on update)."""
+    action = "create" if creating else "update"
+    return DataverseError(
+        status=400,
+        code=INVALID_ARGUMENT,
+        message=f"The '{name}' attribute of the '{table.logical}' entity is not valid for "
+        f"{action}.",
+    )
+
+
 def _column(payload: Payload, table: Table, name: str, value: Any, *, creating: bool) -> None:
     if name == table.key:
         if not isinstance(value, str) or not GUID.match(value):
@@ -83,13 +94,7 @@ def _column(payload: Payload, table: Table, name: str, value: Any, *, creating: 
         )
     allowed = column.create if creating else column.update
     if not allowed:
-        action = "create" if creating else "update"
-        raise DataverseError(
-            status=400,
-            code=INVALID_ARGUMENT,
-            message=f"The '{name}' attribute of the '{table.logical}' entity is not valid for "
-            f"{action}.",
-        )
+        raise not_writable(table, name, creating=creating)
     payload.values[name] = convert(column, value, table)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from isthmus.sandbox_d365.errors import QueryError
@@ -109,18 +109,25 @@ def _count(value: str | None) -> bool:
     return value == "true"
 
 
-def split_top_level(text: str, separator: str) -> list[str]:
-    """Split on ``separator`` outside parentheses and quotes."""
-    parts: list[str] = []
-    current: list[str] = []
+def scan_nesting(text: str, start: int = 0) -> Iterator[tuple[int, str, int, bool]]:
+    """Each character from ``start`` with its index, the parenthesis depth and quoting after it."""
     depth, quoted = 0, False
-    for char in text:
+    for index in range(start, len(text)):
+        char = text[index]
         if char == "'":
             quoted = not quoted
         elif not quoted and char == "(":
             depth += 1
         elif not quoted and char == ")":
             depth -= 1
+        yield index, char, depth, quoted
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside parentheses and quotes."""
+    parts: list[str] = []
+    current: list[str] = []
+    for _, char, depth, quoted in scan_nesting(text):
         if char == separator and depth == 0 and not quoted:
             parts.append("".join(current))
             current = []

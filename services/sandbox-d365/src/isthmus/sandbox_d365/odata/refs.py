@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from isthmus.sandbox_d365.errors import QueryError
-from isthmus.sandbox_d365.odata.query import split_top_level
+from isthmus.sandbox_d365.odata.query import scan_nesting, split_top_level
 from isthmus.sandbox_d365.odata.schema import Catalogue, Table
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -56,18 +56,11 @@ def split_path(path: str) -> EntityPath:
     if open_at == -1 or (slash_at != -1 and slash_at < open_at):
         head, _, tail = path.partition("/")
         return EntityPath(head, None, tuple(s for s in tail.split("/") if s))
-    depth, quoted, close_at = 0, False, -1
-    for index in range(open_at, len(path)):
-        char = path[index]
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-            if depth == 0:
-                close_at = index
-                break
+    close_at = -1
+    for index, char, depth, quoted in scan_nesting(path, open_at):
+        if char == ")" and not quoted and depth == 0:
+            close_at = index
+            break
     if close_at == -1:
         raise QueryError(f"Bad Request - Error in query syntax: '{path}'.")
     tail = path[close_at + 1 :].strip("/")

@@ -23,6 +23,12 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"code": status, "message": message}, status)
 
 
+async def _message(request: Request) -> tuple[str, str]:
+    """A published message's body as text and its content type (JSON when unnamed)."""
+    content_type = request.headers.get("content-type", "application/json")
+    return (await request.body()).decode(), content_type
+
+
 def _queue_view(sandbox: Sandbox, name: str, queue: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
@@ -112,20 +118,16 @@ def router(sandbox: Sandbox) -> APIRouter:  # noqa: C901, PLR0915 - one closure 
 
     @routes.post(REST + "/topics/{topic:path}/messages")
     async def publish_topic(request: Request, topic: str) -> Response:
-        content_type = request.headers.get("content-type", "application/json")
-        sandbox.bus.publish_raw(
-            topic=unquote(topic), data=(await request.body()).decode(), content_type=content_type
-        )
+        data, content_type = await _message(request)
+        sandbox.bus.publish_raw(topic=unquote(topic), data=data, content_type=content_type)
         return Response(status_code=204)
 
     @routes.post(REST + "/queues/{queue}/messages")
     async def publish_queue(request: Request, queue: str) -> Response:
         if unquote(queue) not in store.documents(kind=QUEUE):
             return _error(404, f"Queue {unquote(queue)} not found")
-        content_type = request.headers.get("content-type", "application/json")
-        sandbox.bus.enqueue(
-            queue=unquote(queue), data=(await request.body()).decode(), content_type=content_type
-        )
+        data, content_type = await _message(request)
+        sandbox.bus.enqueue(queue=unquote(queue), data=data, content_type=content_type)
         return Response(status_code=204)
 
     @routes.post(REST + "/queues/{queue}/messages/consumption")

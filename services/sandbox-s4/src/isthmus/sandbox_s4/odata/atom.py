@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from isthmus.sandbox_kit.odata_date import from_ms
 from isthmus.sandbox_s4.odata.edm import EntitySet, Property
-from isthmus.sandbox_s4.odata.serialize import Serializer, etag, key_predicate
+from isthmus.sandbox_s4.odata.serialize import CollectionPage, Serializer, etag, key_predicate
 from isthmus.sandbox_s4.odata.values import typed
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -110,19 +110,12 @@ class AtomWriter:
         inline = feed if nav.many else entries
         return f"{head}><m:inline>{inline}</m:inline></link>"
 
-    def feed(
-        self,
-        entity_set: EntitySet,
-        rows: list[Row],
-        *,
-        select: list[str],
-        expand: list[list[str]],
-        count: int | None,
-        next_url: str | None,
-    ) -> str:
+    def feed(self, page: CollectionPage) -> str:
         """A `<feed>` with `m:count` and a `next` link when paging."""
+        entity_set, count, next_url = page.entity_set, page.count, page.next_url
         entries = "".join(
-            self.entry(entity_set, r, select=select, expand=expand, top_level=False) for r in rows
+            self.entry(entity_set, r, select=page.select, expand=page.expand, top_level=False)
+            for r in page.rows
         )
         count_xml = f"<m:count>{count}</m:count>" if count is not None else ""
         next_xml = f'<link href={quoteattr(next_url)} rel="next"/>' if next_url else ""

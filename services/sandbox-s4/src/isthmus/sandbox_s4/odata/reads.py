@@ -13,7 +13,7 @@ from isthmus.sandbox_s4.odata.edm import EntitySet
 from isthmus.sandbox_s4.odata.entities import Context, Row
 from isthmus.sandbox_s4.odata.query import QueryOptions, apply_filter, apply_orderby
 from isthmus.sandbox_s4.odata.resource import ResourcePath
-from isthmus.sandbox_s4.odata.serialize import Serializer, etag
+from isthmus.sandbox_s4.odata.serialize import CollectionPage, Serializer, etag
 from isthmus.sandbox_s4.odata.wire import ODataRequest, ODataResponse
 
 JSON = "application/json;charset=utf-8"
@@ -164,29 +164,20 @@ class Reader:
         start = options.skiptoken if options.skiptoken is not None else options.skip
         wanted = options.top if options.top is not None else len(rows)
         size = min(wanted, self.page_size)
-        page = rows[start : start + size]
         next_url = None
         if size < wanted and start + size < len(rows):
             next_url = self._next_url(start + size, wanted - size)
-        if not options.json:
-            feed = self.atom.feed(
-                entity_set,
-                page,
-                select=options.select,
-                expand=options.expand,
-                count=count,
-                next_url=next_url,
-            )
-            return xml_response(200, feed, ATOM_FEED)
-        body = self.serializer.collection(
-            entity_set,
-            page,
+        page = CollectionPage(
+            entity_set=entity_set,
+            rows=rows[start : start + size],
             select=options.select,
             expand=options.expand,
             count=count,
             next_url=next_url,
         )
-        return json_response(200, body)
+        if not options.json:
+            return xml_response(200, self.atom.feed(page), ATOM_FEED)
+        return json_response(200, self.serializer.collection(page))
 
     def _next_url(self, token: int, remaining: int) -> str:
         params = {

@@ -47,6 +47,18 @@ def etag(entity_set: EntitySet, row: Row) -> str | None:
 
 
 @dataclass(frozen=True)
+class CollectionPage:
+    """One page of a collection read and how to render it."""
+
+    entity_set: EntitySet
+    rows: list[Row]
+    select: list[str]
+    expand: list[list[str]]
+    count: int | None
+    next_url: str | None
+
+
+@dataclass(frozen=True)
 class Serializer:
     """Turns stored rows into verbose JSON for one service and base URL."""
 
@@ -97,23 +109,15 @@ class Serializer:
             return {"results": items}
         return items[0] if items else None
 
-    def collection(
-        self,
-        entity_set: EntitySet,
-        rows: list[Row],
-        *,
-        select: list[str],
-        expand: list[list[str]],
-        count: int | None,
-        next_url: str | None,
-    ) -> dict[str, Any]:
+    def collection(self, page: CollectionPage) -> dict[str, Any]:
         """A collection body: `{"d": {"results": [...], "__count": "n", "__next": url}}`."""
         payload: dict[str, Any] = {}
-        if count is not None:
-            payload["__count"] = str(count)
+        if page.count is not None:
+            payload["__count"] = str(page.count)
         payload["results"] = [
-            self.entity(entity_set, r, select=select, expand=expand) for r in rows
+            self.entity(page.entity_set, r, select=page.select, expand=page.expand)
+            for r in page.rows
         ]
-        if next_url is not None:
-            payload["__next"] = next_url
+        if page.next_url is not None:
+            payload["__next"] = page.next_url
         return {"d": payload}

@@ -53,14 +53,22 @@ class DocumentCommands:
         )
 
     async def _find_delivery(self, order: str) -> str | None:
+        return await self._follow_up(
+            DELIVERY_SERVICE, "A_OutbDeliveryItem", order, document="DeliveryDocument"
+        )
+
+    async def _follow_up(
+        self, service: str, entity_set: str, reference: str, *, document: str
+    ) -> str | None:
+        """The ``document`` number of the first item that references ``reference``, if any."""
         rows = await self._client.query(
-            DELIVERY_SERVICE,
-            "A_OutbDeliveryItem",
-            filter=f"ReferenceSDDocument eq '{order}'",
-            select=["DeliveryDocument"],
+            service,
+            entity_set,
+            filter=f"ReferenceSDDocument eq '{reference}'",
+            select=[document],
             top=1,
         )
-        return str(rows[0]["DeliveryDocument"]) if rows else None
+        return str(rows[0][document]) if rows else None
 
     async def _create_delivery(self, value: dict[str, Any]) -> str:
         items = [p.v2_body(i) for i in value.get("to_DeliveryDocumentItem") or []]
@@ -93,16 +101,11 @@ class DocumentCommands:
 
     async def _billing(self, command: Command) -> Success:
         delivery = str(command.value["SDDocument"])
-        existing = await self._client.query(
-            BILLING_SERVICE,
-            "A_BillingDocumentItem",
-            filter=f"ReferenceSDDocument eq '{delivery}'",
-            select=["BillingDocument"],
-            top=1,
+        existing = await self._follow_up(
+            BILLING_SERVICE, "A_BillingDocumentItem", delivery, document="BillingDocument"
         )
-        if existing:
-            number = str(existing[0]["BillingDocument"])
-            return self._billed(number, delivery, ResultStatus.DUPLICATE)
+        if existing is not None:
+            return self._billed(existing, delivery, ResultStatus.DUPLICATE)
         if self._billing_run_url is None:
             raise CommandFailedError(
                 "billing is not configured for this S/4 system", failure=FailureClass.VALIDATION

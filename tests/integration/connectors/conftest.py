@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import TypeVar
 
 import pytest
+from pydantic import BaseModel
 
 from isthmus.connectors.budget import BudgetLimits
 from isthmus.connectors.d365 import D365Settings, DataverseClient
@@ -16,21 +18,28 @@ from isthmus.connectors.s4 import S4Client, S4Settings
 from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
 
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def _with_test_retry(model: type[SettingsT], **fields: object) -> SettingsT:
+    """``model`` from ``fields``, retrying with a 30 s deadline unless ``fields`` name a policy."""
+    retry = RetryPolicy(deadline_seconds=30, initial_backoff_seconds=0.05)
+    return model.model_validate({"retry": retry, **fields})
+
 
 def d365_settings(sandbox: SandboxD365, **overrides: object) -> D365Settings:
     """Settings pointing the Dataverse client (and MSAL) at the sandbox."""
-    base: dict[str, object] = {
-        "environment_url": sandbox.base_url,
-        "scope": f"{ORG_URL}/.default",
-        "tenant_id": sandbox.tenant_id,
-        "client_id": sandbox.client_id,
-        "client_secret": sandbox.client_secret,
-        "authority_host": sandbox.base_url,
-        "ca_bundle": sandbox.ca_file,
-        "retry": RetryPolicy(deadline_seconds=30, initial_backoff_seconds=0.05),
-    }
-    base.update(overrides)
-    return D365Settings.model_validate(base)
+    return _with_test_retry(
+        D365Settings,
+        environment_url=sandbox.base_url,
+        scope=f"{ORG_URL}/.default",
+        tenant_id=sandbox.tenant_id,
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,
+        authority_host=sandbox.base_url,
+        ca_bundle=sandbox.ca_file,
+        **overrides,
+    )
 
 
 def own_governor(settings: D365Settings, limits: BudgetLimits | None = None) -> ApiGovernor:
@@ -53,16 +62,15 @@ async def dataverse(sandbox_d365_clean: SandboxD365) -> AsyncIterator[DataverseC
 
 def s4_settings(sandbox: SandboxS4, **overrides: object) -> S4Settings:
     """Settings pointing the S/4 client at the sandbox (Basic auth unless overridden)."""
-    base: dict[str, object] = {
-        "base_url": sandbox.base_url,
-        "sap_client": "100",
-        "user": sandbox.user,
-        "password": sandbox.password,
-        "ca_bundle": sandbox.ca_file,
-        "retry": RetryPolicy(deadline_seconds=30, initial_backoff_seconds=0.05),
-    }
-    base.update(overrides)
-    return S4Settings.model_validate(base)
+    return _with_test_retry(
+        S4Settings,
+        base_url=sandbox.base_url,
+        sap_client="100",
+        user=sandbox.user,
+        password=sandbox.password,
+        ca_bundle=sandbox.ca_file,
+        **overrides,
+    )
 
 
 @pytest.fixture

@@ -21,16 +21,21 @@ from tests.faults.proxy import FaultProxy
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 
+def _write_one(client: Broker, topic: str, key: bytes, value: bytes) -> None:
+    """Create ``topic`` and write one record to it, acknowledged by the broker."""
+    create_topics(client, topic)
+    producer = Producer({**client.settings.client_config(), "acks": "all"})
+    producer.produce(topic, key=key, value=value)
+    assert producer.flush(30) == 0
+
+
 def test_record_survives_broker_restart(repo_root: Path, unique_name) -> None:
     broker = local_kafka(root=repo_root, name=unique_name("lifecycle"))
     try:
         state = broker.up()
         client = Broker(bootstrap_servers=state.bootstrap_servers)
         topic = unique_name("durable")
-        create_topics(client, topic)
-        producer = Producer({**client.settings.client_config(), "acks": "all"})
-        producer.produce(topic, key=b"order-1", value=b"created")
-        assert producer.flush(30) == 0
+        _write_one(client, topic, b"order-1", b"created")
 
         assert [m.value() for m in drain(client, topic, expected=1)] == [b"created"]
 
@@ -93,10 +98,7 @@ def test_clients_bootstrapped_through_the_proxied_listener_stay_on_the_proxy(
             (advertised,) = proxied.admin().list_topics(timeout=10).brokers.values()
             assert (str(advertised.host), advertised.port) == ("127.0.0.1", proxy.port)
             topic = unique_name("through-proxy")
-            create_topics(proxied, topic)
-            producer = Producer({**proxied.settings.client_config(), "acks": "all"})
-            producer.produce(topic, key=b"k", value=b"v")
-            assert producer.flush(30) == 0
+            _write_one(proxied, topic, b"k", b"v")
             assert [m.value() for m in drain(proxied, topic, expected=1)] == [b"v"]
             assert proxy.stats().bytes_to_client > 0
             direct = Broker(bootstrap_servers=state.bootstrap_servers)

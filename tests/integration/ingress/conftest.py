@@ -19,6 +19,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 from isthmus.devenv.ports import free_port
 from isthmus.devenv.process import ManagedProcess
 from isthmus.ingress.settings import DataverseWebhookSettings, SapEventSettings
+from isthmus.sandbox_d365.business.seed import sid
 from isthmus.schemas import SchemaCatalogue, SchemaSettings, SerdeFactory
 from isthmus.testing.kafka import Broker, create_topics
 
@@ -217,19 +218,14 @@ def ingress_process(
     broker: Broker,
     log_dir: Path,
     *,
+    topics: Topics | None = None,
     d365: SandboxD365 | None = None,
     s4: SandboxS4 | None = None,
     **extra: str,
 ) -> Iterator[RunningIngress]:
-    """An ingress process on fresh unique topics for the block, stopped at its end."""
-    topics = make_topics(broker)
-    env = ingress_env(
-        broker.bootstrap_servers,
-        topics,
-        d365=d365,
-        s4=s4,
-        **extra,
-    )
+    """An ingress process for the block, stopped at its end; fresh unique topics unless given."""
+    topics = topics or make_topics(broker)
+    env = ingress_env(broker.bootstrap_servers, topics, d365=d365, s4=s4, **extra)
     running = start_ingress(env, topics, log_dir)
     try:
         yield running
@@ -253,6 +249,69 @@ def ingress(
         ISTHMUS_INGRESS_DATAVERSE__INTEGRATION_USER="aaaaaaaa-0000-0000-0000-000000000001",
     ) as running:
         yield running
+
+
+def order_event(order_id: str) -> dict[str, Any]:
+    """The shipped sales-order sample event for ``order_id``, with a fresh event id."""
+    document = json.loads((REPO / "flows" / "samples" / "d365-salesorder-created.json").read_text())
+    document["envelope"]["eventId"] = str(uuid.uuid4())
+    document["data"]["salesorderid"] = order_id
+    return dict(document)
+
+
+def send_order_creations_to(ingress: RunningIngress, sandbox: SandboxD365) -> None:
+    """Register the ingress webhook for created sales orders on the Dataverse sandbox."""
+    sandbox.admin.add_webhook(
+        url=f"{ingress.url}/v1/webhooks/dataverse",
+        message="Create",
+        table="salesorder",
+        auth_type="WebhookKey",
+        auth_value=WEBHOOK_KEY,
+        mode=1,
+    )
+
+
+def create_d365_order(sandbox: SandboxD365, name: str, quantities: dict[str, int]) -> str:
+    """Create a sales order for customer C-10001 with ``quantities`` by product; its id."""
+    body = {
+        "name": name,
+        "customerid_account@odata.bind": f"/accounts({sid('account:C-10001')})",
+        "pricelevelid@odata.bind": f"/pricelevels({sid('pricelevel:default')})",
+        "transactioncurrencyid@odata.bind": f"/transactioncurrencies({sid('currency:USD')})",
+        "order_details": [
+            {"productid@odata.bind": f"/products({sid(f'product:{product}')})", "quantity": count}
+            for product, count in quantities.items()
+        ],
+    }
+    with sandbox.api_client() as api:
+        response = api.post("salesorders", json=body, headers={"Prefer": "return=representation"})
+    assert response.status_code == 201, response.text
+    return str(response.json()["salesorderid"])
+
+
+def s4_write(
+    sandbox: SandboxS4, service: str, method: str, path: str, body: dict[str, Any], **headers: str
+) -> httpx.Response:
+    """One modifying OData call to the S/4 sandbox, with the CSRF token fetched first."""
+    url = sandbox.service_url(service)
+    with httpx.Client(verify=sandbox.ssl_context(), auth=sandbox.basic_auth, timeout=30) as client:
+        token = client.get(url, headers={"X-CSRF-Token": "Fetch"}).headers["x-csrf-token"]
+        return client.request(
+            method, f"{url}{path}", json=body, headers={"X-CSRF-Token": token, **headers}
+        )
+
+
+def thin_sap_event(event_type: str, data: dict[str, str]) -> dict[str, object]:
+    """A thin structured S/4 CloudEvent of ``event_type`` that names its object in ``data``."""
+    return {
+        "type": event_type,
+        "specversion": "1.0",
+        "source": "/default/sap.s4.beh/S4HCLNT100",
+        "id": str(uuid.uuid4()),
+        "time": "2026-11-26T10:00:00Z",
+        "datacontenttype": "application/json",
+        "data": data,
+    }
 
 
 def decoded(message: Message, schema: str) -> dict[str, Any]:

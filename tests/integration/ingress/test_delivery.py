@@ -15,16 +15,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from isthmus.devenv.environment import local_kafka
 from isthmus.testing.kafka import Broker
 
-from .conftest import (
-    SAMPLES,
-    SERDES,
-    RunningIngress,
-    decoded,
-    ingress_env,
-    make_topics,
-    records_for,
-    start_ingress,
-)
+from .conftest import SAMPLES, SERDES, RunningIngress, decoded, ingress_process, records_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 INTEGRATION_USER = "aaaaaaaa-0000-0000-0000-000000000001"
@@ -52,14 +43,7 @@ def test_kafka_down_answers_503_and_the_retry_lands_once(
     try:
         state = broker.up()
         client = Broker(bootstrap_servers=state.bootstrap_servers)
-        topics = make_topics(client)
-        env = ingress_env(
-            state.bootstrap_servers,
-            topics,
-            ISTHMUS_INGRESS_ACK_TIMEOUT_S="3",
-        )
-        ingress = start_ingress(env, topics, tmp_path)
-        try:
+        with ingress_process(client, tmp_path, ISTHMUS_INGRESS_ACK_TIMEOUT_S="3") as ingress:
             first = _account_update(user=PERSON, name="Before the outage")
             assert ingress.webhook(first).status_code == 200
             broker.down()
@@ -73,15 +57,13 @@ def test_kafka_down_answers_503_and_the_retry_lands_once(
             with ingress.client() as http:
                 assert http.get("/readyz").status_code == 200
             found = records_for(
-                client, topics.d365["account"], str(during["PrimaryEntityId"]), expected=1
+                client, ingress.topics.d365["account"], str(during["PrimaryEntityId"]), expected=1
             )
             assert len(found) == 1
             assert (
                 decoded(found[0], "io.isthmus.d365.AccountEvent")["data"]["name"]
                 == "During the outage"
             )
-        finally:
-            ingress.process.stop()
     finally:
         broker.down()
         shutil.rmtree(broker.data_dir, ignore_errors=True)
@@ -90,20 +72,13 @@ def test_kafka_down_answers_503_and_the_retry_lands_once(
 def test_duplicate_delivery_is_one_event_even_across_a_restart(
     kafka_broker: Broker, tmp_path: Path
 ) -> None:
-    topics = make_topics(kafka_broker)
-    env = ingress_env(kafka_broker.bootstrap_servers, topics)
     body = _account_update(user=PERSON, name="Once")
-    ingress = start_ingress(env, topics, tmp_path)
-    try:
+    with ingress_process(kafka_broker, tmp_path) as ingress:
         assert ingress.webhook(body).json()["produced"]
         assert ingress.webhook(body).json()["duplicates"] == 1
-    finally:
-        ingress.process.stop()
-    again = start_ingress(env, topics, tmp_path)
-    try:
+    topics = ingress.topics
+    with ingress_process(kafka_broker, tmp_path, topics=topics) as again:
         assert again.webhook(body).json()["duplicates"] == 1
-    finally:
-        again.process.stop()
     key = str(body["PrimaryEntityId"])
     assert len(records_for(kafka_broker, topics.d365["account"], key, expected=None)) == 1
     audits = records_for(kafka_broker, topics.audit, key, expected=3)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from isthmus.testing.kafka import Broker, create_topics
@@ -17,10 +15,11 @@ from isthmus.testing.sandbox_s4 import SandboxS4
 from .conftest import (
     RunningIngress,
     decoded,
-    ingress_env,
+    ingress_process,
     make_topics,
     records_for,
-    start_ingress,
+    s4_write,
+    thin_sap_event,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -39,42 +38,33 @@ def master_ingress(
     topics = make_topics(kafka_broker)
     s4_state = f"{topics.prefix}.state.s4.businesspartner"
     create_topics(kafka_broker, s4_state)
-    env = ingress_env(
-        kafka_broker.bootstrap_servers,
-        topics,
+    with ingress_process(
+        kafka_broker,
+        tmp_path_factory.mktemp("ingress-master"),
+        topics=topics,
         d365=sandbox_d365,
         s4=sandbox_s4,
         ISTHMUS_INGRESS_STATE_TOPICS=json.dumps([topics.state, s4_state]),
         ISTHMUS_INGRESS_SAP__COALESCE_WINDOW_S="0",
-    )
-    running = start_ingress(env, topics, tmp_path_factory.mktemp("ingress-master"))
-    try:
+    ) as running:
         yield running, s4_state
-    finally:
-        running.process.stop()
 
 
 def _changed(number: str) -> dict[str, object]:
-    return {
-        "type": "sap.s4.beh.businesspartner.v1.BusinessPartner.Changed.v1",
-        "specversion": "1.0",
-        "source": "/default/sap.s4.beh/S4HCLNT100",
-        "id": str(uuid.uuid4()),
-        "time": "2026-11-26T10:00:00Z",
-        "datacontenttype": "application/json",
-        "data": {"BusinessPartner": number},
-    }
+    return thin_sap_event(
+        "sap.s4.beh.businesspartner.v1.BusinessPartner.Changed.v1", {"BusinessPartner": number}
+    )
 
 
 def _rename(sandbox: SandboxS4, name: str) -> None:
-    service = sandbox.service_url(SERVICE)
-    with httpx.Client(verify=sandbox.ssl_context(), auth=sandbox.basic_auth, timeout=30) as client:
-        token = client.get(service, headers={"X-CSRF-Token": "Fetch"}).headers["x-csrf-token"]
-        answer = client.patch(
-            f"{service}A_BusinessPartner('{PARTNER}')",
-            json={"OrganizationBPName1": name},
-            headers={"X-CSRF-Token": token, "If-Match": "*"},
-        )
+    answer = s4_write(
+        sandbox,
+        SERVICE,
+        "PATCH",
+        f"A_BusinessPartner('{PARTNER}')",
+        {"OrganizationBPName1": name},
+        **{"If-Match": "*"},
+    )
     assert answer.status_code == 204, answer.text
 
 

@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import jwt
 import pytest
@@ -21,9 +20,9 @@ from isthmus.testing.kafka import Broker, create_topics
 from isthmus.testing.sandbox_d365 import PUBLISH_API, SandboxD365
 
 from .conftest import (
-    REPO,
     RunningIngress,
     ingress_process,
+    order_event,
     records_for,
 )
 
@@ -49,13 +48,6 @@ def strict_ingress(
         yield running
 
 
-def _order(order_id: str) -> dict[str, Any]:
-    document = json.loads((REPO / "flows" / "samples" / "d365-salesorder-created.json").read_text())
-    document["envelope"]["eventId"] = str(uuid.uuid4())
-    document["data"]["salesorderid"] = order_id
-    return dict(document)
-
-
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -68,8 +60,8 @@ def test_a_publish_without_credentials_is_refused_and_logged_without_its_body(
     strict_ingress: RunningIngress, kafka_broker: Broker
 ) -> None:
     order_id = str(uuid.uuid4())
-    refused = strict_ingress.publish(D365_TOPIC, _order(order_id), api_key="guess")
-    bare = strict_ingress.publish(D365_TOPIC, _order(order_id), api_key=None)
+    refused = strict_ingress.publish(D365_TOPIC, order_event(order_id), api_key="guess")
+    bare = strict_ingress.publish(D365_TOPIC, order_event(order_id), api_key=None)
 
     assert bare.status_code == 401
     assert bare.headers["www-authenticate"] == 'Bearer realm="isthmus"'
@@ -87,7 +79,9 @@ def test_a_token_with_the_topic_roles_publishes(
 ) -> None:
     order_id = str(uuid.uuid4())
     token = _publish_token(sandbox_d365)
-    answer = strict_ingress.publish(D365_TOPIC, _order(order_id), api_key=None, **_bearer(token))
+    answer = strict_ingress.publish(
+        D365_TOPIC, order_event(order_id), api_key=None, **_bearer(token)
+    )
     assert answer.status_code == 200, answer.text
     assert len(records_for(kafka_broker, D365_TOPIC, order_id, expected=1)) == 1
 
@@ -101,7 +95,7 @@ def test_a_role_opens_only_its_topic_family(
     )
     token = _publish_token(sandbox_d365, client_id=app_id, client_secret=secret)
     allowed = strict_ingress.publish(
-        D365_TOPIC, _order(str(uuid.uuid4())), api_key=None, **_bearer(token)
+        D365_TOPIC, order_event(str(uuid.uuid4())), api_key=None, **_bearer(token)
     )
     denied = strict_ingress.publish(S4_TOPIC, {"any": "body"}, api_key=None, **_bearer(token))
 
@@ -164,6 +158,6 @@ def test_an_ingress_without_publisher_credentials_refuses_every_publish(
     kafka_broker: Broker, tmp_path: Path
 ) -> None:
     with ingress_process(kafka_broker, tmp_path, ISTHMUS_INGRESS_PUBLISH__API_KEYS="{}") as running:
-        answer = running.publish(D365_TOPIC, _order(str(uuid.uuid4())))
+        answer = running.publish(D365_TOPIC, order_event(str(uuid.uuid4())))
     assert answer.status_code == 401
     assert answer.json()["message"] == "the publish API has no credentials configured"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,27 +15,33 @@ from confluent_kafka import KafkaException
 from isthmus.testing.kafka import Broker
 
 from .conftest import (
-    REPO,
     SAMPLES,
     WEBHOOK_KEY,
     RunningIngress,
     create_topics,
     decoded,
     headers_of,
-    ingress_env,
-    make_topics,
+    ingress_process,
+    order_event,
     records_for,
-    start_ingress,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+RATE_LIMITED = {"ISTHMUS_INGRESS_LIMITS__RATE_PER_S": "0.1", "ISTHMUS_INGRESS_LIMITS__BURST": "3"}
+MESH_OAUTH_CLIENT = {
+    "ISTHMUS_INGRESS_SAP__OAUTH_CLIENT_ID": "mesh-client",
+    "ISTHMUS_INGRESS_SAP__OAUTH_CLIENT_SECRET": "mesh-secret",
+}
 
 
-def _order_event(order_id: str) -> dict[str, Any]:
-    document = json.loads((REPO / "flows" / "samples" / "d365-salesorder-created.json").read_text())
-    document["envelope"]["eventId"] = str(uuid.uuid4())
-    document["data"]["salesorderid"] = order_id
-    return dict(document)
+@contextlib.contextmanager
+def _http_to_ingress(broker: Broker, log_dir: Path, **settings: str) -> Iterator[httpx.Client]:
+    """A plain HTTP client to a fresh ingress process started with ``settings``."""
+    with (
+        ingress_process(broker, log_dir, topics=None, d365=None, s4=None, **settings) as ingress,
+        httpx.Client(base_url=ingress.url) as http,
+    ):
+        yield http
 
 
 def test_bad_requests_are_refused_and_nothing_is_produced(
@@ -93,8 +99,8 @@ def test_publish_api_validates_against_the_topic_schema(
     with contextlib.suppress(KafkaException):  # it exists already after an earlier test
         create_topics(kafka_broker, "d365.salesorder.events")
     order_id = str(uuid.uuid4())
-    good = _order_event(order_id)
-    bad = _order_event(order_id)
+    good = order_event(order_id)
+    bad = order_event(order_id)
     bad["data"]["totalamount"] = "twelve"
     del bad["data"]["name"]
     bad["data"]["colour"] = "red"
@@ -120,63 +126,39 @@ def test_publish_api_validates_against_the_topic_schema(
 
 
 def test_rate_limit_per_source(kafka_broker: Broker, tmp_path: Path) -> None:
-    topics = make_topics(kafka_broker)
-    env = ingress_env(
-        kafka_broker.bootstrap_servers,
-        topics,
-        ISTHMUS_INGRESS_LIMITS__RATE_PER_S="0.1",
-        ISTHMUS_INGRESS_LIMITS__BURST="3",
-    )
-    ingress = start_ingress(env, topics, tmp_path)
-    try:
-        with httpx.Client(base_url=ingress.url) as http:
-            statuses = [
-                http.post(
-                    "/v1/webhooks/dataverse", params={"code": WEBHOOK_KEY}, json={}
-                ).status_code
-                for _ in range(4)
-            ]
-            limited = http.post("/v1/webhooks/dataverse", params={"code": WEBHOOK_KEY}, json={})
-            other_source = http.post("/v1/webhooks/sap", json={})
-    finally:
-        ingress.process.stop()
+    with _http_to_ingress(kafka_broker, tmp_path, **RATE_LIMITED) as http:
+        statuses = [
+            http.post("/v1/webhooks/dataverse", params={"code": WEBHOOK_KEY}, json={}).status_code
+            for _ in range(4)
+        ]
+        limited = http.post("/v1/webhooks/dataverse", params={"code": WEBHOOK_KEY}, json={})
+        other_source = http.post("/v1/webhooks/sap", json={})
     assert statuses == [400, 400, 400, 429]
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert other_source.status_code == 401
 
 
 def test_event_mesh_oauth_client_credentials(kafka_broker: Broker, tmp_path: Path) -> None:
-    topics = make_topics(kafka_broker)
-    env = ingress_env(
-        kafka_broker.bootstrap_servers,
-        topics,
-        ISTHMUS_INGRESS_SAP__OAUTH_CLIENT_ID="mesh-client",
-        ISTHMUS_INGRESS_SAP__OAUTH_CLIENT_SECRET="mesh-secret",
-    )
-    ingress = start_ingress(env, topics, tmp_path)
     event = (SAMPLES / "s4-event-4.json").read_bytes()
     headers = {"Content-Type": "application/json"}
-    try:
-        with httpx.Client(base_url=ingress.url) as http:
-            form = {"grant_type": "client_credentials"}
-            refused = http.post("/v1/oauth/token", data=form, auth=("mesh-client", "wrong"))
-            issued = http.post("/v1/oauth/token", data=form, auth=("mesh-client", "mesh-secret"))
-            token = issued.json()["access_token"]
-            accepted = http.post(
-                "/v1/webhooks/sap",
-                content=event,
-                headers={**headers, "Authorization": f"Bearer {token}"},
-            )
-            forged = http.post(
-                "/v1/webhooks/sap",
-                content=event,
-                headers={**headers, "Authorization": f"Bearer {token[:-4]}beef"},
-            )
-            handshake = http.options(
-                "/v1/webhooks/sap", headers={"WebHook-Request-Origin": "eventmesh.example"}
-            )
-    finally:
-        ingress.process.stop()
+    with _http_to_ingress(kafka_broker, tmp_path, **MESH_OAUTH_CLIENT) as http:
+        form = {"grant_type": "client_credentials"}
+        refused = http.post("/v1/oauth/token", data=form, auth=("mesh-client", "wrong"))
+        issued = http.post("/v1/oauth/token", data=form, auth=("mesh-client", "mesh-secret"))
+        token = issued.json()["access_token"]
+        accepted = http.post(
+            "/v1/webhooks/sap",
+            content=event,
+            headers={**headers, "Authorization": f"Bearer {token}"},
+        )
+        forged = http.post(
+            "/v1/webhooks/sap",
+            content=event,
+            headers={**headers, "Authorization": f"Bearer {token[:-4]}beef"},
+        )
+        handshake = http.options(
+            "/v1/webhooks/sap", headers={"WebHook-Request-Origin": "eventmesh.example"}
+        )
     assert refused.status_code == 403
     assert issued.status_code == 200 and issued.json()["token_type"] == "bearer"
     assert (accepted.status_code, accepted.json()["status"]) == (200, "ignored")

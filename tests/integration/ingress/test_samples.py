@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -38,6 +39,13 @@ IGNORED_D365 = [
 ]
 
 
+def _event_of(ingress: RunningIngress, broker: Broker, name: str) -> dict[str, Any]:
+    """The one event the routed Dataverse sample ``name`` produced, decoded."""
+    table, key, schema = ROUTED_D365[name]
+    (record,) = records_for(broker, ingress.topics.d365[table], key, expected=1)
+    return decoded(record, schema)
+
+
 def test_dataverse_samples(ingress: RunningIngress, kafka_broker: Broker) -> None:
     for name in sorted(ROUTED_D365) + IGNORED_D365:
         response = ingress.webhook(
@@ -64,15 +72,7 @@ def test_dataverse_samples(ingress: RunningIngress, kafka_broker: Broker) -> Non
         assert headers["isthmus_correlation_id"] == f"corr-{name}"
         assert headers["traceparent"].startswith("00-")
 
-    contact = decoded(
-        records_for(
-            kafka_broker,
-            ingress.topics.d365["contact"],
-            ROUTED_D365["d365-webhook-1.json"][1],
-            expected=1,
-        )[0],
-        "io.isthmus.d365.ContactEvent",
-    )
+    contact = _event_of(ingress, kafka_broker, "d365-webhook-1.json")
     assert contact["data"]["firstname"] == "James"
     assert (
         contact["envelope"]["changedFields"]
@@ -86,15 +86,7 @@ def test_dataverse_samples(ingress: RunningIngress, kafka_broker: Broker) -> Non
         ]
         or "firstname" in contact["envelope"]["changedFields"]
     )
-    phone = decoded(
-        records_for(
-            kafka_broker,
-            ingress.topics.d365["account"],
-            ROUTED_D365["d365-webhook-2.json"][1],
-            expected=1,
-        )[0],
-        "io.isthmus.d365.AccountEvent",
-    )
+    phone = _event_of(ingress, kafka_broker, "d365-webhook-2.json")
     assert phone["data"]["telephone1"] == "1111"
     exported = httpx.get(ingress.metrics_url, timeout=10).text
     requests = [

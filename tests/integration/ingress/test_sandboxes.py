@@ -7,7 +7,6 @@ import json
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from isthmus.sandbox_d365.business.seed import sid
@@ -18,11 +17,14 @@ from isthmus.testing.sandbox_s4 import SandboxS4
 from .conftest import (
     SAP_PASSWORD,
     SAP_USER,
-    WEBHOOK_KEY,
     RunningIngress,
+    create_d365_order,
     decoded,
     headers_of,
     records_for,
+    s4_write,
+    send_order_creations_to,
+    thin_sap_event,
     wait_until,
 )
 
@@ -30,33 +32,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 
 def _create_order(sandbox: SandboxD365) -> str:
-    body = {
-        "name": f"Web order {uuid.uuid4().hex[:6]}",
-        "customerid_account@odata.bind": f"/accounts({sid('account:C-10001')})",
-        "pricelevelid@odata.bind": f"/pricelevels({sid('pricelevel:default')})",
-        "transactioncurrencyid@odata.bind": f"/transactioncurrencies({sid('currency:USD')})",
-        "order_details": [
-            {"productid@odata.bind": f"/products({sid('product:TG11')})", "quantity": 2},
-            {"productid@odata.bind": f"/products({sid('product:TG12')})", "quantity": 5},
-        ],
-    }
-    with sandbox.api_client() as api:
-        response = api.post("salesorders", json=body, headers={"Prefer": "return=representation"})
-    assert response.status_code == 201, response.text
-    return str(response.json()["salesorderid"])
+    """A web order of TG11 x2 and TG12 x5 for customer C-10001; its id."""
+    return create_d365_order(sandbox, f"Web order {uuid.uuid4().hex[:6]}", {"TG11": 2, "TG12": 5})
 
 
 def test_order_created_in_dataverse_is_one_typed_event(
     ingress: RunningIngress, sandbox_d365_clean: SandboxD365, kafka_broker: Broker
 ) -> None:
-    sandbox_d365_clean.admin.add_webhook(
-        url=f"{ingress.url}/v1/webhooks/dataverse",
-        message="Create",
-        table="salesorder",
-        auth_type="WebhookKey",
-        auth_value=WEBHOOK_KEY,
-        mode=1,
-    )
+    send_order_creations_to(ingress, sandbox_d365_clean)
     order_id = _create_order(sandbox_d365_clean)
 
     records = records_for(kafka_broker, ingress.topics.d365["salesorder"], order_id, expected=1)
@@ -80,40 +63,24 @@ def test_order_created_in_dataverse_is_one_typed_event(
 
 
 def _s4_order(sandbox: SandboxS4) -> str:
-    service = sandbox.service_url("API_SALES_ORDER_SRV")
-    with httpx.Client(verify=sandbox.ssl_context(), auth=sandbox.basic_auth, timeout=30) as client:
-        fetched = client.get(service, headers={"X-CSRF-Token": "Fetch"})
-        token = fetched.headers["x-csrf-token"]
-        body = {
-            "SalesOrderType": "OR",
-            "SalesOrganization": "1710",
-            "DistributionChannel": "10",
-            "OrganizationDivision": "00",
-            "SoldToParty": "17100001",
-            "PurchaseOrderByCustomer": f"ORD-{uuid.uuid4().hex[:8]}",
-            "to_Item": [
-                {"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}
-            ],
-        }
-        created = client.post(
-            f"{service}A_SalesOrder",
-            json=body,
-            headers={"X-CSRF-Token": token, "Accept": "application/json"},
-        )
+    body = {
+        "SalesOrderType": "OR",
+        "SalesOrganization": "1710",
+        "DistributionChannel": "10",
+        "OrganizationDivision": "00",
+        "SoldToParty": "17100001",
+        "PurchaseOrderByCustomer": f"ORD-{uuid.uuid4().hex[:8]}",
+        "to_Item": [{"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}],
+    }
+    created = s4_write(
+        sandbox, "API_SALES_ORDER_SRV", "POST", "A_SalesOrder", body, Accept="application/json"
+    )
     assert created.status_code == 201, created.text
     return str(created.json()["d"]["SalesOrder"])
 
 
 def _thin(number: str) -> dict[str, object]:
-    return {
-        "type": "sap.s4.beh.salesorder.v1.SalesOrder.Changed.v1",
-        "specversion": "1.0",
-        "source": "/default/sap.s4.beh/S4HCLNT100",
-        "id": str(uuid.uuid4()),
-        "time": "2026-11-26T10:00:00Z",
-        "datacontenttype": "application/json",
-        "data": {"SalesOrder": number},
-    }
+    return thin_sap_event("sap.s4.beh.salesorder.v1.SalesOrder.Changed.v1", {"SalesOrder": number})
 
 
 def test_thin_events_are_hydrated_and_a_burst_shares_reads(

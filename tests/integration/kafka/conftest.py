@@ -8,12 +8,15 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
 
 from isthmus.kafka.loop import ConsumeLoop
+from isthmus.kafka.records import Handler
 from isthmus.kafka.routing import Routes
+from isthmus.kafka.settings import ProcessorSettings
 from isthmus.testing.kafka import Broker, UniqueNames, create_topics
 
 TEST_DELAYS_MS = (1_000, 2_000)
@@ -44,6 +47,20 @@ def make_group(kafka_broker: Broker, unique_name: UniqueNames) -> Callable[..., 
         return Group(name=name, source=source, output=output, routes=routes)
 
     return make
+
+
+def group_loop(
+    broker: Broker, group: Group, handler: Handler[object, object], **options: Any
+) -> ConsumeLoop:
+    """A loop of ``group``'s consumer group on its source topic, routing failures by its routes."""
+    return ConsumeLoop.for_handler(
+        kafka=broker.settings,
+        settings=ProcessorSettings(group_id=group.name),
+        topics=[group.source],
+        handler=handler,
+        routes=group.routes,
+        **options,
+    )
 
 
 def produce(

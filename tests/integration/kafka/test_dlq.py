@@ -16,7 +16,7 @@ from isthmus.kafka.settings import ProcessorSettings
 from isthmus.testing.kafka import Broker, drain
 
 from .avro import order_serde
-from .conftest import Group, produce, running, wait_for
+from .conftest import Group, group_loop, produce, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -49,12 +49,10 @@ def test_poison_records_are_dead_lettered_with_error_headers_and_later_records_p
         (b"o6", order(6)),
     ]
     produce(kafka_broker, group.source, inputs, headers=[("ce_id", b"evt-1")])
-    processor = ConsumeLoop.for_handler(
-        kafka=kafka_broker.settings,
-        settings=ProcessorSettings(group_id=group.name),
-        topics=[group.source],
-        handler=handler,
-        routes=group.routes,
+    processor = group_loop(
+        kafka_broker,
+        group,
+        handler,
         key_deserializer=StringDeserializer(),
         value_deserializer=deserializer,
         key_serializer=StringSerializer(),

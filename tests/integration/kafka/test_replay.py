@@ -10,13 +10,11 @@ from typer.testing import CliRunner
 from isthmus.cli.app import app
 from isthmus.kafka import headers as h
 from isthmus.kafka.errors import InvalidRecordError
-from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
 from isthmus.kafka.replay import ReplaySelection, replay_dead_letters
-from isthmus.kafka.settings import ProcessorSettings
 from isthmus.testing.kafka import Broker, drain
 
-from .conftest import Group, produce, running
+from .conftest import Group, group_loop, produce, running
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +31,7 @@ def test_replay_moves_exactly_the_selected_records_and_never_twice(
         value = record.value + b"@" + str(record.attempt).encode()
         return [Output(topic=group.output, key=record.key, value=value)]
 
-    processor = ConsumeLoop.for_handler(
-        kafka=kafka_broker.settings,
-        settings=ProcessorSettings(group_id=group.name),
-        topics=[group.source],
-        handler=handler,
-        routes=group.routes,
-    )
+    processor = group_loop(kafka_broker, group, handler)
     inputs = [(b"k1", b"good"), (b"k2", b"bad-2"), (b"k3", b"bad-3"), (b"k4", b"bad-4")]
     dlq = group.routes.dlq
     with running(processor):

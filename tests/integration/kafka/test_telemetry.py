@@ -14,13 +14,11 @@ from opentelemetry.trace import SpanKind
 
 from isthmus.kafka import headers as h
 from isthmus.kafka.errors import InvalidRecordError
-from isthmus.kafka.loop import ConsumeLoop
 from isthmus.kafka.records import Output, Record
-from isthmus.kafka.settings import ProcessorSettings
 from isthmus.telemetry.metrics import MetricName, RuntimeMetrics
 from isthmus.testing.kafka import Broker, drain
 
-from .conftest import Group, produce, running
+from .conftest import Group, group_loop, produce, running
 
 pytestmark = pytest.mark.integration
 
@@ -48,12 +46,10 @@ def test_spans_metrics_and_correlation_follow_each_record(
         [(b"k1", b"ok"), (b"k2", b"bad")],
         headers=[(h.TRACEPARENT, PARENT.encode()), (h.CORRELATION_ID, b"corr-7")],
     )
-    processor = ConsumeLoop.for_handler(
-        kafka=kafka_broker.settings,
-        settings=ProcessorSettings(group_id=group.name),
-        topics=[group.source],
-        handler=handler,
-        routes=group.routes,
+    processor = group_loop(
+        kafka_broker,
+        group,
+        handler,
         metrics=RuntimeMetrics.create(meter),
         spans=tracer_provider.get_tracer("test"),
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from isthmus.schemas.settings import SchemaSettings
 from isthmus.testing.kafka import Broker, create_topics, drain
 from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
 from isthmus.testing.sandbox_s4 import SandboxS4
+from tests.sales_orders import order_line
 
 RETRY_DELAYS_MS = (1000, 2000)
 
@@ -129,6 +130,28 @@ class SinkHarness:
             process.stop(timeout_s=20)
 
 
+def create_entity_topics(harness: SinkHarness, system: str, entity: str) -> tuple[str, str, str]:
+    """Create the command, result and state topics of one more entity of the harness's sink."""
+    prefix = harness.topics.prefix
+    topics = (
+        f"{prefix}{system}.{entity}.commands",
+        f"{prefix}{system}.{entity}.results",
+        f"{prefix}state.{system}.{entity}",
+    )
+    create_topics(harness.broker, *topics, partitions=2)
+    return topics
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout_s: float = 60.0) -> None:
+    """Poll ``predicate`` every half second until it holds, failing after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError("condition not met in time")
+
+
 def header(*, key: str, reference: str, flow: str = "d365-salesorder-to-s4") -> dict[str, Any]:
     """A command header with a fresh command id."""
     return {
@@ -172,29 +195,18 @@ def sales_order(
         "CustomerPaymentTerms": None,
         "ShippingCondition": None,
         "to_Partner": [],
-        "to_Item": [
-            {
-                "SalesOrderItem": "10",
-                "Material": material,
-                "RequestedQuantity": Decimal("2.000"),
-                "RequestedQuantityUnit": "PC",
-                "SalesOrderItemText": None,
-                "MaterialByCustomer": None,
-                "ProductionPlant": None,
-                "RequestedDeliveryDate": None,
-            }
-        ],
+        "to_Item": [order_line("10", material, "2.000")],
     }
 
 
 def _sink_harness(
     broker: Broker,
-    *,
-    service: str,
-    entity: str,
     unique_name: Callable[[str], str],
     repo_root: Path,
     log_dir: Path,
+    *,
+    service: str,
+    entity: str,
     env: dict[str, str],
 ) -> SinkHarness:
     """Topics provisioned like production (commands, outputs, compacted xref and parked) and
@@ -229,34 +241,46 @@ def _sink_harness(
     )
 
 
+ProvisionSink = Callable[[str, str, dict[str, str]], SinkHarness]
+
+
 @pytest.fixture
-def sap_sink(
-    kafka_broker: Broker, sandbox_s4_clean: SandboxS4, unique_name, repo_root: Path, tmp_path: Path
-) -> Iterator[SinkHarness]:
-    """A provisioned sap-sink test set-up (topics, env); start replicas with ``.start()``."""
-    sandbox = sandbox_s4_clean
-    harness = _sink_harness(
-        kafka_broker,
-        service="sap-sink",
-        entity="salesorder",
-        unique_name=unique_name,
-        repo_root=repo_root,
-        log_dir=tmp_path,
-        env={
-            "PROCESSOR__BATCH_SIZE": "100",
-            "SINK__BREAKER_OPEN_S": "1",
-            "S4__BASE_URL": sandbox.base_url,
-            "S4__USER": sandbox.user,
-            "S4__PASSWORD": sandbox.password,
-            "S4__CA_BUNDLE": str(sandbox.ca_file),
-            "S4__RETRY__DEADLINE_SECONDS": "20",
-            "BILLING_RUN_URL": f"{sandbox.base_url}/_sandbox/billing-run",
-        },
-    )
-    try:
-        yield harness
-    finally:
+def provision_sink(
+    kafka_broker: Broker, unique_name, repo_root: Path, tmp_path: Path
+) -> Iterator[ProvisionSink]:
+    """Provision a sink (service, entity, target settings); its replicas stop at the test's end."""
+    harnesses: list[SinkHarness] = []
+
+    def provision(service: str, entity: str, env: dict[str, str]) -> SinkHarness:
+        harness = _sink_harness(
+            kafka_broker, unique_name, repo_root, tmp_path, service=service, entity=entity, env=env
+        )
+        harnesses.append(harness)
+        return harness
+
+    yield provision
+    for harness in harnesses:
         harness.stop_all()
+
+
+def _s4_target(sandbox: SandboxS4) -> dict[str, str]:
+    """sap-sink settings for the S/4 sandbox: small batches, a quick breaker, short retries."""
+    return {
+        "PROCESSOR__BATCH_SIZE": "100",
+        "SINK__BREAKER_OPEN_S": "1",
+        "S4__BASE_URL": sandbox.base_url,
+        "S4__USER": sandbox.user,
+        "S4__PASSWORD": sandbox.password,
+        "S4__CA_BUNDLE": str(sandbox.ca_file),
+        "S4__RETRY__DEADLINE_SECONDS": "20",
+        "BILLING_RUN_URL": f"{sandbox.base_url}/_sandbox/billing-run",
+    }
+
+
+@pytest.fixture
+def sap_sink(sandbox_s4_clean: SandboxS4, provision_sink: ProvisionSink) -> SinkHarness:
+    """A provisioned sap-sink test set-up (topics, env); start replicas with ``.start()``."""
+    return provision_sink("sap-sink", "salesorder", _s4_target(sandbox_s4_clean))
 
 
 def account_upsert(*, partner: str, name: str, currency: str | None = None) -> dict[str, Any]:
@@ -280,34 +304,20 @@ def account_upsert(*, partner: str, name: str, currency: str | None = None) -> d
     }
 
 
+def _dataverse_target(sandbox: SandboxD365) -> dict[str, str]:
+    """d365-sink settings for the Dataverse sandbox and its token endpoint."""
+    return {
+        "D365__ENVIRONMENT_URL": sandbox.base_url,
+        "D365__SCOPE": f"{ORG_URL}/.default",
+        "D365__TENANT_ID": sandbox.tenant_id,
+        "D365__CLIENT_ID": sandbox.client_id,
+        "D365__CLIENT_SECRET": sandbox.client_secret,
+        "D365__AUTHORITY_HOST": sandbox.base_url,
+        "D365__CA_BUNDLE": str(sandbox.ca_file),
+    }
+
+
 @pytest.fixture
-def d365_sink(
-    kafka_broker: Broker,
-    sandbox_d365_clean: SandboxD365,
-    unique_name,
-    repo_root: Path,
-    tmp_path: Path,
-) -> Iterator[SinkHarness]:
+def d365_sink(sandbox_d365_clean: SandboxD365, provision_sink: ProvisionSink) -> SinkHarness:
     """A provisioned d365-sink test set-up for account commands."""
-    sandbox = sandbox_d365_clean
-    harness = _sink_harness(
-        kafka_broker,
-        service="d365-sink",
-        entity="account",
-        unique_name=unique_name,
-        repo_root=repo_root,
-        log_dir=tmp_path,
-        env={
-            "D365__ENVIRONMENT_URL": sandbox.base_url,
-            "D365__SCOPE": f"{ORG_URL}/.default",
-            "D365__TENANT_ID": sandbox.tenant_id,
-            "D365__CLIENT_ID": sandbox.client_id,
-            "D365__CLIENT_SECRET": sandbox.client_secret,
-            "D365__AUTHORITY_HOST": sandbox.base_url,
-            "D365__CA_BUNDLE": str(sandbox.ca_file),
-        },
-    )
-    try:
-        yield harness
-    finally:
-        harness.stop_all()
+    return provision_sink("d365-sink", "account", _dataverse_target(sandbox_d365_clean))

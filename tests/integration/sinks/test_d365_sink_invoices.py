@@ -10,8 +10,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from isthmus.testing.kafka import create_topics
-from tests.integration.sinks.conftest import account_upsert, header
+from tests.integration.sinks.conftest import account_upsert, create_entity_topics, header
 
 pytestmark = pytest.mark.integration
 INVOICE = "io.isthmus.d365.InvoiceUpsertCommand"
@@ -48,10 +47,7 @@ def _invoice(billing: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_invoice_with_three_lines_is_written_once(d365_sink, kafka_broker, sandbox_d365_clean):
-    prefix = d365_sink.topics.prefix
-    topic = f"{prefix}d365.invoice.commands"
-    results_topic = f"{prefix}d365.invoice.results"
-    create_topics(kafka_broker, topic, results_topic, f"{prefix}state.d365.invoice", partitions=2)
+    topic, results_topic, _state = create_entity_topics(d365_sink, "d365", "invoice")
     d365_sink.produce(
         [("9100010", account_upsert(partner="9100010", name="Invoiced", currency="EUR"))],
         schema="io.isthmus.d365.AccountUpsertCommand",

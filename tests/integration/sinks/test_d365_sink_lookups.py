@@ -9,8 +9,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from isthmus.testing.kafka import create_topics
-from tests.integration.sinks.conftest import account_upsert, header
+from tests.integration.sinks.conftest import account_upsert, create_entity_topics, header
 
 pytestmark = pytest.mark.integration
 
@@ -33,15 +32,7 @@ def _product(number: str, unit: str) -> dict[str, Any]:
 
 
 def test_products_and_currency_bound_through_lookups(d365_sink, kafka_broker, sandbox_d365_clean):
-    prefix = d365_sink.topics.prefix
-    create_topics(
-        kafka_broker,
-        f"{prefix}d365.product.commands",
-        f"{prefix}d365.product.results",
-        f"{prefix}state.d365.product",
-        partitions=2,
-    )
-    topic = f"{prefix}d365.product.commands"
+    topic, results_topic, _state = create_entity_topics(d365_sink, "d365", "product")
     serializer = d365_sink.factory.serializer(value_schema="io.isthmus.d365.ProductUpsertCommand")
     producer = Producer(kafka_broker.settings.client_config())
     for number, unit in (
@@ -58,7 +49,7 @@ def test_products_and_currency_bound_through_lookups(d365_sink, kafka_broker, sa
     )
     d365_sink.start(extra={"ISTHMUS_D365_SINK_SINK__ENTITIES": '["account", "product"]'})
 
-    results = dict(d365_sink.decode(f"{prefix}d365.product.results", expected=3))
+    results = dict(d365_sink.decode(results_topic, expected=3))
     assert results["ISTH-P1"]["status"] == "SUCCEEDED"
     assert results["ISTH-P2"]["status"] == "SUCCEEDED"
     assert results["ISTH-P3"]["status"] == "REJECTED"

@@ -17,6 +17,7 @@ from tests.integration.sinks.sandbox_data import order_items, orders_by_referenc
 from tests.integration.sinks.test_d365_sink_invoices import INVOICE, _invoice, _line
 from tests.integration.sinks.test_sap_sink_documents import _delivery, _journal
 from tests.integration.sinks.test_sap_sink_partners import _partner
+from tests.sales_orders import order_line
 
 pytestmark = pytest.mark.integration
 ORDERS = 200
@@ -89,29 +90,16 @@ def test_single_order_creates_survive_lost_answers(sap_sink, sandbox_s4_clean):
     assert lost == [0] * 15 + [504] * 15
 
 
-def _item(number: str | None, material: str, quantity: str) -> dict[str, Any]:
-    return {
-        "SalesOrderItem": number,
-        "Material": material,
-        "RequestedQuantity": Decimal(quantity),
-        "RequestedQuantityUnit": "PC",
-        "SalesOrderItemText": None,
-        "MaterialByCustomer": None,
-        "ProductionPlant": None,
-        "RequestedDeliveryDate": None,
-    }
-
-
 def test_order_change_adds_its_new_items_once_when_the_answer_is_lost(sap_sink, sandbox_s4_clean):
     sandbox_s4_clean.admin.add_fault(
         kind="lost_answer", path="*/$batch", method="POST", body_contains="/to_Item", count=1
     )
     create = sales_order(key="chg", reference="LOST-CHG")
-    create["to_Item"] = [_item("10", "TG11", "2")]
+    create["to_Item"] = [order_line("10", "TG11", "2")]
     change = sales_order(key="chg", reference="LOST-CHG", action="CHANGE")
     # a numbered new line and one S/4 numbers itself (found again by its material)
-    change["to_Item"] = [_item("10", "TG11", "5"), _item("20", "TG12", "1")]
-    change["to_Item"].append(_item(None, "MZ-FG-M550", "3"))
+    change["to_Item"] = [order_line("10", "TG11", "5"), order_line("20", "TG12", "1")]
+    change["to_Item"].append(order_line(None, "MZ-FG-M550", "3"))
     sap_sink.produce([("chg", create), ("chg", change)], schema=SALES_ORDER)
     sap_sink.start()
 

@@ -8,29 +8,17 @@ import pytest
 
 from tests.integration.sinks.conftest import sales_order
 from tests.integration.sinks.sandbox_data import order_items
+from tests.sales_orders import order_line
 
 pytestmark = pytest.mark.integration
 ORDER = "io.isthmus.s4.SalesOrderCommand"
 
 
-def _line(number: str, material: str, quantity: str) -> dict[str, object]:
-    return {
-        "SalesOrderItem": number,
-        "Material": material,
-        "RequestedQuantity": Decimal(quantity),
-        "RequestedQuantityUnit": "PC",
-        "SalesOrderItemText": None,
-        "MaterialByCustomer": None,
-        "ProductionPlant": None,
-        "RequestedDeliveryDate": None,
-    }
-
-
 def test_change_updates_adds_and_rejects_items_once(sap_sink, sandbox_s4_clean):
     create = sales_order(key="chg", reference="CHG-1")
-    create["to_Item"] = [_line("10", "TG11", "2"), _line("20", "TG12", "1")]
+    create["to_Item"] = [order_line("10", "TG11", "2"), order_line("20", "TG12", "1")]
     change = sales_order(key="chg", reference="CHG-1", action="CHANGE")
-    change["to_Item"] = [_line("10", "TG11", "5"), _line("30", "TG12", "4")]
+    change["to_Item"] = [order_line("10", "TG11", "5"), order_line("30", "TG12", "4")]
     # the change arrives twice (a redelivery): the second finds nothing left to do
     sap_sink.produce([("chg", create), ("chg", change), ("chg", change)], schema=ORDER)
     sap_sink.start()

@@ -8,8 +8,7 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from isthmus.testing.kafka import create_topics
-from tests.integration.sinks.conftest import header
+from tests.integration.sinks.conftest import create_entity_topics, header
 
 pytestmark = pytest.mark.integration
 SCHEMA = "io.isthmus.s4.BusinessPartnerUpsertCommand"
@@ -68,19 +67,11 @@ def _send(harness, value: dict[str, Any]) -> None:
     producer.flush(30)
 
 
-def test_partner_created_once_then_changed_by_number(sap_sink, kafka_broker, sandbox_s4_clean):
-    prefix = sap_sink.topics.prefix
-    create_topics(
-        kafka_broker,
-        f"{prefix}s4.businesspartner.commands",
-        f"{prefix}s4.businesspartner.results",
-        f"{prefix}state.s4.businesspartner",
-        partitions=2,
-    )
+def test_partner_created_once_then_changed_by_number(sap_sink, sandbox_s4_clean):
+    _commands, results_topic, state_topic = create_entity_topics(sap_sink, "s4", "businesspartner")
     _send(sap_sink, _partner(number=None, name="Contoso"))
     _send(sap_sink, _partner(number=None, name="Contoso"))
     sap_sink.start(extra={"ISTHMUS_SAP_SINK_SINK__ENTITIES": '["businesspartner"]'})
-    results_topic = f"{prefix}s4.businesspartner.results"
     first = [v for _, v in sap_sink.decode(results_topic, expected=2)]
     assert [r["status"] for r in first] == ["SUCCEEDED", "DUPLICATE"]
     number = first[0]["targetId"]
@@ -88,7 +79,7 @@ def test_partner_created_once_then_changed_by_number(sap_sink, kafka_broker, san
 
     _send(sap_sink, _partner(number=number, name="Contoso Renamed"))
     assert sap_sink.decode(results_topic, expected=3)[-1][1]["status"] == "SUCCEEDED"
-    state = sap_sink.decode(f"{prefix}state.s4.businesspartner", expected=3)
+    state = sap_sink.decode(state_topic, expected=3)
     assert state[-1][0] == number
     assert state[-1][1]["fields"]["OrganizationBPName1"] == "Contoso Renamed"
     xref = {k for k, _ in sap_sink.decode(sap_sink.topics.xref, expected=2)}

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.integration.sinks.conftest import sales_order
+from tests.integration.sinks.conftest import sales_order, wait_for
 from tests.integration.sinks.sandbox_data import orders_by_reference
 
 pytestmark = pytest.mark.integration
@@ -21,15 +21,6 @@ def _get(port: int, path: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
-
-
-def _wait(predicate, *, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError("condition not met in time")
 
 
 def test_breaker_opens_on_sustained_503_pauses_and_resumes(sap_sink, sandbox_s4_clean):
@@ -48,7 +39,7 @@ def test_breaker_opens_on_sustained_503_pauses_and_resumes(sap_sink, sandbox_s4_
         }
     )
     port = sap_sink.ports[-1]
-    _wait(lambda: _get(port, "/readyz") == (503, "breaker"))
+    wait_for(lambda: _get(port, "/readyz") == (503, "breaker"))
     assert "isthmus_sink_breaker_open" in _get(port, "/metrics")[1]
     calls_while_open = len(admin.calls(path_contains="API_SALES_ORDER_SRV"))
     time.sleep(3)
@@ -56,7 +47,7 @@ def test_breaker_opens_on_sustained_503_pauses_and_resumes(sap_sink, sandbox_s4_
     assert len(admin.calls(path_contains="API_SALES_ORDER_SRV")) - calls_while_open < 10
 
     admin.clear_faults()
-    _wait(lambda: len(orders_by_reference(sandbox_s4_clean, "BRK-")) == count, timeout_s=90)
+    wait_for(lambda: len(orders_by_reference(sandbox_s4_clean, "BRK-")) == count, timeout_s=90)
     assert set(orders_by_reference(sandbox_s4_clean, "BRK-").values()) == {1}
     assert _get(port, "/readyz")[0] == 200
     assert sap_sink.decode(sap_sink.topics.dlq, timeout_s=3) == []
@@ -70,7 +61,7 @@ def test_refused_credential_pauses_and_alerts_without_dead_letters(sap_sink, san
     )
     wrong = sap_sink.start(name="wrong", extra={"ISTHMUS_SAP_SINK_S4__PASSWORD": "wrong"})
     port = sap_sink.ports[-1]
-    _wait(lambda: _get(port, "/readyz") == (503, "auth"))
+    wait_for(lambda: _get(port, "/readyz") == (503, "auth"))
     metrics = _get(port, "/metrics")[1]
     assert any(
         line.startswith("isthmus_sink_auth_failing") and line.rstrip().endswith("1.0")
@@ -81,6 +72,6 @@ def test_refused_credential_pauses_and_alerts_without_dead_letters(sap_sink, san
     assert orders_by_reference(sandbox_s4_clean, "AUTH-") == {}
 
     sap_sink.start(name="fixed")
-    _wait(lambda: len(orders_by_reference(sandbox_s4_clean, "AUTH-")) == count)
+    wait_for(lambda: len(orders_by_reference(sandbox_s4_clean, "AUTH-")) == count)
     keys = {k for k, _ in sap_sink.decode(sap_sink.topics.results, expected=count)}
     assert keys == {f"a-{i}" for i in range(count)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +13,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from isthmus.kafka import headers as h
 from isthmus.kafka.parking import PARKED_SCHEMA
 from isthmus.testing.kafka import drain
-from tests.integration.sinks.conftest import sales_order
+from tests.integration.sinks.conftest import sales_order, wait_for
 from tests.integration.sinks.sandbox_data import (
     add_sales_area,
     create_customer,
@@ -23,15 +22,6 @@ from tests.integration.sinks.sandbox_data import (
 
 pytestmark = pytest.mark.integration
 ORDER = "io.isthmus.s4.SalesOrderCommand"
-
-
-def _wait(predicate, *, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError("condition not met in time")
 
 
 def test_poison_goes_to_dlq_with_sap_message_then_replay_creates_it(sap_sink, sandbox_s4_clean):
@@ -75,7 +65,7 @@ def test_poison_goes_to_dlq_with_sap_message_then_replay_creates_it(sap_sink, sa
         timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    _wait(lambda: orders_by_reference(sandbox_s4_clean, "POISON-")["POISON-1"] == 1)
+    wait_for(lambda: orders_by_reference(sandbox_s4_clean, "POISON-")["POISON-1"] == 1)
     statuses = [
         v["status"]
         for k, v in sap_sink.decode(sap_sink.topics.results, expected=3)
@@ -94,12 +84,12 @@ def test_missing_customer_parks_until_its_xref_entry_arrives(sap_sink, sandbox_s
         audit = sap_sink.decode(sap_sink.topics.audit, timeout_s=3)
         return any(v["errorClass"] == "dependency" for k, v in audit if k == "late")
 
-    _wait(parked, timeout_s=30)
+    wait_for(parked, timeout_s=30)
     assert orders_by_reference(sandbox_s4_clean, "LATE-") == {}
     create_customer(sandbox_s4_clean, number="10100099")
     _publish_xref(sap_sink, "account:s4:10100099", d365="acc-late", s4="10100099")
 
-    _wait(lambda: orders_by_reference(sandbox_s4_clean, "LATE-")["LATE-1"] == 1, timeout_s=30)
+    wait_for(lambda: orders_by_reference(sandbox_s4_clean, "LATE-")["LATE-1"] == 1, timeout_s=30)
     dlq = sap_sink.decode(sap_sink.topics.dlq, expected=1, timeout_s=60)
     assert [key for key, _ in dlq] == ["never"]
     results = dict(sap_sink.decode(sap_sink.topics.results, expected=2))
@@ -139,12 +129,12 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(sap_sink, sandbox_s4_clea
         schema=ORDER,
     )
     first = sap_sink.start(name="first")
-    _wait(lambda: sum(orders_by_reference(sandbox_s4_clean, "KILL-").values()) >= 60)
+    wait_for(lambda: sum(orders_by_reference(sandbox_s4_clean, "KILL-").values()) >= 60)
     first.kill()
     before = sum(orders_by_reference(sandbox_s4_clean, "KILL-").values())
     assert before < count
     sap_sink.start(name="second")
-    _wait(lambda: len(orders_by_reference(sandbox_s4_clean, "KILL-")) == count, timeout_s=90)
+    wait_for(lambda: len(orders_by_reference(sandbox_s4_clean, "KILL-")) == count, timeout_s=90)
     found = orders_by_reference(sandbox_s4_clean, "KILL-")
     assert set(found.values()) == {1}
     keys = {key for key, _ in sap_sink.decode(sap_sink.topics.results, expected=count)}
@@ -156,12 +146,12 @@ def test_two_replicas_share_partitions_and_process_everything_once(sap_sink, san
     a = sap_sink.start(name="a")
     b = sap_sink.start(name="b")
     # the group settles on two members, each with its share of the partitions
-    _wait(lambda: all("assigned" in p.log_tail(400) for p in (a, b)), timeout_s=60)
+    wait_for(lambda: all("assigned" in p.log_tail(400) for p in (a, b)), timeout_s=60)
     sap_sink.produce(
         [(f"r-{i}", sales_order(key=f"r-{i}", reference=f"REPL-{i}")) for i in range(count)],
         schema=ORDER,
     )
-    _wait(lambda: len(orders_by_reference(sandbox_s4_clean, "REPL-")) == count, timeout_s=90)
+    wait_for(lambda: len(orders_by_reference(sandbox_s4_clean, "REPL-")) == count, timeout_s=90)
     assert set(orders_by_reference(sandbox_s4_clean, "REPL-").values()) == {1}
     results = sap_sink.decode(sap_sink.topics.results, expected=count)
     assert {k for k, _ in results} == {f"r-{i}" for i in range(count)}

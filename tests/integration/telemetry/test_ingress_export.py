@@ -9,17 +9,15 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from isthmus.sandbox_d365.business.seed import sid
 from isthmus.testing.kafka import Broker
 from isthmus.testing.sandbox_d365 import SandboxD365
 from tests.integration.ingress.conftest import (
-    WEBHOOK_KEY,
     RunningIngress,
+    create_d365_order,
     headers_of,
-    ingress_env,
-    make_topics,
+    ingress_process,
     records_for,
-    start_ingress,
+    send_order_creations_to,
 )
 from tests.integration.telemetry.receiver import OtlpReceiver
 
@@ -34,35 +32,14 @@ def traced_ingress(
     tmp_path: Path,
 ) -> Iterator[RunningIngress]:
     """An ingress process exporting its spans to ``otlp_receiver``."""
-    topics = make_topics(kafka_broker)
-    env = ingress_env(
-        kafka_broker.bootstrap_servers,
-        topics,
+    with ingress_process(
+        kafka_broker,
+        tmp_path,
         d365=sandbox_d365,
         OTEL_EXPORTER_OTLP_ENDPOINT=otlp_receiver.endpoint,
         OTEL_BSP_SCHEDULE_DELAY="200",
-    )
-    running = start_ingress(env, topics, tmp_path)
-    try:
+    ) as running:
         yield running
-    finally:
-        running.process.stop()
-
-
-def _create_order(sandbox: SandboxD365) -> str:
-    body = {
-        "name": f"Traced order {uuid.uuid4().hex[:6]}",
-        "customerid_account@odata.bind": f"/accounts({sid('account:C-10001')})",
-        "pricelevelid@odata.bind": f"/pricelevels({sid('pricelevel:default')})",
-        "transactioncurrencyid@odata.bind": f"/transactioncurrencies({sid('currency:USD')})",
-        "order_details": [
-            {"productid@odata.bind": f"/products({sid('product:TG11')})", "quantity": 1}
-        ],
-    }
-    with sandbox.api_client() as api:
-        response = api.post("salesorders", json=body, headers={"Prefer": "return=representation"})
-    assert response.status_code == 201, response.text
-    return str(response.json()["salesorderid"])
 
 
 def test_the_ingress_exports_the_span_of_a_webhook_in_the_events_trace(
@@ -71,15 +48,10 @@ def test_the_ingress_exports_the_span_of_a_webhook_in_the_events_trace(
     otlp_receiver: OtlpReceiver,
     kafka_broker: Broker,
 ) -> None:
-    sandbox_d365_clean.admin.add_webhook(
-        url=f"{traced_ingress.url}/v1/webhooks/dataverse",
-        message="Create",
-        table="salesorder",
-        auth_type="WebhookKey",
-        auth_value=WEBHOOK_KEY,
-        mode=1,
+    send_order_creations_to(traced_ingress, sandbox_d365_clean)
+    order_id = create_d365_order(
+        sandbox_d365_clean, f"Traced order {uuid.uuid4().hex[:6]}", {"TG11": 1}
     )
-    order_id = _create_order(sandbox_d365_clean)
 
     topic = traced_ingress.topics.d365["salesorder"]
     (record,) = records_for(kafka_broker, topic, order_id, expected=1)

@@ -22,69 +22,43 @@ def response(status: int, body: object, **headers: str) -> httpx.Response:
     return httpx.Response(status, json=body, headers=headers)
 
 
+ROW_VERSION_MISMATCH = (
+    "The version of the existing record doesn't match the RowVersion property provided."
+)
+DATAVERSE_KINDS: dict[type, str] = {
+    d365.DataverseNotFoundError: "invalid",
+    d365.DataverseDuplicateError: "invalid",
+    d365.DataversePreconditionError: "invalid",
+    d365.DataverseValidationError: "invalid",
+    d365.DataversePrivilegeError: "fatal",
+    d365.DataverseThrottledError: "retryable",
+    d365.DataverseServerError: "retryable",
+}
+
+
 @pytest.mark.parametrize(
-    ("status", "body", "expected", "kind"),
+    ("status", "code", "message", "expected"),
     [
-        (
-            404,
-            {"error": {"code": "0x80040217", "message": "account With Id = x Does Not Exist"}},
-            d365.DataverseNotFoundError,
-            "invalid",
-        ),
+        (404, "0x80040217", "account With Id = x Does Not Exist", d365.DataverseNotFoundError),
         (
             412,
-            {"error": {"code": "", "message": "A record with matching key values already exists."}},
+            "",
+            "A record with matching key values already exists.",
             d365.DataverseDuplicateError,
-            "invalid",
         ),
-        (
-            412,
-            {
-                "error": {
-                    "code": "",
-                    "message": "The version of the existing record doesn't match "
-                    "the RowVersion property provided.",
-                }
-            },
-            d365.DataversePreconditionError,
-            "invalid",
-        ),
-        (
-            400,
-            {"error": {"code": "0x80040333", "message": "duplicate"}},
-            d365.DataverseDuplicateError,
-            "invalid",
-        ),
-        (
-            400,
-            {"error": {"code": "0x80044331", "message": "A validation error occurred."}},
-            d365.DataverseValidationError,
-            "invalid",
-        ),
-        (
-            403,
-            {"error": {"code": "0x80072560", "message": "not a member"}},
-            d365.DataversePrivilegeError,
-            "fatal",
-        ),
-        (
-            429,
-            {"error": {"code": "0x80072322", "message": "Number of requests exceeded"}},
-            d365.DataverseThrottledError,
-            "retryable",
-        ),
-        (
-            503,
-            {"error": {"code": "", "message": "unavailable"}},
-            d365.DataverseServerError,
-            "retryable",
-        ),
+        (412, "", ROW_VERSION_MISMATCH, d365.DataversePreconditionError),
+        (400, "0x80040333", "duplicate", d365.DataverseDuplicateError),
+        (400, "0x80044331", "A validation error occurred.", d365.DataverseValidationError),
+        (403, "0x80072560", "not a member", d365.DataversePrivilegeError),
+        (429, "0x80072322", "Number of requests exceeded", d365.DataverseThrottledError),
+        (503, "", "unavailable", d365.DataverseServerError),
     ],
 )
-def test_dataverse_errors(status: int, body: object, expected: type, kind: str) -> None:
+def test_dataverse_errors(status: int, code: str, message: str, expected: type) -> None:
+    body = {"error": {"code": code, "message": message}}
     error = d365.map_error(response(status, body, **{"Retry-After": "4"}))
     assert type(error) is expected
-    assert error.kind == kind
+    assert error.kind == DATAVERSE_KINDS[expected]
     assert isinstance(error, ConnectorError)
 
 

@@ -175,31 +175,30 @@ def test_cut_closes_every_open_connection_and_new_ones_still_work(proxy: FaultPr
         assert _round_trip(third, b"three") == b"three"
 
 
-def test_a_reset_probability_of_one_resets_the_connection_at_its_first_chunk(
-    proxy: FaultProxy,
+@pytest.mark.parametrize(
+    ("fault", "payload", "bytes_to_upstream"),
+    [
+        pytest.param("reset_probability", b"doomed", 0, id="reset_at_the_first_chunk"),
+        pytest.param("answer_loss_probability", b"delivered", 9, id="lost_answer_reaches_upstream"),
+    ],
+)
+def test_a_fault_of_probability_one_resets_before_the_client_reads_and_then_clears(
+    proxy: FaultProxy, fault: str, payload: bytes, bytes_to_upstream: int
 ) -> None:
-    proxy.reset_probability = 1.0
+    setattr(proxy, fault, 1.0)
     with _client(proxy) as sock:
-        sock.sendall(b"doomed")
+        sock.sendall(payload)
         with pytest.raises(ConnectionResetError):
             sock.recv(16)
     stats = proxy.stats()
-    assert (stats.resets, stats.bytes_to_upstream) == (1, 0)
-    proxy.reset_probability = 0.0
+    assert (stats.resets, stats.bytes_to_upstream, stats.bytes_to_client) == (
+        1,
+        bytes_to_upstream,
+        0,
+    )
+    setattr(proxy, fault, 0.0)
     with _client(proxy) as sock:
         assert _round_trip(sock, b"fine") == b"fine"
-
-
-def test_a_lost_answer_reaches_upstream_and_resets_before_the_client_reads_it(
-    proxy: FaultProxy,
-) -> None:
-    proxy.answer_loss_probability = 1.0
-    with _client(proxy) as sock:
-        sock.sendall(b"delivered")
-        with pytest.raises(ConnectionResetError):
-            sock.recv(16)
-    stats = proxy.stats()
-    assert (stats.resets, stats.bytes_to_upstream, stats.bytes_to_client) == (1, 9, 0)
 
 
 def test_the_port_is_known_once_started_and_stop_is_idempotent(echo_port: int) -> None:

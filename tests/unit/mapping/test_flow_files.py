@@ -107,32 +107,50 @@ def test_unreadable_file(tmp_path: Path) -> None:
         load_flow(tmp_path / "missing.yaml", tables={})
 
 
-def test_event_type_patterns(make_flow: MakeFlow) -> None:
-    flow = make_flow(
-        {"A": "a"},
-        trigger={
-            "system": "s4",
-            "topic": "s4.product.events",
-            "event_types": ["sap.s4.beh.product.v1.Product.*"],
-        },
-    )
-    assert flow.matches("sap.s4.beh.product.v1.Product.Changed.v1", {})
-    assert not flow.matches("sap.s4.beh.businesspartner.v1.BusinessPartner.Changed.v1", {})
+PRODUCT_EVENTS = {
+    "system": "s4",
+    "topic": "s4.product.events",
+    "event_types": ["sap.s4.beh.product.v1.Product.*"],
+}
+OPEN_RECORDS = {
+    "system": "d365",
+    "topic": "t",
+    "event_types": ["Create"],
+    "condition": "statecode = 0",
+}
 
 
-def test_trigger_condition(make_flow: MakeFlow) -> None:
-    flow = make_flow(
-        {"A": "a"},
-        trigger={
-            "system": "d365",
-            "topic": "t",
-            "event_types": ["Create"],
-            "condition": "statecode = 0",
-        },
-    )
-    assert flow.matches("Create", {"statecode": 0})
-    assert not flow.matches("Create", {"statecode": 1})
-    assert not flow.matches("Create", {})
+@pytest.mark.parametrize(
+    ("trigger", "event_type", "record", "matches"),
+    [
+        pytest.param(
+            PRODUCT_EVENTS,
+            "sap.s4.beh.product.v1.Product.Changed.v1",
+            {},
+            True,
+            id="event_type_pattern_matches",
+        ),
+        pytest.param(
+            PRODUCT_EVENTS,
+            "sap.s4.beh.businesspartner.v1.BusinessPartner.Changed.v1",
+            {},
+            False,
+            id="event_type_pattern_rejects_other_types",
+        ),
+        pytest.param(OPEN_RECORDS, "Create", {"statecode": 0}, True, id="condition_holds"),
+        pytest.param(OPEN_RECORDS, "Create", {"statecode": 1}, False, id="condition_fails"),
+        pytest.param(OPEN_RECORDS, "Create", {}, False, id="condition_field_missing"),
+    ],
+)
+def test_trigger(
+    make_flow: MakeFlow,
+    trigger: dict[str, object],
+    event_type: str,
+    record: dict[str, object],
+    matches: bool,
+) -> None:
+    flow = make_flow({"A": "a"}, trigger=trigger)
+    assert flow.matches(event_type, record) is matches
 
 
 def test_fields_owned_by_the_target_system_are_withheld(make_flow: MakeFlow) -> None:

@@ -46,6 +46,18 @@ def run(flow: Flow, name: str, event_type: str) -> dict[str, Any]:
     return result.target
 
 
+def idempotency_header(system: str, source_id: str, reference: str, version: str) -> dict[str, Any]:
+    """The header a flow writes: the idempotency key of the source record."""
+    return {
+        "idempotency": {
+            "sourceSystem": system,
+            "sourceId": source_id,
+            "externalReference": reference,
+            "sourceVersion": version,
+        }
+    }
+
+
 def assert_fits_contract(catalogue: SchemaCatalogue, flow: Flow, target: dict[str, Any]) -> None:
     """Add what the transformer stamps on the header and write the record with fastavro."""
     record = dict(target)
@@ -79,14 +91,7 @@ def test_d365_sales_order_to_s4(flows: dict[str, Flow], catalogue: SchemaCatalog
     flow = flows["d365-salesorder-to-s4"]
     target = run(flow, "d365-salesorder-created", "Create")
     assert target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "D365",
-                "sourceId": ORDER_ID,
-                "externalReference": "ORD-01001-K8Q4Z1",
-                "sourceVersion": "2264412",
-            }
-        },
+        "header": idempotency_header("D365", ORDER_ID, "ORD-01001-K8Q4Z1", "2264412"),
         "action": "CREATE",
         "SalesOrderType": "ZOR",
         "SalesOrganization": "1710",
@@ -155,14 +160,7 @@ def test_s4_confirmation_to_d365(flows: dict[str, Flow], catalogue: SchemaCatalo
     flow = flows["s4-salesorder-confirmation-to-d365"]
     target = run(flow, "s4-salesorder-changed", "sap.s4.beh.salesorder.v1.SalesOrder.Created.v1")
     assert target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "S4",
-                "sourceId": "4711",
-                "externalReference": "4711",
-                "sourceVersion": "2026-11-20T16:45:41.1257050Z",
-            }
-        },
+        "header": idempotency_header("S4", "4711", "4711", "2026-11-20T16:45:41.1257050Z"),
         "salesorderid": ORDER_ID,
         "isthmus_s4salesorder": "4711",
         "isthmus_s4status": 100000000,
@@ -182,14 +180,7 @@ def test_d365_account_to_s4_business_partner(
     assert flow.matches("Create", record)
     assert result.withheld == ("SearchTerm1",)
     assert result.target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "D365",
-                "sourceId": ACCOUNT_ID,
-                "externalReference": "A-1000",
-                "sourceVersion": "2264380",
-            }
-        },
+        "header": idempotency_header("D365", ACCOUNT_ID, "A-1000", "2264380"),
         "BusinessPartner": None,
         "BusinessPartnerCategory": "2",
         "BusinessPartnerGrouping": "BP02",
@@ -238,14 +229,7 @@ def test_s4_business_partner_to_d365_account(
         "sap.s4.beh.businesspartner.v1.BusinessPartner.Changed.v1",
     )
     assert target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "S4",
-                "sourceId": "17100002",
-                "externalReference": "17100002",
-                "sourceVersion": "20261121080211",
-            }
-        },
+        "header": idempotency_header("S4", "17100002", "17100002", "20261121080211"),
         "action": "UPSERT",
         "isthmus_s4businesspartner": "17100002",
         "accountid": None,
@@ -280,14 +264,7 @@ def test_s4_product_to_d365(flows: dict[str, Flow], catalogue: SchemaCatalogue) 
     flow = flows["s4-product-to-d365"]
     target = run(flow, "s4-product-changed", "sap.s4.beh.product.v1.Product.Changed.v1")
     assert target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "S4",
-                "sourceId": "MZ-FG-M550",
-                "externalReference": "MZ-FG-M550",
-                "sourceVersion": "2026-11-18T07:29:58Z",
-            }
-        },
+        "header": idempotency_header("S4", "MZ-FG-M550", "MZ-FG-M550", "2026-11-18T07:29:58Z"),
         "action": "UPSERT",
         "productnumber": "MZ-FG-M550",
         "name": "MZ-FG-M550 Mountain Bike",
@@ -306,14 +283,9 @@ def test_s4_stock_to_d365_inventory(flows: dict[str, Flow], catalogue: SchemaCat
         flow, "s4-materialstock-changed", "sap.s4.beh.materialstock.v1.MaterialStock.Changed.v1"
     )
     assert target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "S4",
-                "sourceId": "MZ-FG-M550/1710/171A",
-                "externalReference": "MZ-FG-M550",
-                "sourceVersion": "2026-11-22T13:05:09.250Z",
-            }
-        },
+        "header": idempotency_header(
+            "S4", "MZ-FG-M550/1710/171A", "MZ-FG-M550", "2026-11-22T13:05:09.250Z"
+        ),
         "productnumber": "MZ-FG-M550",
         "quantityonhand": Decimal("142.00000"),
         "unit": "Piece",
@@ -326,14 +298,7 @@ def test_d365_shipment_to_s4_delivery(flows: dict[str, Flow], catalogue: SchemaC
     flow = flows["d365-shipment-to-s4-delivery"]
     target = run(flow, "d365-shipment-confirmed", "FulfillSalesOrder")
     assert target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "D365",
-                "sourceId": ORDER_ID,
-                "externalReference": "ORD-01001-K8Q4Z1",
-                "sourceVersion": "2270011",
-            }
-        },
+        "header": idempotency_header("D365", ORDER_ID, "ORD-01001-K8Q4Z1", "2270011"),
         "action": "CREATE_AND_POST_GOODS_ISSUE",
         "SalesOrder": "4711",
         "ShippingPoint": "1710",
@@ -372,14 +337,7 @@ def test_s4_billing_document_to_d365_invoice(
         "sap.s4.beh.billingdocument.v1.BillingDocument.Created.v1",
     )
     assert target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "S4",
-                "sourceId": "90000017",
-                "externalReference": "90000017",
-                "sourceVersion": "2026-12-02T06:14:58Z",
-            }
-        },
+        "header": idempotency_header("S4", "90000017", "90000017", "2026-12-02T06:14:58Z"),
         "isthmus_s4billingdocument": "90000017",
         "name": "Invoice 90000017 for ORD-01001-K8Q4Z1",
         "customeraccountnumber": "17100001",
@@ -441,14 +399,9 @@ def test_d365_invoice_to_s4_journal_entry(
         }
 
     assert target == {
-        "header": {
-            "idempotency": {
-                "sourceSystem": "D365",
-                "sourceId": "e7d6c5b4-a392-4817-8f6e-5d4c3b2a1908",
-                "externalReference": "INV-01044-R2T8K5",
-                "sourceVersion": "2281907",
-            }
-        },
+        "header": idempotency_header(
+            "D365", "e7d6c5b4-a392-4817-8f6e-5d4c3b2a1908", "INV-01044-R2T8K5", "2281907"
+        ),
         "OriginalReferenceDocumentType": "BKPFF",
         "OriginalReferenceDocument": "INV-01044-R2T8K5",
         "OriginalReferenceDocumentLogicalSystem": "D365CRM",

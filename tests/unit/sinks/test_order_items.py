@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from isthmus.sap_sink.core.items import REJECTION, plan_items
+from tests.sales_orders import order_line
 
 
 def _item(number: str, material: str, quantity: str, **extra: str) -> dict[str, str]:
@@ -18,19 +17,9 @@ def _item(number: str, material: str, quantity: str, **extra: str) -> dict[str, 
     }
 
 
-def _line(number: str | None, material: str, quantity: str) -> dict[str, object]:
-    return {
-        "SalesOrderItem": number,
-        "Material": material,
-        "RequestedQuantity": Decimal(quantity),
-        "RequestedQuantityUnit": "PC",
-        "SalesOrderItemText": None,
-    }
-
-
 def test_changed_quantity_new_line_and_removed_line() -> None:
     existing = [_item("10", "TG11", "2.000"), _item("20", "TG12", "1.000")]
-    wanted = [_line("10", "TG11", "5"), _line("30", "TG12", "4")]
+    wanted = [order_line("10", "TG11", "5"), order_line("30", "TG12", "4")]
     plan = plan_items(existing=existing, wanted=wanted)
     assert plan.updates == {"10": {"RequestedQuantity": "5"}}
     assert plan.creates == [
@@ -46,7 +35,7 @@ def test_changed_quantity_new_line_and_removed_line() -> None:
 
 def test_the_same_lines_again_plan_nothing() -> None:
     existing = [_item("000010", "TG11", "2.000"), _item("20", "TG12", "1.000", **{REJECTION: "10"})]
-    assert not plan_items(existing=existing, wanted=[_line("10", "TG11", "2")])
+    assert not plan_items(existing=existing, wanted=[order_line("10", "TG11", "2")])
 
 
 def test_lines_without_number_match_by_material_and_rejected_lines_come_back() -> None:
@@ -54,6 +43,6 @@ def test_lines_without_number_match_by_material_and_rejected_lines_come_back() -
         _item("10", "TG11", "2.000", **{REJECTION: "10"}),
         _item("11", "TG11", "1.000", HigherLevelItem="10"),  # S/4's own sub-item: left alone
     ]
-    plan = plan_items(existing=existing, wanted=[_line(None, "TG11", "2")])
+    plan = plan_items(existing=existing, wanted=[order_line(None, "TG11", "2")])
     assert plan.updates == {"10": {REJECTION: ""}}
     assert plan.creates == [] and plan.rejects == []

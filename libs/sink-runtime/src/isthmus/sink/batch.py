@@ -4,7 +4,9 @@ Nothing here commits. The poll's records produce their outputs, retry, DLQ and p
 through the runtime's delivery; the loop then stores the offsets ``PollBatch.offsets`` gives
 (after the broker acknowledged every output). A partition with a held command (breaker open or
 credential refused) stops at that command: its offset is not passed, the loop seeks back to it
-and pauses the partition until the target answers again.
+and pauses the partition until the target answers again. The commands after it that were
+answered all the same (other keys of the partition, in the same or an earlier wave) are named by
+``answered_after_holds``, so the re-read skips them instead of sending them to the target again.
 """
 
 from __future__ import annotations
@@ -42,14 +44,14 @@ class PollBatch:
         self.offsets: Offsets = {}
         self.held: dict[TopicPartitionKey, int] = {}
         self._held_keys: set[str] = set()
+        self._held_offsets: set[tuple[TopicPartitionKey, int]] = set()
+        self._seen: dict[TopicPartitionKey, list[int]] = {}
         self.auth_failed: CommandFailedError | None = None
 
     def admit(self, message: Message) -> Pending | None:
         """Take one due message: park it behind its key, dead-letter it, or return it to run."""
-        tp = (message.topic() or "", message.partition() or 0)
-        self.offsets[tp] = (message.offset() or 0) + 1
+        tp, offset = self.skip(message)
         headers = h.of(message)
-        offset = message.offset() or 0
         info = (
             failures.inbound_info(
                 headers,
@@ -84,6 +86,13 @@ class PollBatch:
             parent=h.extract_context(headers),
         )
         return Pending(command=replace(command, span=span), message=message, info=info)
+
+    def skip(self, message: Message) -> tuple[TopicPartitionKey, int]:
+        """Pass one message's offset; alone, for a message answered before a rewind."""
+        tp, offset = (message.topic() or "", message.partition() or 0), message.offset() or 0
+        self.offsets[tp] = offset + 1
+        self._seen.setdefault(tp, []).append(offset)
+        return tp, offset
 
     def run(self, pending: list[Pending]) -> None:
         """Run the admitted commands wave by wave and route every outcome."""
@@ -125,6 +134,13 @@ class PollBatch:
             self.offsets[tp] = offset
         return self.offsets
 
+    def answered_after_holds(self) -> dict[TopicPartitionKey, set[int]]:
+        """Per held partition, the offsets past its first held command that were answered."""
+        return {
+            tp: {o for o in self._seen[tp] if o > first and (tp, o) not in self._held_offsets}
+            for tp, first in self.held.items()
+        }
+
     def _may_run(self, item: Pending) -> bool:
         ctx = self._ctx
         if item.tp in self.held or item.command.key in self._held_keys or ctx.breaker.is_open:
@@ -146,6 +162,7 @@ class PollBatch:
         _end(item)
         offset = item.message.offset() or 0
         self.held[item.tp] = min(self.held.get(item.tp, offset), offset)
+        self._held_offsets.add((item.tp, offset))
         self._held_keys.add(item.command.key)
 
     def _route(self, item: Pending, outcome: Outcome, *, latency_ms: float) -> None:

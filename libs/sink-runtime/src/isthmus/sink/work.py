@@ -10,7 +10,10 @@ The loop's at-least-once delivery commits (``isthmus.kafka.loop``); what is sink
    skipped (``isthmus.sink.versions``).
 2. A command held because the breaker is open or the credential is refused is not passed: its
    partition is sought back to it and the loop pauses every partition (``Handled.hold``) until
-   a probe of the target succeeds (``SinkWork.probe``).
+   a probe of the target succeeds (``SinkWork.probe``). The partition's later commands that
+   were answered in that poll (their outputs produced) are remembered and skipped when the
+   partition is read again, so a pause never sends a finished command twice; after a restart
+   the memory is gone and step 1's recognition covers them.
 """
 
 from __future__ import annotations
@@ -39,16 +42,34 @@ class SinkWork:
         self._gate: str | None = None
         self._probe_at = 0.0
         self._auth_pause_s = ctx.settings.auth_pause_s
+        self._answered: dict[tuple[str, int], set[int]] = {}
 
     def handle(self, messages: Sequence[Message], *, delivery: Delivery, now: datetime) -> Handled:
         """Admit, run and route the poll's due commands."""
         batch = PollBatch(ctx=self._ctx, delivery=delivery, now=now)
-        batch.run([p for p in (batch.admit(m) for m in messages) if p is not None])
+        pending = []
+        for message in messages:
+            if self._answered_before(message):
+                batch.skip(message)
+            elif (item := batch.admit(message)) is not None:
+                pending.append(item)
+        batch.run(pending)
+        for tp, offsets in batch.answered_after_holds().items():
+            self._answered.setdefault(tp, set()).update(offsets)
         if batch.auth_failed is not None:
             self._close_gate("auth", batch.auth_failed)
         elif self._ctx.breaker.is_open and self._gate is None:
             self._close_gate("breaker", None)
         return Handled(offsets=batch.finish(), rewind=dict(batch.held), hold=self._gate)
+
+    def _answered_before(self, message: Message) -> bool:
+        """True once for a message answered in the poll that held and rewound its partition."""
+        answered = self._answered.get((message.topic() or "", message.partition() or 0))
+        offset = message.offset() or 0
+        if not answered or offset not in answered:
+            return False
+        answered.discard(offset)
+        return True
 
     def probe(self) -> bool:
         """Probe the target when due; True (gate open again) once it answers."""

@@ -18,24 +18,11 @@ from pathlib import Path
 import httpx
 
 from isthmus.devenv.tls import ensure_local_tls
-from isthmus.testing.sandbox_s4 import running_sandbox_s4
+from isthmus.testing.sandbox_s4 import running_sandbox_s4, sales_order_body
 
 USER = ("ISTHMUS_COMM", "Isthmus-Sandbox-1")
 OK_BELOW = 300
-ORDER = {
-    "SalesOrderType": "OR",
-    "SalesOrganization": "1710",
-    "DistributionChannel": "10",
-    "OrganizationDivision": "00",
-    "SoldToParty": "17100001",
-    "PurchaseOrderByCustomer": "BENCH",
-    "to_Item": {
-        "results": [
-            {"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"},
-            {"Material": "TG12", "RequestedQuantity": "1", "RequestedQuantityUnit": "PC"},
-        ]
-    },
-}
+ORDER = sales_order_body("BENCH", ("TG11", "2"), ("TG12", "1"))
 
 
 def _client(base: str, context: ssl.SSLContext) -> httpx.Client:

@@ -16,10 +16,10 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.kafka import headers as h
 from isthmus.schemas import SerdeFactory
+from isthmus.schemas.xref import XREF_SCHEMA, cross_reference
 from isthmus.transformer.samples import avro_typed
 
 EVENT_SCHEMA = "io.isthmus.d365.SalesOrderEvent"
-XREF_SCHEMA = "io.isthmus.common.CrossReference"
 CURRENCIES = ("usd", "eur", "gbp")
 UNITS = ("Piece", "Each", "Kilogram")
 
@@ -115,14 +115,7 @@ def preload_xref(
     serializer = serdes.serializer(value_schema=XREF_SCHEMA)
     ctx = SerializationContext(topic, MessageField.VALUE)
     for d365, s4 in pool:
-        reference = {
-            "entity": "account",
-            "d365Id": d365,
-            "s4Id": s4,
-            "linkedAt": datetime.now(UTC),
-            "createdBy": "S4",
-            "flow": None,
-        }
+        reference = cross_reference("account", d365_id=d365, s4_id=s4)
         producer.produce(topic, key=f"account:{d365}".encode(), value=serializer(reference, ctx))
         producer.poll(0)
     producer.flush(60)

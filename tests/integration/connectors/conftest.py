@@ -16,7 +16,7 @@ from isthmus.connectors.governor import ApiGovernor
 from isthmus.connectors.retry import RetryPolicy
 from isthmus.connectors.s4 import S4Client, S4Settings
 from isthmus.testing.sandbox_d365 import ORG_URL, SandboxD365
-from isthmus.testing.sandbox_s4 import SandboxS4
+from isthmus.testing.sandbox_s4 import SandboxS4, sales_order_body
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -86,16 +86,4 @@ def sales_order(
     reference: str, *, sold_to: str = "17100001", material: str = "TG11"
 ) -> dict[str, object]:
     """A deep-insert sales order body for the seeded US sales area."""
-    return {
-        "SalesOrderType": "OR",
-        "SalesOrganization": "1710",
-        "DistributionChannel": "10",
-        "OrganizationDivision": "00",
-        "SoldToParty": sold_to,
-        "PurchaseOrderByCustomer": reference,
-        "to_Item": {
-            "results": [
-                {"Material": material, "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}
-            ]
-        },
-    }
+    return sales_order_body(reference, (material, "2"), sold_to=sold_to)

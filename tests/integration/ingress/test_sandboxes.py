@@ -12,7 +12,7 @@ import pytest
 from isthmus.sandbox_d365.business.seed import sid
 from isthmus.testing.kafka import Broker
 from isthmus.testing.sandbox_d365 import SandboxD365
-from isthmus.testing.sandbox_s4 import SandboxS4
+from isthmus.testing.sandbox_s4 import SandboxS4, sales_order_body
 
 from .conftest import (
     SAP_PASSWORD,
@@ -63,15 +63,7 @@ def test_order_created_in_dataverse_is_one_typed_event(
 
 
 def _s4_order(sandbox: SandboxS4) -> str:
-    body = {
-        "SalesOrderType": "OR",
-        "SalesOrganization": "1710",
-        "DistributionChannel": "10",
-        "OrganizationDivision": "00",
-        "SoldToParty": "17100001",
-        "PurchaseOrderByCustomer": f"ORD-{uuid.uuid4().hex[:8]}",
-        "to_Item": [{"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}],
-    }
+    body = sales_order_body(f"ORD-{uuid.uuid4().hex[:8]}")
     created = s4_write(
         sandbox, "API_SALES_ORDER_SRV", "POST", "A_SalesOrder", body, Accept="application/json"
     )

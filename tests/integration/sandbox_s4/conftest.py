@@ -8,19 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from isthmus.testing.sandbox_s4 import SandboxS4
+from isthmus.testing.sandbox_s4 import SandboxS4, sales_order_body
 
-ORDER = {
-    "SalesOrderType": "OR",
-    "SalesOrganization": "1710",
-    "DistributionChannel": "10",
-    "OrganizationDivision": "00",
-    "SoldToParty": "17100001",
-    "PurchaseOrderByCustomer": "WEB-1001",
-    "to_Item": {
-        "results": [{"Material": "TG11", "RequestedQuantity": "2", "RequestedQuantityUnit": "PC"}]
-    },
-}
+ORDER = sales_order_body("WEB-1001")
 
 
 class S4:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import UTC, datetime
 
 import pytest
 from confluent_kafka import Producer
@@ -12,6 +11,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.kafka import headers as h
 from isthmus.kafka.parking import PARKED_SCHEMA
+from isthmus.schemas.xref import XREF_SCHEMA, cross_reference
 from isthmus.testing.kafka import drain
 from tests.integration.sinks.conftest import sales_order, wait_for
 from tests.integration.sinks.sandbox_data import (
@@ -158,15 +158,8 @@ def test_two_replicas_share_partitions_and_process_everything_once(sap_sink, san
 
 
 def _publish_xref(sap_sink, key: str, *, d365: str, s4: str) -> None:
-    serializer = sap_sink.factory.serializer(value_schema="io.isthmus.common.CrossReference")
-    value = {
-        "entity": "account",
-        "d365Id": d365,
-        "s4Id": s4,
-        "linkedAt": datetime.now(UTC),
-        "createdBy": "S4",
-        "flow": None,
-    }
+    serializer = sap_sink.factory.serializer(value_schema=XREF_SCHEMA)
+    value = cross_reference("account", d365_id=d365, s4_id=s4)
     ctx = SerializationContext(sap_sink.topics.xref, MessageField.VALUE)
     producer = Producer(sap_sink.broker.settings.client_config())
     producer.produce(sap_sink.topics.xref, serializer(value, ctx), key.encode())

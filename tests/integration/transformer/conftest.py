@@ -23,12 +23,12 @@ from isthmus.devenv.process import ManagedProcess
 from isthmus.kafka import headers as h
 from isthmus.kafka.audit import AUDIT_TOPIC
 from isthmus.schemas import SchemaSettings, SerdeFactory
+from isthmus.schemas.xref import XREF_SCHEMA, cross_reference
 from isthmus.testing.kafka import Broker, UniqueNames, create_topics, drain
 from isthmus.transformer.samples import avro_typed
 
 FLOW = "d365-salesorder-to-s4.yaml"
 EVENT_SCHEMA = "io.isthmus.d365.SalesOrderEvent"
-XREF_SCHEMA = "io.isthmus.common.CrossReference"
 ACCOUNT = "00000000-0000-0000-0000-000000000020"
 
 
@@ -145,14 +145,7 @@ class Stage:
 
     def send_xref(self, *, entity: str, d365: str, s4: str) -> None:
         """Link a Dataverse id to an S/4 id in the xref topic."""
-        reference = {
-            "entity": entity,
-            "d365Id": d365,
-            "s4Id": s4,
-            "linkedAt": datetime.now(UTC),
-            "createdBy": "S4",
-            "flow": None,
-        }
+        reference = cross_reference(entity, d365_id=d365, s4_id=s4)
         serializer = self.serdes.serializer(value_schema=XREF_SCHEMA)
         value = serializer(reference, SerializationContext(self.xref, MessageField.VALUE))
         self.producer().produce(self.xref, key=f"{entity}:{d365}".encode(), value=value)

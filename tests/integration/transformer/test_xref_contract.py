@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from confluent_kafka import Producer
@@ -11,9 +10,10 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.mapping.contract import lookup_port_problems
 from isthmus.schemas import SchemaSettings, SerdeFactory
+from isthmus.schemas.xref import XREF_SCHEMA, cross_reference
 from isthmus.testing.kafka import Broker, UniqueNames, create_topics
 from isthmus.transformer.adapters.xref import XrefFollower
-from tests.integration.transformer.conftest import XREF_SCHEMA, Stage
+from tests.integration.transformer.conftest import Stage
 
 KNOWN = {
     "account": {"d365-a1": "17100001", "d365-a2": "17100002"},
@@ -28,10 +28,7 @@ def _write_in_transaction(
     producer = Producer({**broker.settings.client_config(), "transactional.id": f"{topic}-writer"})
     producer.init_transactions(30)
     producer.begin_transaction()
-    reference = {
-        "entity": entity, "d365Id": d365, "s4Id": s4,
-        "linkedAt": datetime.now(UTC), "createdBy": "S4", "flow": None,
-    }  # fmt: skip
+    reference = cross_reference(entity, d365_id=d365, s4_id=s4)
     value = serdes.serializer(value_schema=XREF_SCHEMA)(
         reference, SerializationContext(topic, MessageField.VALUE)
     )

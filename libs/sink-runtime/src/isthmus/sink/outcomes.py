@@ -10,6 +10,7 @@ from datetime import datetime
 from isthmus.kafka.audit import Outcome as AuditOutcome
 from isthmus.kafka.audit import audit_output
 from isthmus.kafka.records import Output
+from isthmus.schemas.xref import cross_reference
 from isthmus.sink.errors import CommandFailedError
 from isthmus.sink.model import Command, ResultStatus, Success
 from isthmus.sink.topics import SinkTopics
@@ -82,14 +83,14 @@ class OutcomeRecords:
                 Output(topic=topics.state(command.entity), key=success.state_key, value=state)
             )
         for link in success.xref:
-            value = {
-                "entity": link.entity,
-                "d365Id": link.d365_id,
-                "s4Id": link.s4_id,
-                "linkedAt": now,
-                "createdBy": link.created_by,
-                "flow": command.header.get("flow"),
-            }
+            value = cross_reference(
+                link.entity,
+                d365_id=link.d365_id,
+                s4_id=link.s4_id,
+                created_by=link.created_by,
+                flow=command.header.get("flow"),
+                linked_at=now,
+            )
             for key in (f"{link.entity}:{link.d365_id}", f"{link.entity}:s4:{link.s4_id}"):
                 outputs.append(Output(topic=topics.xref, key=key, value=value))
         duplicate = success.status is ResultStatus.DUPLICATE

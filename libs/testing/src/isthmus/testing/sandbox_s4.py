@@ -40,6 +40,28 @@ OAUTH_CLIENT_ID = "ISTHMUS_OAUTH"
 OAUTH_CLIENT_SECRET = "Isthmus-OAuth-Secret-1"  # noqa: S105 - public sandbox credential
 
 
+def sales_order_body(
+    reference: str, *items: tuple[str, str], sold_to: str = "17100001"
+) -> dict[str, Any]:
+    """A deep-insert ``A_SalesOrder`` of the seeded US sales area 1710/10/00 (customer 17100001
+    unless ``sold_to``); ``items`` are (material, quantity in PC) pairs, two TG11 by default."""
+    lines = items or (("TG11", "2"),)
+    return {
+        "SalesOrderType": "OR",
+        "SalesOrganization": "1710",
+        "DistributionChannel": "10",
+        "OrganizationDivision": "00",
+        "SoldToParty": sold_to,
+        "PurchaseOrderByCustomer": reference,
+        "to_Item": {
+            "results": [
+                {"Material": m, "RequestedQuantity": q, "RequestedQuantityUnit": "PC"}
+                for m, q in lines
+            ]
+        },
+    }
+
+
 class SandboxS4Admin(SandboxAdminClient):
     """Calls the sandbox admin API (`/_sandbox/...`); see services/sandbox-s4/README.md."""
 

@@ -15,6 +15,7 @@ from isthmus.kafka.probes import ProbeServer, loop_probes
 from isthmus.kafka.routing import routes_for
 from isthmus.mapping import LookupPort
 from isthmus.schemas import SerdeFactory
+from isthmus.schemas.xref import XREF_SCHEMA
 from isthmus.transformer.adapters.flow_files import FlowRegistry
 from isthmus.transformer.adapters.serde import InputDecoder, OutputSerializer, catalogue_schemas
 from isthmus.transformer.adapters.xref import XrefFollower
@@ -25,7 +26,7 @@ from isthmus.transformer.settings import TransformerSettings
 
 logger = logging.getLogger(__name__)
 
-_XREF_SCHEMA = "io.isthmus.common.CrossReference"
+
 _RETRY_TEMPLATE = "transformer"
 
 
@@ -65,7 +66,7 @@ class TransformerApp:
             self.xref = XrefFollower(
                 kafka=settings.kafka,
                 topic=settings.xref.topic,
-                decoder=self.serdes.deserializer(value_schema=_XREF_SCHEMA),
+                decoder=self.serdes.deserializer(value_schema=XREF_SCHEMA),
                 metrics=self.metrics,
             )
             lookups = self.xref.table

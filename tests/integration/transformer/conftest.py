@@ -22,6 +22,7 @@ from isthmus.devenv.ports import free_port
 from isthmus.devenv.process import ManagedProcess
 from isthmus.kafka import headers as h
 from isthmus.kafka.audit import AUDIT_TOPIC
+from isthmus.kafka.routing import format_delay
 from isthmus.schemas import SchemaSettings, SerdeFactory
 from isthmus.schemas.xref import XREF_SCHEMA, cross_reference
 from isthmus.testing.kafka import Broker, UniqueNames, create_topics, drain
@@ -30,6 +31,7 @@ from isthmus.transformer.samples import avro_typed
 FLOW = "d365-salesorder-to-s4.yaml"
 EVENT_SCHEMA = "io.isthmus.d365.SalesOrderEvent"
 ACCOUNT = "00000000-0000-0000-0000-000000000020"
+DELAYS = (1000, 2000)  # the retry tiers of a staged transformer: .retry.1s and .retry.2s
 
 
 @dataclass
@@ -54,13 +56,24 @@ class Stage:
         """The group's dead-letter topic."""
         return f"{self.group}.dlq"
 
-    def start(self, *, batch_size: int = 50) -> None:
-        """Start ``isthmus-transformer`` and wait until it is ready."""
-        self.process = self.replica(instance="0", port=self.port, log=self.logs,
-                                    batch_size=batch_size)  # fmt: skip
+    def start(self, *, batch_size: int = 50, retry_delays_ms: tuple[int, ...] = DELAYS) -> None:
+        """Start ``isthmus-transformer`` and wait until it is ready (retry tiers other than
+        1 s and 2 s are created here)."""
+        for delay in set(retry_delays_ms) - set(DELAYS):
+            create_topics(self.broker, f"{self.group}.retry.{format_delay(delay)}", partitions=3)
+        self.process = self.replica(
+            instance="0", port=self.port, log=self.logs, batch_size=batch_size,
+            retry_delays_ms=retry_delays_ms,
+        )  # fmt: skip
 
     def replica(
-        self, *, instance: str, port: int, log: Path, batch_size: int = 50
+        self,
+        *,
+        instance: str,
+        port: int,
+        log: Path,
+        batch_size: int = 50,
+        retry_delays_ms: tuple[int, ...] = DELAYS,
     ) -> ManagedProcess:
         """Start one more member of the group (its own instance id and port); wait until ready."""
         prefix = "ISTHMUS_TRANSFORMER_"
@@ -69,7 +82,7 @@ class Stage:
             f"{prefix}PROCESSOR__GROUP_ID": self.group,
             f"{prefix}PROCESSOR__BATCH_SIZE": str(batch_size),
             f"{prefix}PROCESSOR__STATIC_MEMBERSHIP": "true",
-            f"{prefix}PROCESSOR__RETRY_DELAYS_MS": "[1000, 2000]",
+            f"{prefix}PROCESSOR__RETRY_DELAYS_MS": json.dumps(list(retry_delays_ms)),
             f"{prefix}PROCESSOR__IN_PLACE_ATTEMPTS": "1",
             f"{prefix}FLOWS__DIRECTORY": str(self.folder),
             f"{prefix}FLOWS__RELOAD_INTERVAL_S": "0.3",

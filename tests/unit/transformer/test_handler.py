@@ -12,6 +12,7 @@ from isthmus.kafka import headers as h
 from isthmus.kafka.audit import AUDIT_TOPIC
 from isthmus.kafka.routing import Routes
 from isthmus.mapping import InMemoryLookups
+from isthmus.transformer.adapters.xref import CrossReferences
 from isthmus.transformer.core.commands import VIOLATIONS_HEADER
 from isthmus.transformer.core.dispatch import FlowSet
 from isthmus.transformer.core.events import SourceEvent
@@ -81,6 +82,21 @@ def test_a_broken_order_goes_to_the_dlq_with_every_violated_rule(flow_set: FlowS
 def test_a_missing_customer_xref_is_retryable_from_the_source_topic(flow_set: FlowSet) -> None:
     with pytest.raises(PrerequisiteMissingError, match="prerequisite missing: account d365 id"):
         _handler(flow_set, InMemoryLookups())(record(sample("d365-salesorder-created")))
+
+
+def test_a_missing_xref_names_the_link_whose_arrival_releases_it(flow_set: FlowSet) -> None:
+    event = sample("d365-salesorder-created")
+    with pytest.raises(PrerequisiteMissingError) as caught:
+        _handler(flow_set, CrossReferences())(record(event))
+    customer = event["data"]["_customerid_value"]
+    awaited = f"account:{customer}"  # the key the sinks link it under in xref.ids
+    assert caught.value.awaits == (awaited,)
+    table = CrossReferences()
+    assert not table.satisfied(caught.value.awaits)
+    reference = {"entity": "account", "d365Id": customer, "s4Id": "17100001"}
+    table.put(key=awaited.encode(), reference=reference)
+    assert table.satisfied(caught.value.awaits)
+    assert _handler(flow_set, table)(record(event))[0].value["SoldToParty"] == "17100001"
 
 
 def test_a_missing_xref_after_the_last_retry_tier_is_dead_lettered(flow_set: FlowSet) -> None:

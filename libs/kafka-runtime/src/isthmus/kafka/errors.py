@@ -15,7 +15,9 @@ IsthmusKafkaError
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 
 
 class IsthmusKafkaError(Exception):
@@ -114,9 +116,17 @@ class ProcessingError(IsthmusKafkaError):
 
 
 class RetryableError(ProcessingError):
-    """A transient failure: the same record may succeed later."""
+    """A transient failure: the same record may succeed later.
+
+    ``awaits`` names what it waits for when that is known: the keys of a compacted table (an
+    ``xref.ids`` link, say) whose arrival makes it due at once (``isthmus.kafka.waits``).
+    """
 
     error_class = ErrorClass.RETRYABLE
+
+    def __init__(self, message: str, *, awaits: Sequence[str] = (), **where: Any) -> None:
+        super().__init__(message, **where)
+        self.awaits = tuple(awaits)
 
 
 class InvalidRecordError(ProcessingError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -11,7 +12,7 @@ from isthmus.kafka import headers as h
 PARKED_CLASS = "parked"
 """``isthmus_error_class`` of a record that did not fail but waits behind an earlier one."""
 
-_ROUTING = (h.RETRY_DUE, h.PARKED_BEHIND)
+_ROUTING = (h.RETRY_DUE, h.PARKED_BEHIND, h.AWAITS)
 
 
 def next_error_info(
@@ -70,10 +71,30 @@ def original_headers(headers: Sequence[tuple[str, bytes | None]] | None) -> h.He
 
 
 def retry_headers(
-    headers: Sequence[tuple[str, bytes | None]] | None, *, info: h.ErrorInfo, due_ms: int
+    headers: Sequence[tuple[str, bytes | None]] | None,
+    *,
+    info: h.ErrorInfo,
+    due_ms: int,
+    awaits: Sequence[str] = (),
 ) -> h.Headers:
-    """Headers of a record sent to a retry topic, due at ``due_ms`` (epoch milliseconds)."""
-    return h.merge(original_headers(headers), {**info.headers(), h.RETRY_DUE: str(due_ms).encode()})
+    """Headers of a record sent to a retry topic, due at ``due_ms`` (epoch milliseconds) or
+    as soon as every key in ``awaits`` is there."""
+    routing = {h.RETRY_DUE: str(due_ms).encode()}
+    if awaits:
+        routing[h.AWAITS] = json.dumps(list(awaits)).encode()
+    return h.merge(original_headers(headers), {**info.headers(), **routing})
+
+
+def awaited(headers: Sequence[tuple[str, bytes | None]] | None) -> list[str]:
+    """The table keys a retried record waits for (none for a timed retry)."""
+    raw = h.get(headers, h.AWAITS)
+    if not raw:
+        return []
+    try:
+        keys = json.loads(raw)
+    except ValueError:
+        return []
+    return [str(k) for k in keys] if isinstance(keys, list) else []
 
 
 def parked_headers(

@@ -29,6 +29,7 @@ CORRELATION_ID = "isthmus_correlation_id"
 REPLAYED_FROM = "isthmus_replayed_from"
 RETRY_DUE = "isthmus_retry_due"
 PARKED_BEHIND = "isthmus_parked_behind"
+AWAITS = "isthmus_awaits"  # JSON list of the table keys a retried record waits for
 
 ERROR_PREFIX = "isthmus_error_"
 ERROR_CLASS = "isthmus_error_class"

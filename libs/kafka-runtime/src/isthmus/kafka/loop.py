@@ -34,6 +34,7 @@ from isthmus.kafka.records import Codecs, DeserializerLike, Handler, SerializerL
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
 from isthmus.kafka.steps import RecordSteps, RecordWork
+from isthmus.kafka.waits import Waits, woken
 from isthmus.kafka.work import TopicPartitionKey, Work
 from isthmus.telemetry.metrics import RuntimeMetrics
 
@@ -53,6 +54,8 @@ class ConsumeLoop:
        librdkafka keeps a partition paused across a rebalance that takes it away and gives it
        back while the loop forgets what it paused on revoke, so every newly assigned partition
        is resumed before the next poll (one still not due is paused again when it is read).
+       A record waiting for a prerequisite, or parked behind its key's head, is due early once
+       what it waits for is there (``isthmus.kafka.waits``).
     2. ``work.handle`` takes the due records; every outcome (outputs, or the retry, DLQ and
        parked copies and the ``<group>.parked`` update, see ``isthmus.kafka.rerouting``) is
        produced through the delivery. Nothing is committed during this step.
@@ -93,8 +96,10 @@ class ConsumeLoop:
         metrics: RuntimeMetrics | None = None,
         health: LoopHealth | None = None,
         name: str = "loop",
+        waits: Waits | None = None,
     ) -> None:
-        """Build the loop; ``name`` labels its log lines (the service's role)."""
+        """Build the loop; ``name`` labels its log lines (the service's role); ``waits`` is the
+        followed table whose keys release the records waiting for them."""
         self._kafka = kafka
         self._settings = settings
         self._topics = list(topics)
@@ -104,6 +109,8 @@ class ConsumeLoop:
         self._metrics = metrics or RuntimeMetrics.create()
         self._name = name
         self._deferred: dict[TopicPartitionKey, int] = {}
+        self._heads: dict[TopicPartitionKey, Message] = {}  # the record each deferral waits at
+        self._waits = waits
         self._assigned: set[TopicPartitionKey] = set()  # to resume before the next poll
         self._hold: str | None = None
         self._stopping = False
@@ -127,6 +134,7 @@ class ConsumeLoop:
         parked_codec: ParkedCodec | None = None,
         metrics: RuntimeMetrics | None = None,
         spans: Tracer | None = None,
+        waits: Waits | None = None,
     ) -> ConsumeLoop:
         """A stream processor: one pure ``handler`` per record (``parked_codec`` encodes
         ``<group>.parked`` with its catalogue schema)."""
@@ -151,6 +159,7 @@ class ConsumeLoop:
             work=RecordWork(steps),
             metrics=runtime_metrics,
             name="processor",
+            waits=waits,
         )
 
     def stop(self) -> None:
@@ -265,7 +274,7 @@ class ConsumeLoop:
             if tp in blocked:
                 continue
             at = self._due_ms(message)
-            if at is not None and at > now_ms:
+            if at is not None and at > now_ms and not self._woken(message):
                 self._defer(consumer, message, at)
                 blocked.add(tp)
                 continue
@@ -283,12 +292,21 @@ class ConsumeLoop:
         consumer.pause([tp])
         consumer.seek(tp)
         self._deferred[(tp.topic, tp.partition)] = due_ms
+        self._heads[(tp.topic, tp.partition)] = message
+
+    def _woken(self, message: Message) -> bool:
+        return woken(message, waits=self._waits, parked=self._parked)
 
     def _resume_due(self, consumer: Consumer) -> None:
         now_ms = time.time() * 1000
-        due = [tp for tp, at in self._deferred.items() if at <= now_ms]
+        due = [
+            tp
+            for tp, at in self._deferred.items()
+            if at <= now_ms or (tp in self._heads and self._woken(self._heads[tp]))
+        ]
         for tp in due:
             del self._deferred[tp]
+            self._heads.pop(tp, None)
         fresh = [tp for tp in self._assigned if tp not in self._deferred]
         self._assigned.clear()
         # While consumption is held every partition stays paused; resuming it resumes them all.
@@ -308,6 +326,7 @@ class ConsumeLoop:
     def _poll_timeout(self) -> float:
         timeout = self._settings.poll_timeout_s
         if self._deferred:
+            # a woken head is resumed at the next iteration: waits stay within one poll timeout
             until = (min(self._deferred.values()) - time.time() * 1000) / 1000
             timeout = max(0.01, min(timeout, until))
         return timeout
@@ -365,6 +384,7 @@ class ConsumeLoop:
         gone = {(tp.topic, tp.partition) for tp in partitions}
         for tp in gone:
             self._deferred.pop(tp, None)
+            self._heads.pop(tp, None)
         self._assigned -= gone
         if handed_over:
             delivery.forget(gone)

@@ -7,6 +7,7 @@ and what it counts in metrics, stays with the caller's policy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from confluent_kafka import Message
@@ -34,11 +35,13 @@ class Rerouter:
         origin: str,
         delivery: Delivery,
         now: datetime,
+        awaits: Sequence[str] = (),
     ) -> None:
-        """Copy a failed record to ``tier``, due after its delay; later records of its key
-        park behind it."""
+        """Copy a failed record to ``tier``, due after its delay or once ``awaits`` is there;
+        later records of its key park behind it."""
         now_ms = int(now.timestamp() * 1000)
-        headers = failures.retry_headers(h.of(message), info=info, due_ms=now_ms + tier.delay_ms)
+        due_ms = now_ms + tier.delay_ms
+        headers = failures.retry_headers(h.of(message), info=info, due_ms=due_ms, awaits=awaits)
         key = message.key()
         delivery.produce(tier.topic, key, message.value(), headers)
         if key is not None and self._parked.park(

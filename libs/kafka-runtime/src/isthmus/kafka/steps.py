@@ -206,7 +206,13 @@ class RecordSteps:
         tier = self._routes.next_tier(message.topic() or "")
         if error_class is ErrorClass.RETRYABLE and tier is not None:
             self._rerouter.retry(
-                message, tier=tier, info=info, origin=inbound.origin, delivery=delivery, now=now
+                message,
+                tier=tier,
+                info=info,
+                origin=inbound.origin,
+                delivery=delivery,
+                now=now,
+                awaits=getattr(exc, "awaits", ()),
             )
             self._metrics.retried.add(1, {"topic": tier.topic})
             logger.warning("record sent to %s: %s", tier.topic, exc, extra=where)

@@ -95,6 +95,7 @@ class TransformerApp:
             value_serializer=OutputSerializer(factory=self.serdes, schema_of=output_schema),
             parked_codec=self._parked_codec(schemas.get(self.routes.parked)),
             spans=spans,
+            waits=self.xref.table if self.xref is not None else None,
         )
         self._ready = False
         alive, ready = loop_probes(self.processor.health, started=lambda: self._ready)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import Message
@@ -37,6 +37,10 @@ class CrossReferences:
     def d365_id(self, *, entity: str, s4_id: str) -> str | None:
         """The Dataverse id of an S/4 id of ``entity``, or None."""
         return self._to_d365.get(entity, {}).get(s4_id)
+
+    def satisfied(self, keys: Sequence[str]) -> bool:
+        """True when every ``xref.ids`` key is linked (the runtime's ``Waits``)."""
+        return all(key.encode() in self._by_key for key in keys)
 
     def put(self, *, key: bytes, reference: Mapping[str, Any]) -> None:
         """Store one ``io.isthmus.common.CrossReference`` read under ``key``."""

@@ -9,8 +9,9 @@ Outcomes per record (each with exactly one AuditEvent in the same transaction):
   to the DLQ with every violated rule in ``isthmus_error_message`` and
   ``isthmus_flow_violations``, audit DEAD_LETTERED;
 - only cross references missing (the prerequisite may still be in flight) →
-  ``PrerequisiteMissingError`` (the runtime's retry tiers wait), and from the last tier the DLQ
-  with a "prerequisite missing" reason.
+  ``PrerequisiteMissingError`` naming the ``xref.ids`` keys it awaits: the runtime's retry tier
+  holds it until the link arrives (or its delay ends), and from the last tier the DLQ with a
+  "prerequisite missing" reason.
 """
 
 from __future__ import annotations
@@ -124,7 +125,9 @@ class TransformHandler:
             except MappingError as exc:
                 if lookups.misses and self._routes.next_tier(record.delivered_from or record.topic):
                     reason = f"prerequisite missing: {lookups.describe()} not in xref.ids yet"
-                    raise PrerequisiteMissingError(f"{flow_name(flow)}: {reason}") from exc
+                    raise PrerequisiteMissingError(
+                        f"{flow_name(flow)}: {reason}", awaits=lookups.awaited_keys()
+                    ) from exc
                 return self._reject(record, Rejection(reason=f"key: {exc}", flow=flow_name(flow)))
         if rejected:
             return self._rejected(record, rejected, lookups)
@@ -148,7 +151,7 @@ class TransformHandler:
         if all(lookups.is_missing_prerequisite(v) for v in violations):
             reason = f"prerequisite missing: {lookups.describe()} not in xref.ids yet"
             if self._routes.next_tier(record.delivered_from or record.topic) is not None:
-                raise PrerequisiteMissingError(f"{names}: {reason}")
+                raise PrerequisiteMissingError(f"{names}: {reason}", awaits=lookups.awaited_keys())
             return self._reject(
                 record,
                 Rejection(

@@ -39,6 +39,14 @@ class RecordingLookups:
             return False
         return any(str(violation.value) == key for _entity, _side, key in self.misses)
 
+    def awaited_keys(self) -> list[str]:
+        """The ``xref.ids`` keys whose arrival would answer the misses, each once."""
+        keys = (
+            f"{entity}:{key}" if side == "d365" else f"{entity}:s4:{key}"
+            for entity, side, key in self.misses
+        )
+        return list(dict.fromkeys(keys))
+
     def describe(self) -> str:
         """The missing references in words, e.g. ``account d365 id 0000-...``."""
         return ", ".join(f"{entity} {side} id {key}" for entity, side, key in self.misses)

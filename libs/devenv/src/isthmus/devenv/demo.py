@@ -178,6 +178,7 @@ class DemoDriver:
         for journey in journeys:
             before = journey.stage
             self._step(journey, view)
+            self.summary.observe(journey)
             if journey.stage != before:
                 self._report(journey)
 
@@ -217,7 +218,6 @@ class DemoDriver:
             journey.journal = journal
             if journey.mark("journal entry"):
                 self.summary.completed += 1
-                self.summary.latencies.append(journey.seconds("s4 order"))
 
     def _report(self, journey: Journey) -> None:
         colour = "bold green" if journey.done else "white"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -78,20 +79,53 @@ class Journey:
         return " → ".join(parts) + f"  ({self.seconds(self.stage):.1f} s)"
 
 
+# The pipeline's hops, each from the moment the demo saw its cause to the moment it saw the
+# effect in the other system (the demo's own steps, fulfilment and payment, are not hops).
+HOPS = (
+    ("webhook→S/4 order", "d365 order", "s4 order"),
+    ("S/4 order→write-back", "s4 order", "write-back"),
+    ("shipment→delivery", "shipped", "delivery"),
+    ("billing→D365 invoice", "billing", "invoice"),
+    ("invoice→journal entry", "posted", "journal entry"),
+)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of ``values`` (0 when there are none)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
 @dataclass
 class Summary:
-    """The running totals the demo prints."""
+    """The running totals the demo prints, with the p50/p99 of every hop."""
 
     created: int = 0
     completed: int = 0
     in_dlq: int = 0
-    latencies: list[float] = field(default_factory=list)
+    hops: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name, *_ in HOPS})
+    _counted: set[tuple[str, str]] = field(default_factory=set)
+
+    def observe(self, journey: Journey) -> None:
+        """Take the hops ``journey`` has completed since it was last observed."""
+        for name, cause, effect in HOPS:
+            seen = (journey.order_id, name)
+            if cause in journey.at and effect in journey.at and seen not in self._counted:
+                self._counted.add(seen)
+                self.hops[name].append(journey.at[effect] - journey.at[cause])
 
     def text(self, *, in_flight: int, elapsed_s: float) -> str:
         rate = self.completed / elapsed_s * 60 if elapsed_s > 0 else 0.0
-        median = sorted(self.latencies)[len(self.latencies) // 2] if self.latencies else 0.0
+        hops = ", ".join(
+            f"{name} {percentile(seconds, 0.5):.1f}/{percentile(seconds, 0.99):.1f} s"
+            for name, seconds in self.hops.items()
+            if seconds
+        )
         return (
             f"orders created {self.created}, in flight {in_flight}, completed {self.completed}, "
-            f"in DLQ {self.in_dlq}; {rate:.1f} completed/min; "
-            f"median webhook→S/4 order {median:.1f} s"
+            f"in DLQ {self.in_dlq}; {rate:.1f} completed/min"
+            + (f"; p50/p99 {hops}" if hops else "")
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -11,8 +12,9 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.kafka import headers as h
 from isthmus.kafka.parking import PARKED_SCHEMA
+from isthmus.kafka.routing import format_delay
 from isthmus.schemas.xref import XREF_SCHEMA, cross_reference
-from isthmus.testing.kafka import drain
+from isthmus.testing.kafka import create_topics, drain
 from tests.integration.sinks.conftest import sales_order, wait_for
 from tests.integration.sinks.sandbox_data import (
     add_sales_area,
@@ -97,6 +99,31 @@ def test_missing_customer_parks_until_its_xref_entry_arrives(sap_sink, sandbox_s
     assert results["never"]["status"] == "FAILED"
     assert "prerequisite still missing" in results["never"]["message"]
     _assert_parked_streams_are_avro_and_freed(sap_sink)
+
+
+def test_missing_customer_is_released_by_its_xref_link_not_by_the_retry_delay(
+    sap_sink, sandbox_s4_clean
+):
+    # tiers of two and four minutes: within the test's wait only the link can release the order
+    delays = (120_000, 240_000)
+    create_topics(
+        sap_sink.broker,
+        *(f"{sap_sink.topics.group}.retry.{format_delay(d)}" for d in delays),
+        partitions=4,
+    )
+    order = sales_order(key="waits", reference="WAITS-1", sold_to="10100097")
+    sap_sink.produce([("waits", order)], schema=ORDER)
+    sap_sink.start(extra={"ISTHMUS_SAP_SINK_PROCESSOR__RETRY_DELAYS_MS": json.dumps(delays)})
+
+    tier = f"{sap_sink.topics.group}.retry.{format_delay(delays[0])}"
+    (waiting,) = drain(sap_sink.broker, tier, expected=1, timeout_s=60)
+    assert json.loads(h.get(h.of(waiting), h.AWAITS) or b"[]") == ["account:s4:10100097"]
+    create_customer(sandbox_s4_clean, number="10100097")
+    _publish_xref(sap_sink, "account:s4:10100097", d365="acc-waits", s4="10100097")
+
+    (result,) = sap_sink.decode(sap_sink.topics.results, expected=1, timeout_s=60)
+    assert result[1]["status"] == "SUCCEEDED"
+    assert orders_by_reference(sandbox_s4_clean, "WAITS-") == {"WAITS-1": 1}
 
 
 def _assert_parked_streams_are_avro_and_freed(sap_sink) -> None:

@@ -143,6 +143,7 @@ def build_runtime(
         work=SinkWork(ctx),
         health=state,
         name="sink",
+        waits=xref,
     )
     alive, ready = loop_probes(state)
     health = ProbeServer(host=sink.health_host, port=sink.health_port, alive=alive, ready=ready)

@@ -16,6 +16,7 @@ FailureClass (what the loop does with a failed command):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from isthmus.connectors import errors as connector_errors
@@ -73,10 +74,15 @@ class CommandFailedError(SinkError):
 
 
 class DependencyMissingError(CommandFailedError):
-    """The command needs a record that does not exist yet (no xref entry, not in the target)."""
+    """The command needs a record that does not exist yet (no xref entry, not in the target).
 
-    def __init__(self, message: str) -> None:
+    ``awaits`` names the ``xref.ids`` keys whose arrival would answer it, when it is known: the
+    retry copy carries them and the sink releases it as soon as they are linked.
+    """
+
+    def __init__(self, message: str, *, awaits: Sequence[str] = ()) -> None:
         super().__init__(message, failure=FailureClass.DEPENDENCY)
+        self.awaits = tuple(awaits)
 
 
 _BUSINESS_STATUSES = frozenset({409, 422})

@@ -85,6 +85,7 @@ class OutcomeWriter:
                 origin=item.command.origin,
                 delivery=self._delivery,
                 now=self._now,
+                awaits=getattr(failure, "awaits", ()),
             )
             ctx.metrics.parked.add(1, {"entity": item.command.entity, "reason": kind.value})
             self.emit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from confluent_kafka import Message
 
@@ -35,6 +36,11 @@ class XrefKeys:
         """Whether ``key`` (e.g. ``account:s4:10100001``) is linked."""
         with self._lock:
             return key in self._keys
+
+    def satisfied(self, keys: Sequence[str]) -> bool:
+        """Whether every key is linked (the runtime's ``Waits``)."""
+        with self._lock:
+            return all(key in self._keys for key in keys)
 
     def add(self, key: str) -> None:
         """Remember a link this process wrote itself (before it comes back from Kafka)."""

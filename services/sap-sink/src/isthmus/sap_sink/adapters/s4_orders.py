@@ -181,7 +181,8 @@ class OrderCommands:
             await self._client.read(BUSINESS_PARTNER_SERVICE, "A_Customer", sold_to)
         except S4NotFoundError as exc:
             raise DependencyMissingError(
-                f"customer {sold_to} is not in S/4 yet (no xref entry account:s4:{sold_to})"
+                f"customer {sold_to} is not in S/4 yet (no xref entry account:s4:{sold_to})",
+                awaits=[f"account:s4:{sold_to}"],
             ) from exc
         self._known_customers.add(sold_to)
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.sinks.conftest import sap_sink
+from tests.integration.sinks.conftest import provision_sink, sap_sink
 from tests.integration.telemetry.receiver import OtlpReceiver
 from tests.integration.transformer.conftest import make_order, stage
 
-__all__ = ["make_order", "otlp_receiver", "sap_sink", "stage"]
+__all__ = ["make_order", "otlp_receiver", "provision_sink", "sap_sink", "stage"]
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ class PollBatch:
 
     def admit(self, message: Message) -> Pending | None:
         """Take one due message: park it behind its key, dead-letter it, or return it to run."""
-        tp, offset = self.skip(message)
+        tp, offset = self.pass_offset(message)
         headers = h.of(message)
         info = (
             failures.inbound_info(
@@ -87,8 +87,8 @@ class PollBatch:
         )
         return Pending(command=replace(command, span=span), message=message, info=info)
 
-    def skip(self, message: Message) -> tuple[TopicPartitionKey, int]:
-        """Pass one message's offset; alone, for a message answered before a rewind."""
+    def pass_offset(self, message: Message) -> tuple[TopicPartitionKey, int]:
+        """Pass one message's offset (admitted, or answered before a rewind and skipped now)."""
         tp, offset = (message.topic() or "", message.partition() or 0), message.offset() or 0
         self.offsets[tp] = offset + 1
         self._seen.setdefault(tp, []).append(offset)

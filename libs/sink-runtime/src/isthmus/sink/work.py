@@ -50,7 +50,7 @@ class SinkWork:
         pending = []
         for message in messages:
             if self._answered_before(message):
-                batch.skip(message)
+                batch.pass_offset(message)
             elif (item := batch.admit(message)) is not None:
                 pending.append(item)
         batch.run(pending)

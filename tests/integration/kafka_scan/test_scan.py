@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.admin import NewTopic
 
-from isthmus.kafka.scan import ScanError, scan_topic, watermarks
+from isthmus.kafka.scan import ScanError, TopicTable, scan_topic, watermarks
 from isthmus.testing.kafka import Broker, create_topics
 
 pytestmark = pytest.mark.integration
@@ -63,3 +65,45 @@ def test_offsets_of_a_topic_created_a_moment_ago_wait_for_its_leaders(
         consumer.close()
 
     assert ends == dict.fromkeys(range(6), (0, 0))
+
+
+def test_a_followed_table_applies_a_record_without_waiting_for_more(
+    kafka_broker: Broker, unique_name
+) -> None:
+    # One record every 50 ms for up to 15 s, until the first is applied: a follower that
+    # waited for a batch of 500 (or its 60 s poll) would apply all 300 at once.
+    topic = unique_name("table")
+    create_topics(kafka_broker, topic, partitions=1)
+    table = TopicTable(
+        kafka=kafka_broker.settings, topics=[topic], name=unique_name("follow"), idle_poll_s=60
+    )
+    table.load(lambda _message: None, timeout_s=30)
+    sent: list[bytes] = []
+    seen: list[list[bytes]] = []
+    first_applied = threading.Event()
+
+    def apply(_message: Message) -> None:
+        if not first_applied.is_set():
+            seen.append(list(sent))
+            first_applied.set()
+
+    table.follow(apply)
+    producer = Producer(kafka_broker.settings.client_config())
+
+    def send(value: bytes) -> None:
+        producer.produce(topic, key="k", value=value)
+        producer.flush(30)
+
+    for number in range(300):
+        sent.append(f"v{number}".encode())
+        send(sent[-1])
+        if first_applied.wait(0.05):
+            break
+    applied = first_applied.wait(60)
+    closing = threading.Thread(target=table.close)
+    closing.start()
+    while closing.is_alive():  # a record ends the follower's 60 s poll, so it sees the stop
+        send(b"wake")
+        closing.join(0.2)
+
+    assert applied and seen and b"v299" not in seen[0]

@@ -63,9 +63,12 @@ def scan_topic(*, kafka: KafkaSettings, topic: str, timeout_s: float = 60.0) -> 
 class TopicTable:
     """Topics read from their first offset by assignment: loaded to their end, then followed."""
 
-    def __init__(self, *, kafka: KafkaSettings, topics: Sequence[str], name: str) -> None:
+    def __init__(
+        self, *, kafka: KafkaSettings, topics: Sequence[str], name: str, idle_poll_s: float = 0.5
+    ) -> None:
         self._topics = list(topics)
         self._name = name
+        self._idle_poll_s = idle_poll_s  # while following: the longest wait for a record
         self._consumer = Consumer(
             {
                 **kafka.client_config(),
@@ -144,7 +147,7 @@ class TopicTable:
     def _follow(self, apply: Apply) -> None:
         try:
             while not self._stop.is_set():
-                for message in take(self._consumer, 500, timeout=0.5):
+                for message in take(self._consumer, 500, timeout=self._idle_poll_s):
                     error = message.error()
                     if error is None:
                         apply(message)

@@ -164,7 +164,10 @@ class Bench:
             if figures.Stage.S4_ORDER in j.at
         )
         rate = (len(created) - 1) / (created[-1] - created[0]) if len(created) > 1 else 0.0
-        print(f"capacity: {len(created)} S/4 orders at {rate:.1f}/s ({left} not completed)")
+        print(
+            f"capacity: {len(created)} S/4 orders at {rate:.1f}/s ({left} not completed)",
+            flush=True,
+        )
         return rate
 
     async def load(self, phase: str, *, rate: float, seed: int) -> int:
@@ -277,7 +280,7 @@ async def _phases(bench: Bench, *, source_topics: list[str]) -> None:
             kafka_side=kafka[label][report.KAFKA_SIDE], bare=kafka[label][report.BARE]
         )
         print("\n".join(ratios.lines(label)))
-    print(catch_up.line())
+    print(catch_up.line(), flush=True)
     if bench.rig.failures:
         print(f"failed calls: {len(bench.rig.failures)}, first: {bench.rig.failures[:3]}")
 

@@ -67,7 +67,7 @@ HOPS = (
     Hop("shipment → delivery", Stage.FULFIL, Stage.DELIVERY),
     Hop("billing → D365 invoice", Stage.BILLING_RUN, Stage.INVOICE),
     Hop("invoice → journal entry", Stage.PAID, Stage.JOURNAL),
-    Hop("end to end", Stage.INTENDED, Stage.JOURNAL),
+    Hop("end to end (to the D365 invoice)", Stage.INTENDED, Stage.INVOICE),
 )
 
 
@@ -115,7 +115,9 @@ class Journey:
 
     @property
     def done(self) -> bool:
-        return Stage.JOURNAL in self.at
+        """The D365 invoice is written. A journal entry follows only for invoices S/4 did not
+        bill (the flow's condition); S/4 posts a billed invoice's accounting document itself."""
+        return Stage.INVOICE in self.at
 
 
 class Step(Enum):

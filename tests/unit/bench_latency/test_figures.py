@@ -117,7 +117,7 @@ def test_ledger_turns_effects_into_the_demo_steps_and_every_hop() -> None:
             "shipment → delivery": 1.5,
             "billing → D365 invoice": 1.0,
             "invoice → journal entry": 1.5,
-            "end to end": 8.0,
+            "end to end (to the D365 invoice)": 6.0,
         },
         rel=1e-3,
     )

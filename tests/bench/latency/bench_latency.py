@@ -47,6 +47,7 @@ from isthmus.kafka.provisioning import TopicProvisioner
 from isthmus.testing.sandbox_d365 import running_sandbox_d365
 from isthmus.testing.sandbox_s4 import running_sandbox_s4
 from isthmus.testing.system import reset_sandboxes, system_config
+from isthmus.transformer.adapters.flow_files import load_flow_set
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: tests.*
 # A dependency installs a top-level ``tests`` package, which hides the repository's namespace
@@ -123,7 +124,7 @@ class Offsets:
 
     def committed(self) -> dict[report.Partition, int]:
         found = self._probe.committed(self._parts, timeout=10)
-        return {(tp.topic, tp.partition): max(tp.offset, 0) for tp in found}
+        return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
 
     def close(self) -> None:
         self._probe.close()
@@ -214,12 +215,14 @@ class Bench:
             targets = await asyncio.to_thread(offsets.ends)
             committed = await asyncio.to_thread(offsets.committed)
             restarted = time.time()
-            drain_s, ready_s = await self._drain(offsets, targets=targets, restarted=restarted)
+            drain_s, ready_s = await self._drain(
+                offsets, targets=targets, baseline=at_stop, restarted=restarted
+            )
         finally:
             load.cancel()
             offsets.close()
         return report.CatchUp(
-            backlog=report.backlog(committed=committed, ends=targets),
+            backlog=report.backlog(committed=committed, ends=targets, baseline=at_stop),
             outage_s=restarted - stopped,
             arrived=sum(end - at_stop.get(tp, 0) for tp, end in targets.items()),
             drain_s=drain_s,
@@ -227,7 +230,12 @@ class Bench:
         )
 
     async def _drain(
-        self, offsets: Offsets, *, targets: dict[report.Partition, int], restarted: float
+        self,
+        offsets: Offsets,
+        *,
+        targets: dict[report.Partition, int],
+        baseline: dict[report.Partition, int],
+        restarted: float,
     ) -> tuple[float, float]:
         """Start the transformer; seconds until its group committed past ``targets``, and
         seconds until it answered /readyz."""
@@ -238,7 +246,7 @@ class Bench:
 
         ready = asyncio.create_task(asyncio.to_thread(start))
         committed: dict[report.Partition, int] = {}
-        while not report.drained(committed=committed, targets=targets):
+        while not report.drained(committed=committed, targets=targets, baseline=baseline):
             if time.time() - restarted > self.plan.drain_timeout_s:
                 break
             await asyncio.sleep(0.1)
@@ -316,7 +324,7 @@ def _topics(repo: Path, bootstrap: str) -> list[str]:
     TopicProvisioner(admin=admin).apply(catalogue, replication_factor=1)
     for future in admin.create_topics([NewTopic(BARE_TOPIC, 6, 1)]).values():
         future.result(timeout=30)
-    return [t.name for t in catalogue.topics if t.name.endswith(".events")]
+    return load_flow_set(repo / "flows").source_topics  # what the transformer consumes
 
 
 def _system(config: SystemConfig, log_dir: Path) -> System:

@@ -62,15 +62,31 @@ class Ratios:
         ]
 
 
-def backlog(*, committed: Mapping[Partition, int], ends: Mapping[Partition, int]) -> int:
-    """Records between a group's committed offsets and the end offsets (a partition without a
-    commit counts from 0, as the group would read it from the beginning)."""
-    return sum(max(end - committed.get(tp, 0), 0) for tp, end in ends.items())
+def backlog(
+    *,
+    committed: Mapping[Partition, int],
+    ends: Mapping[Partition, int],
+    baseline: Mapping[Partition, int],
+) -> int:
+    """Records between a group's committed offsets and the end offsets.
+
+    A partition the group has no commit for starts at ``baseline`` (its end offset when the
+    consumer stopped: nothing was pending there then), not at 0.
+    """
+    return sum(max(end - committed.get(tp, baseline.get(tp, end)), 0) for tp, end in ends.items())
 
 
-def drained(*, committed: Mapping[Partition, int], targets: Mapping[Partition, int]) -> bool:
-    """True once the group has committed past every partition's target offset."""
-    return all(committed.get(tp, 0) >= target for tp, target in targets.items())
+def drained(
+    *,
+    committed: Mapping[Partition, int],
+    targets: Mapping[Partition, int],
+    baseline: Mapping[Partition, int],
+) -> bool:
+    """True once the group has committed past every partition's target offset.
+
+    A partition without a commit is drained when no record arrived there after ``baseline``.
+    """
+    return all(committed.get(tp, baseline.get(tp, 0)) >= target for tp, target in targets.items())
 
 
 @dataclass(frozen=True)

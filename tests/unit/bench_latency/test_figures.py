@@ -169,11 +169,13 @@ def test_verdicts_and_the_table() -> None:
 
 
 def test_backlog_drain_and_catch_up_multiple() -> None:
-    ends = {("a", 0): 100, ("a", 1): 50}
-    committed = {("a", 0): 40}
-    assert backlog(committed=committed, ends=ends) == 110
-    assert not drained(committed=committed, targets=ends)
-    assert drained(committed={("a", 0): 100, ("a", 1): 60}, targets=ends)
+    ends = {("a", 0): 100, ("a", 1): 50, ("a", 2): 30}
+    at_stop = {("a", 0): 90, ("a", 1): 20, ("a", 2): 30}
+    committed = {("a", 0): 40}  # partitions 1 and 2: no commit yet
+    assert backlog(committed=committed, ends=ends, baseline=at_stop) == 60 + 30 + 0
+    assert not drained(committed=committed, targets=ends, baseline=at_stop)
+    drained_now = {("a", 0): 100, ("a", 1): 60}
+    assert drained(committed=drained_now, targets=ends, baseline=at_stop)
     catch_up = CatchUp(backlog=600, outage_s=120, arrived=600, drain_s=50, ready_s=10)
     assert catch_up.input_rate == 5
     assert catch_up.drain_rate == 12

@@ -39,8 +39,8 @@ test-e2e: setup ## End to end: every service a process, orders through the whole
 test-faults: setup ## The whole fault matrix under load (longer windows); table printed and written to docs/reliability.md
 	ISTHMUS_FAULTS=full ISTHMUS_FAULTS_REPORT=docs/reliability.md $(PYTEST) tests/faults -m faults
 
-soak: setup ## One hour of steady order-to-cash load, lag and RSS of every service sampled each minute (manual)
-	ISTHMUS_SOAK_S=3600 ISTHMUS_SOAK_SAMPLE_S=60 $(PYTEST) tests/faults -m faults -k soak
+soak: setup ## One hour of demo traffic through the whole system, every process's RSS each minute: steady RSS and growth vs targets; ARGS="--minutes 3 --interval-s 20" etc.
+	$(RUN) python tests/bench/soak/soak.py $(ARGS)
 
 run: setup ## The whole system locally with demo orders flowing; Ctrl-C stops it
 	$(RUN) isthmus-dev run

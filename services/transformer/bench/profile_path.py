@@ -115,7 +115,7 @@ def _steps(repo: Path, serdes: SerdeFactory, pool: dict[str, str]) -> RecordStep
         codecs=Codecs(
             key_deserializer=utf8_key,
             value_deserializer=SourceDecoder(
-                by_topic={}, default=InputDecoder(factory=serdes, schema_of=schemas.get)
+                decoder=InputDecoder(factory=serdes, schema_of=schemas.get), flows=lambda: flows
             ),
             value_serializer=OutputSerializer(factory=serdes, schema_of=output_schema),
         ),

@@ -14,6 +14,7 @@ import pytest
 
 from isthmus.mapping import InMemoryLookups, load_flows
 from isthmus.schemas import SchemaCatalogue
+from isthmus.schemas.projection import projected
 
 REPO = Path(__file__).resolve().parents[3]
 FLOWS = load_flows(REPO / "flows")
@@ -98,3 +99,23 @@ def test_decoded_avro_event_maps_like_the_json_sample(flow_id: str) -> None:
     flow = FLOWS[flow_id]
     assert flow.apply(decoded, XREF).target == flow.apply(sample, XREF).target
     assert flow.matches(decoded["envelope"]["message"], decoded)
+
+
+@pytest.mark.parametrize("flow_id", sorted(SOURCES))
+def test_event_decoded_with_only_the_paths_the_flow_reads_maps_the_same(flow_id: str) -> None:
+    sample_name, schema_name = SOURCES[flow_id]
+    sample = json.loads((REPO / "flows" / "samples" / f"{sample_name}.json").read_text())
+    full = CATALOGUE.get(schema_name)
+    flow = FLOWS[flow_id]
+    assert flow.reads is not None
+    reader = projected(full, flow.reads | {"envelope"})
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, full.parsed, typed(sample, full.parsed, {}))
+    whole = fastavro.schemaless_reader(io.BytesIO(buffer.getvalue()), full.parsed, full.parsed)
+    part = fastavro.schemaless_reader(io.BytesIO(buffer.getvalue()), full.parsed, reader.parsed)
+    assert isinstance(whole, dict)
+    assert isinstance(part, dict)
+    assert len(part["data"]) < len(whole["data"])  # something was left out
+    assert flow.apply(part, XREF) == flow.apply(whole, XREF)
+    assert flow.key(part, XREF) == flow.key(whole, XREF)
+    assert flow.matches(part["envelope"]["message"], part)

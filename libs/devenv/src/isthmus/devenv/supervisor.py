@@ -128,6 +128,15 @@ class Supervisor:
         with self._children_lock:
             return next((p.pid for s, p in self._children if s.name == name), None)
 
+    def pids(self) -> dict[str, int | None]:
+        """The process id of every child by name, in start order (None once one has ended)."""
+        with self._children_lock:
+            children = list(self._children)
+        return {
+            spec.name: None if process.returncode() is not None else process.pid
+            for spec, process in children
+        }
+
     def restart_exited(self) -> list[tuple[str, int, float]]:
         """Restart children that exited, as Kubernetes would: after 1 s, doubling to 60 s.
 

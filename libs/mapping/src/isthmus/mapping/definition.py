@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from isthmus.mapping.dependencies import event_reads
 from isthmus.mapping.errors import FlowDefinitionError
 from isthmus.mapping.expressions.compiler import Environment, compile_expression
 from isthmus.mapping.expressions.scope import Evaluator
@@ -54,6 +55,7 @@ def compile_flow(
         context=compiler.maybe(document.get("context"), "context"),
         context_text=document.get("context"),
         writes=plan_writes(document),
+        reads=event_reads(document),
     )
 
 

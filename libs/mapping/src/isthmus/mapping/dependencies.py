@@ -195,3 +195,136 @@ def _sequence(
 def paths_read(reads: Mapping[str, Iterable[str]]) -> frozenset[str]:
     """Every source path any target field reads."""
     return frozenset(path for paths in reads.values() for path in paths)
+
+
+_TARGET = "\0target"  # the scope of a record check's `$`: the mapped target, not the event
+_SHAPE_CALLS = frozenset({"count"})  # functions that need a list's length, not its items' fields
+
+
+class _ShapeReader(_Reader):
+    """A reader that tells paths whose value is used from paths only iterated or counted.
+
+    ``found`` holds paths read as a whole value, ``shapes`` lists only counted
+    (``count(lines)``): their items may leave out every field no other path reads.
+    """
+
+    def __init__(self, *, prefix: str, parent: str | None, context: str | None) -> None:
+        super().__init__(prefix=prefix, parent=parent, context=context)
+        self.shapes: set[str] = set()
+
+    def reads(self, node: nodes.Node) -> set[str]:
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, nodes.Call) and current.name in _SHAPE_CALLS and current.args:
+                counted = self.path_of(current.args[0])
+                if counted is not None:
+                    self.shapes.add(counted)
+                    self._filters(current.args[0])
+                    pending.extend(current.args[1:])
+                    continue
+            path = self.path_of(current)
+            if path is None:
+                pending.extend(current.children())
+                continue
+            self.found.add(path)
+            self._filters(current)
+        return self.found
+
+
+class _EventPaths:
+    """The event paths one flow document reads, split into whole values and shapes."""
+
+    def __init__(self, context: str) -> None:
+        self.context = context
+        self.whole: set[str | None] = set()
+        self.shapes: set[str | None] = set()
+
+    def expression(self, text: str | None, *, prefix: str = "", parent: str | None = None) -> None:
+        if text is None:
+            return
+        reader = _ShapeReader(prefix=prefix, parent=parent, context=self.context or None)
+        self.whole |= {self.absolute(path) for path in reader.reads(parse(text))}
+        self.shapes |= {self.absolute(path) for path in reader.shapes}
+
+    def absolute(self, path: str) -> str | None:
+        """A path of the flow's scope (``$$.``-rooted or relative to the context) from the root."""
+        if path == ROOT:
+            return None
+        if path.startswith(f"{ROOT}."):
+            return path[len(ROOT) + 1 :]
+        return join(self.context, path) if path else self.context
+
+    def mapping(self, fields: Mapping[str, Any], *, prefix: str, parent: str | None) -> None:
+        for spec in fields.values():
+            if isinstance(spec, str):
+                self.expression(spec, prefix=prefix, parent=parent)
+                continue
+            for part in ("when", "value", "default"):
+                self.expression(spec.get(part), prefix=prefix, parent=parent)
+            for item in spec.get("items", []):
+                self.expression(item.get("when"), prefix=prefix, parent=parent)
+                self.mapping(item["fields"], prefix=prefix, parent=parent)
+            if "each" in spec:
+                self.each(spec, prefix=prefix, parent=parent)
+            elif "fields" in spec and "items" not in spec:
+                self.mapping(spec["fields"], prefix=prefix, parent=parent)
+
+    def each(self, spec: Mapping[str, Any], *, prefix: str, parent: str | None) -> None:
+        """A list mapped item by item: iterating it reads its items only where fields say so."""
+        node = parse(spec["each"])
+        reader = _ShapeReader(prefix=prefix, parent=parent, context=self.context or None)
+        element = reader.path_of(node)
+        if element is None:  # a computed list (``distinct(lines)``): its items are used whole
+            self.expression(spec["each"], prefix=prefix, parent=parent)
+            inner = prefix
+        else:
+            self.shapes.add(self.absolute(element))
+            reader._filters(node)
+            self.whole |= {self.absolute(path) for path in reader.found}
+            inner = element
+        self.expression(spec.get("each_when"), prefix=inner, parent=prefix)
+        self.mapping(spec["fields"], prefix=inner, parent=prefix)
+
+
+def event_reads(document: Mapping[str, Any]) -> frozenset[str] | None:
+    """Every path of the source event a flow document reads, from the event's root.
+
+    Paths are dotted (``data.order_details.quantity``) and cover the trigger condition, the
+    context, the target key, the mapping, the record checks' ``$$`` reads and the loop
+    prevention's origin. A list that is only iterated (``each:``) or counted (``count()``)
+    appears with the fields read from its items; if nothing is read from them, as the list
+    itself. None when some expression reads the whole event or the context is not a plain
+    path: then nothing may be left out of the event.
+
+    Raises:
+        ExpressionSyntaxError: an expression does not parse.
+    """
+    context_text = document.get("context")
+    context = ""
+    if context_text is not None:
+        found = _Reader(prefix="", parent=None, context=None).path_of(parse(context_text))
+        if not found or found.startswith(ROOT):
+            return None
+        context = found
+    paths = _EventPaths(context)
+    paths.mapping(document["mapping"], prefix="", parent=None)
+    origin = (document.get("loop_prevention") or {}).get("origin")
+    for text in (document["trigger"].get("condition"), document["target"].get("key"), origin):
+        paths.expression(text)
+    checks = _EventPaths("")
+    for check in document.get("checks", []):
+        checks.expression(check["rule"], prefix=_TARGET, parent=_TARGET)
+    paths.whole |= {path for path in checks.whole if path and not path.startswith(_TARGET)}
+    paths.shapes |= {path for path in checks.shapes if path and not path.startswith(_TARGET)}
+    whole, shapes = paths.whole, paths.shapes
+    if None in whole or "" in whole or None in shapes or "" in shapes:
+        return None
+    known = {path for path in whole if path is not None}
+    # A counted or iterated list from which no field is read is kept as a whole value.
+    known |= {
+        path
+        for path in shapes
+        if path is not None and not any(other.startswith(f"{path}.") for other in known)
+    }
+    return frozenset(known)

@@ -111,6 +111,7 @@ class Flow:
     context: Evaluator | None = None
     context_text: str | None = None
     writes: WritePlan | None = None
+    reads: frozenset[str] | None = None
     _rule_set: RuleSet = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

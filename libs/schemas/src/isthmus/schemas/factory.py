@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from isthmus.schemas.catalogue import SchemaCatalogue
+from isthmus.schemas.projection import projected
 from isthmus.schemas.registry import RegistryClient
 from isthmus.schemas.serde import AvroDeserializer, AvroSerializer
 from isthmus.schemas.settings import SchemaSettings
@@ -77,13 +79,20 @@ class SerdeFactory:
             auto_register=self.settings.auto_register,
         )
 
-    def deserializer(self, *, value_schema: str | None) -> AvroDeserializer:
+    def deserializer(
+        self, *, value_schema: str | None, reads: Iterable[str] | None = None
+    ) -> AvroDeserializer:
         """A deserializer reading into ``value_schema`` (``None``: as the writer wrote it).
+
+        With ``reads`` (dotted field paths), records come back with only those fields: the
+        reader schema is projected (``isthmus.schemas.projection``) and the rest is skipped.
 
         Raises:
             UnknownSchemaNameError: the catalogue has no such schema.
         """
         reader = self.catalogue.get(value_schema) if value_schema is not None else None
+        if reader is not None and reads is not None:
+            reader = projected(reader, reads)
         return AvroDeserializer(catalogue=self.catalogue, reader=reader, registry=self.registry)
 
     def pair(self, *, value_schema: str) -> SerdePair:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, ExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -70,7 +71,11 @@ def setup_telemetry(
     readers = list(metric_readers)
     if metrics_port is not None:
         readers.append(_prometheus_reader(host=metrics_host, port=metrics_port))
-    meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+    meter_provider = MeterProvider(
+        resource=resource,
+        metric_readers=readers,
+        exemplar_filter=_exemplar_filter(exports_spans=bool(processors), environ=os.environ),
+    )
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     logger.info(
@@ -84,6 +89,17 @@ def setup_telemetry(
         readers=tuple(readers),
         exports_spans=bool(processors),
     )
+
+
+def _exemplar_filter(*, exports_spans: bool, environ: Mapping[str, str]) -> ExemplarFilter | None:
+    """No exemplars when no span leaves the process: their trace ids would lead nowhere.
+
+    Keeping them costs a look at the current span on every measurement (about 20 µs a record in
+    the transformer). ``OTEL_METRICS_EXEMPLAR_FILTER``, when set, decides as the SDK reads it.
+    """
+    if exports_spans or environ.get("OTEL_METRICS_EXEMPLAR_FILTER"):
+        return None
+    return AlwaysOffExemplarFilter()
 
 
 def service_resource(*, service: str) -> Resource:

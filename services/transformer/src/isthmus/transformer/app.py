@@ -89,8 +89,8 @@ class TransformerApp:
             routes=self.routes,
             key_deserializer=utf8_key,
             value_deserializer=SourceDecoder(
-                by_topic={},
-                default=InputDecoder(factory=self.serdes, schema_of=schemas.get),
+                decoder=InputDecoder(factory=self.serdes, schema_of=schemas.get),
+                flows=self.flows.current,
             ),
             value_serializer=OutputSerializer(factory=self.serdes, schema_of=output_schema),
             parked_codec=self._parked_codec(schemas.get(self.routes.parked)),

@@ -48,22 +48,35 @@ class OutputSerializer:
 
 
 class InputDecoder:
-    """Decodes a source topic with its catalogue schema as reader, or as the writer wrote it."""
+    """Decodes a source topic with its catalogue schema as reader, or as the writer wrote it.
+
+    Given the paths the flows read, the reader schema is projected to them, so the fields no
+    flow reads are skipped, not decoded. One deserializer per topic is kept: a flow reload
+    that reads other paths builds the next one.
+    """
 
     def __init__(self, *, factory: SerdeFactory, schema_of: SchemaOf) -> None:
         self._factory = factory
         self._schema_of = schema_of
-        self._by_schema: dict[str | None, AvroDeserializer] = {}
+        self._by_topic: dict[str, tuple[frozenset[str] | None, AvroDeserializer]] = {}
 
-    def __call__(self, value: bytes | None, ctx: SerializationContext | None = None) -> Any:
-        """Decode ``value`` read from ``ctx.topic``.
+    def __call__(
+        self,
+        value: bytes | None,
+        ctx: SerializationContext | None = None,
+        reads: frozenset[str] | None = None,
+    ) -> Any:
+        """Decode ``value`` read from ``ctx.topic``, keeping ``reads`` (None: every field).
 
         Raises:
             DecodeError: the bytes are not a record of a known schema.
         """
-        schema = self._schema_of(ctx.topic) if ctx else None
-        deserializer = self._by_schema.get(schema)
-        if deserializer is None:
-            deserializer = self._factory.deserializer(value_schema=schema)
-            self._by_schema[schema] = deserializer
-        return deserializer(value, ctx)
+        topic = ctx.topic if ctx else ""
+        cached = self._by_topic.get(topic)
+        if cached is None or cached[0] != reads:
+            schema = self._schema_of(topic) if ctx else None
+            deserializer = self._factory.deserializer(
+                value_schema=schema, reads=reads if schema is not None else None
+            )
+            cached = self._by_topic[topic] = (reads, deserializer)
+        return cached[1](value, ctx)

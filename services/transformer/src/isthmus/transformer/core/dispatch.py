@@ -35,6 +35,7 @@ class FlowSet:
     signature: str = ""
     _by_topic: dict[str, tuple[Flow, ...]] = field(init=False, repr=False)
     _targets: dict[str, str] = field(init=False, repr=False)
+    _reads: dict[str, frozenset[str] | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_topic: dict[str, list[Flow]] = {}
@@ -45,6 +46,8 @@ class FlowSet:
         # Asked once per command encoded: built once per flow set, not per record.
         targets = {f.target.topic: f.target.command_type for fs in by_topic.values() for f in fs}
         object.__setattr__(self, "_targets", targets)
+        reads = {topic: _union(flows) for topic, flows in by_topic.items()}
+        object.__setattr__(self, "_reads", reads)
 
     @property
     def source_topics(self) -> list[str]:
@@ -55,6 +58,13 @@ class FlowSet:
     def target_topics(self) -> dict[str, str]:
         """``{command topic: command schema}`` of every enabled flow (do not modify)."""
         return self._targets
+
+    def reads_of(self, topic: str) -> frozenset[str] | None:
+        """The event paths the flows of ``topic`` and the handler read; None: all of them.
+
+        The handler reads the envelope (event type, changed fields, ids) of every record.
+        """
+        return self._reads.get(topic)
 
     def versions(self) -> dict[str, int]:
         """``{flow id: version}`` of the enabled flows."""
@@ -76,3 +86,16 @@ class FlowSet:
             if flow.matches(event_type, event, ignore_origins=origins)
         )
         return Dispatch(flows=chosen, event_type=event_type)
+
+
+HANDLER_READS = frozenset({"envelope"})
+
+
+def _union(flows: Iterable[Flow]) -> frozenset[str] | None:
+    """What all ``flows`` read, with the envelope; None when one of them reads everything."""
+    paths = set(HANDLER_READS)
+    for flow in flows:
+        if flow.reads is None:
+            return None
+        paths |= flow.reads
+    return frozenset(paths)

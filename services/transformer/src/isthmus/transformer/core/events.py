@@ -10,6 +10,7 @@ from confluent_kafka.serialization import SerializationContext
 
 from isthmus.kafka.errors import ErrorClass, Stage
 from isthmus.kafka.routing import classify
+from isthmus.transformer.core.dispatch import FlowSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,30 +19,34 @@ class SourceEvent:
 
     ``raw`` keeps the bytes for the DLQ copy and the audit digest; ``error`` is set instead of
     ``value`` when the bytes did not decode, so that the handler can still audit the hop.
+    ``flows`` is the flow set the value was decoded for: ``value`` holds the fields those flows
+    read, so the handler maps it with that set even when a reload came in between.
     """
 
     value: Mapping[str, Any] | None
     raw: bytes | None
     error: Exception | None = None
+    flows: FlowSet | None = None
 
 
-Decoder = Callable[[bytes | None, SerializationContext | None], Any]
+Decoder = Callable[[bytes | None, SerializationContext | None, frozenset[str] | None], Any]
+"""Decodes a value with the topic's schema, keeping only the given field paths (None: all)."""
 
 
 class SourceDecoder:
-    """A value deserializer for the runtime: decodes with the topic's decoder, keeps the bytes."""
+    """A value deserializer for the runtime: decodes what the flows in service read, keeps bytes."""
 
-    def __init__(self, *, by_topic: Mapping[str, Decoder], default: Decoder) -> None:
-        self._by_topic = dict(by_topic)
-        self._default = default
+    def __init__(self, *, decoder: Decoder, flows: Callable[[], FlowSet]) -> None:
+        self._decoder = decoder
+        self._flows = flows
 
     def __call__(
         self, value: bytes | None, ctx: SerializationContext | None = None, /
     ) -> SourceEvent:
         """Decode ``value``; a decoding failure is returned, not raised."""
-        decoder = self._by_topic.get(ctx.topic, self._default) if ctx else self._default
+        flows = self._flows()
         try:
-            decoded = decoder(value, ctx)
+            decoded = self._decoder(value, ctx, flows.reads_of(ctx.topic) if ctx else None)
         except Exception as exc:
             if classify(exc, stage=Stage.DECODE) is ErrorClass.RETRYABLE:
                 raise  # e.g. the registry is down: the runtime retries, nothing is lost
@@ -49,7 +54,7 @@ class SourceDecoder:
         if not isinstance(decoded, Mapping):
             error = TypeError(f"decoded to {type(decoded).__name__}, expected a record")
             return SourceEvent(value=None, raw=value, error=error)
-        return SourceEvent(value=decoded, raw=value)
+        return SourceEvent(value=decoded, raw=value, flows=flows)
 
 
 def passthrough(obj: Any, _ctx: SerializationContext | None = None, /) -> bytes | None:

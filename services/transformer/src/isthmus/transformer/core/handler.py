@@ -84,7 +84,7 @@ class TransformHandler:
             reason = f"undecodable record: {type(source.error).__name__}: {source.error}"
             return self._reject(record, Rejection(reason=reason, stage="decode"))
         event = source.value
-        flows = self._flows()
+        flows = source.flows or self._flows()
         try:
             dispatch = flows.dispatch(topic=record.topic, event=event, ignore_origins=self._ignore)
         except MappingError as exc:

@@ -43,12 +43,31 @@ logger = logging.getLogger(__name__)
 _LAG_EVERY_S = 5.0
 
 
+def take(consumer: Consumer, most: int, *, timeout: float) -> list[Message]:
+    """Up to ``most`` records the consumer has already fetched; when it has none, the first to
+    arrive within ``timeout`` and what came with it (an empty list after the timeout).
+
+    ``Consumer.consume(n, timeout)`` returns only once ``n`` records are there or the timeout
+    is over, so at a low rate every record would wait the whole timeout.
+    """
+    ready = consumer.consume(most, timeout=0)
+    if ready:
+        return ready
+    first = consumer.poll(timeout)
+    if first is None:
+        return []
+    return [first, *consumer.consume(most - 1, timeout=0)] if most > 1 else [first]
+
+
 class ConsumeLoop:
     """Consumes input and retry topics as one group member and runs ``work`` over each poll.
 
     Commit order, the whole delivery guarantee of both strategies in one place:
 
-    1. Poll up to ``batch_size`` records from the input topics and the group's retry topics.
+    1. Poll up to ``batch_size`` records from the input topics and the group's retry topics:
+       whatever has arrived, waiting only while nothing has (``take``). A batch never waits to
+       fill, so a record at a low rate is handled within a millisecond of reaching the member
+       and a batch grows by itself with the rate (the records that came in during the last).
        A retry record that is not due yet ends its partition's part of the poll: the partition
        is sought back to it and paused until it is due, and its offset does not advance.
        librdkafka keeps a partition paused across a rebalance that takes it away and gives it
@@ -229,7 +248,7 @@ class ConsumeLoop:
             with self.health.busy("probe"):
                 self._probe(consumer)
         self._resume_due(consumer)
-        messages = consumer.consume(self._settings.batch_size, timeout=self._poll_timeout())
+        messages = take(consumer, self._settings.batch_size, timeout=self._poll_timeout())
         self.health.polled()
         self._record_lag(consumer)
         if not messages:

@@ -97,7 +97,11 @@ class ProcessorSettings(BaseModel):
     )
     batch_size: int = Field(default=500, ge=1, le=100_000)
     poll_timeout_s: float = Field(
-        default=0.2, gt=0, le=30, description="Longest wait for a batch to fill (idle latency)."
+        default=0.2,
+        gt=0,
+        le=30,
+        description="Longest wait for a record when none has arrived; a poll takes what has "
+        "arrived and never waits for its batch to fill.",
     )
     in_place_attempts: int = Field(
         default=3, ge=1, le=20, description="Handler calls per record before the retry topics."

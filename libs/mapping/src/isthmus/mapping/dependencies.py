@@ -55,6 +55,10 @@ class _Reader:
         pending = [node]
         while pending:
             current = pending.pop()
+            rest = self._counted(current)
+            if rest is not None:
+                pending.extend(rest)
+                continue
             path = self.path_of(current)
             if path is None:
                 pending.extend(current.children())
@@ -62,6 +66,11 @@ class _Reader:
             self.found.add(path)
             self._filters(current)
         return self.found
+
+    def _counted(self, node: nodes.Node) -> tuple[nodes.Node, ...] | None:
+        """Nodes left to read when ``node`` only counts a list (None: read it as usual)."""
+        del node
+        return None
 
     def path_of(self, node: nodes.Node) -> str | None:
         """The static path a path-like node reads (None for calls, literals, operators)."""
@@ -212,24 +221,15 @@ class _ShapeReader(_Reader):
         super().__init__(prefix=prefix, parent=parent, context=context)
         self.shapes: set[str] = set()
 
-    def reads(self, node: nodes.Node) -> set[str]:
-        pending = [node]
-        while pending:
-            current = pending.pop()
-            if isinstance(current, nodes.Call) and current.name in _SHAPE_CALLS and current.args:
-                counted = self.path_of(current.args[0])
-                if counted is not None:
-                    self.shapes.add(counted)
-                    self._filters(current.args[0])
-                    pending.extend(current.args[1:])
-                    continue
-            path = self.path_of(current)
-            if path is None:
-                pending.extend(current.children())
-                continue
-            self.found.add(path)
-            self._filters(current)
-        return self.found
+    def _counted(self, node: nodes.Node) -> tuple[nodes.Node, ...] | None:
+        if not (isinstance(node, nodes.Call) and node.name in _SHAPE_CALLS and node.args):
+            return None
+        counted = self.path_of(node.args[0])
+        if counted is None:
+            return None
+        self.shapes.add(counted)
+        self._filters(node.args[0])
+        return node.args[1:]
 
 
 class _EventPaths:

@@ -2,7 +2,7 @@
 
 Method (docs/benchmarks.md, "Latency (open loop)"): one broker of our own, both sandboxes at
 their default latency, the four services as processes. The capacity of the order flow is
-measured first (a burst of orders, S/4 creates per second from the audit), then orders arrive
+measured first (whole journeys per second, to the D365 invoice, for a burst), then orders arrive
 at 25, 50 and 80 % of it with Poisson gaps, each latency measured from the arrival's intended
 time and recorded in HdrHistograms; a bare Kafka round trip runs beside each load on the same
 broker. Last, under 50 % load, the transformer is stopped for ``--outage-s`` and the drain of
@@ -156,17 +156,16 @@ class Bench:
         return sum(not j.done for j in self.rig.journeys(phase))
 
     async def capacity(self) -> float:
-        """S/4 orders per second the flow creates from a burst of D365 orders."""
+        """Whole journeys per second (to the D365 invoice) the chain does for a burst of orders,
+        their human steps sent as their causes appear."""
         await burst(self.rig, phase="capacity", orders=self.plan.burst_orders, in_flight=16)
-        left = await self.wait_done("capacity", timeout_s=self.plan.drain_timeout_s * 2)
-        created = sorted(
-            j.at[figures.Stage.S4_ORDER]
-            for j in self.rig.journeys("capacity")
-            if figures.Stage.S4_ORDER in j.at
-        )
-        rate = (len(created) - 1) / (created[-1] - created[0]) if len(created) > 1 else 0.0
+        left = await self.wait_done("capacity", timeout_s=self.plan.drain_timeout_s * 3)
+        journeys = self.rig.journeys("capacity")
+        rate = figures.journey_rate(journeys)
+        created = sum(figures.Stage.S4_ORDER in j.at for j in journeys)
         print(
-            f"capacity: {len(created)} S/4 orders at {rate:.1f}/s ({left} not completed)",
+            f"capacity: {len(journeys) - left} whole journeys at {rate:.2f}/s "
+            f"({created} S/4 orders created, {left} journeys not completed)",
             flush=True,
         )
         return rate
@@ -277,7 +276,7 @@ async def _phases(bench: Bench, *, source_topics: list[str]) -> None:
     }
     catch_up = await bench.catch_up(rate=capacity * 0.5, topics=source_topics)
     print(
-        f"\ncapacity of the order flow: {capacity:.1f} S/4 orders/s; loads "
+        f"\ncapacity of the order flow: {capacity:.2f} whole journeys/s; loads "
         + ", ".join(f"{label} = {capacity * load:.2f}/s" for load, label in labels.items())
     )
     print(report.hop_table(hops))
@@ -388,6 +387,8 @@ async def _run(config: SystemConfig, system: System, plan: Plan, topics: list[st
     finally:
         for follower in followers:
             follower.stopping.set()
+        for follower in followers:  # none hands the loop an event once it is closed
+            await asyncio.to_thread(follower.join, 30)
         await rig.close()
 
 

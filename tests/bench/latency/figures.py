@@ -213,6 +213,22 @@ class Ledger:
         return due
 
 
+def journey_rate(journeys: Iterable[Journey]) -> float:
+    """Whole journeys per second: those done over the time from the first arrival to the last
+    D365 invoice (0.0 when none is done).
+
+    Every stage shares the services and sandboxes with the others, so a burst's first stage
+    alone (S/4 creates per second) runs far faster than the chain sustains; all of a burst's
+    work over all of its time is what the chain does per second, a little understated by the
+    time the first journey takes to get through.
+    """
+    started = [j.at[Stage.INTENDED] for j in journeys if Stage.INTENDED in j.at]
+    finished = [j.at[Stage.INVOICE] for j in journeys if j.done]
+    if not finished:
+        return 0.0
+    return len(finished) / max(max(finished) - min(started), 1e-3)
+
+
 def histogram() -> HdrHistogram:
     """An empty histogram of microseconds, 1 µs to an hour, three significant digits."""
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)

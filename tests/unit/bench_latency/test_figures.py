@@ -11,6 +11,7 @@ import pytest
 
 from tests.bench.latency.figures import (
     HOPS,
+    Journey,
     Ledger,
     Stage,
     Step,
@@ -18,6 +19,7 @@ from tests.bench.latency.figures import (
     effect_of,
     histogram,
     hop_histograms,
+    journey_rate,
     poisson_offsets,
     record,
     verdict,
@@ -182,3 +184,26 @@ def test_backlog_drain_and_catch_up_multiple() -> None:
     assert catch_up.multiple == pytest.approx(2.4)
     assert catch_up.multiple_after_ready == pytest.approx(3.0)
     assert "not met" in catch_up.line()
+
+
+def test_journey_rate_is_the_whole_journeys_over_the_burst_s_whole_time() -> None:
+    # Four orders created at 0-0.3 s; three reach their D365 invoice, the last at 10.0 s.
+    journeys = [
+        Journey(
+            order_id="a", at={Stage.INTENDED: 100.0, Stage.S4_ORDER: 100.5, Stage.INVOICE: 104.0}
+        ),
+        Journey(
+            order_id="b", at={Stage.INTENDED: 100.1, Stage.S4_ORDER: 100.6, Stage.INVOICE: 107.0}
+        ),
+        Journey(
+            order_id="c", at={Stage.INTENDED: 100.2, Stage.S4_ORDER: 100.7, Stage.INVOICE: 110.0}
+        ),
+        Journey(order_id="d", at={Stage.INTENDED: 100.3, Stage.S4_ORDER: 100.8}),
+    ]
+
+    assert journey_rate(journeys) == pytest.approx(3 / 10.0)
+
+
+def test_journey_rate_without_a_finished_journey_is_zero() -> None:
+    assert journey_rate([Journey(order_id="a", at={Stage.INTENDED: 1.0})]) == 0.0
+    assert journey_rate([]) == 0.0

@@ -13,6 +13,7 @@ from confluent_kafka import OFFSET_END, Consumer, Message, Producer, TopicPartit
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.kafka.audit import AUDIT_SCHEMA, AUDIT_TOPIC
+from isthmus.kafka.loop import take
 from isthmus.schemas import SchemaSettings, SerdeFactory
 
 SOURCE = "d365.salesorder.events"
@@ -55,7 +56,8 @@ class Follower(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stopping.is_set():
-                for message in self._consumer.consume(500, timeout=0.1):
+                # what has arrived, at once: consume(500) would hold a lone record 0.1 s
+                for message in take(self._consumer, 500, timeout=0.1):
                     if message.error() is None:
                         self._on_record(message)
         finally:

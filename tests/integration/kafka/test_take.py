@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
-from isthmus.kafka.loop import take
+from isthmus.kafka.polling import take
 from isthmus.testing.kafka import Broker, UniqueNames, create_topics
 
 from .conftest import produce

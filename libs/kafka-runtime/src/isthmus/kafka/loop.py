@@ -30,6 +30,7 @@ from isthmus.kafka.errors import FatalError, FencedError
 from isthmus.kafka.liveness import LoopHealth, Watchdog
 from isthmus.kafka.parked_store import load_parked
 from isthmus.kafka.parking import ParkedCodec, ParkedKeys
+from isthmus.kafka.polling import take
 from isthmus.kafka.records import Codecs, DeserializerLike, Handler, SerializerLike
 from isthmus.kafka.routing import Routes
 from isthmus.kafka.settings import KafkaSettings, ProcessorSettings
@@ -41,22 +42,6 @@ from isthmus.telemetry.metrics import RuntimeMetrics
 logger = logging.getLogger(__name__)
 
 _LAG_EVERY_S = 5.0
-
-
-def take(consumer: Consumer, most: int, *, timeout: float) -> list[Message]:
-    """Up to ``most`` records the consumer has already fetched; when it has none, the first to
-    arrive within ``timeout`` and what came with it (an empty list after the timeout).
-
-    ``Consumer.consume(n, timeout)`` returns only once ``n`` records are there or the timeout
-    is over, so at a low rate every record would wait the whole timeout.
-    """
-    ready = consumer.consume(most, timeout=0)
-    if ready:
-        return ready
-    first = consumer.poll(timeout)
-    if first is None:
-        return []
-    return [first, *consumer.consume(most - 1, timeout=0)] if most > 1 else [first]
 
 
 class ConsumeLoop:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from isthmus.kafka.errors import IsthmusKafkaError
+from isthmus.kafka.polling import take
 from isthmus.kafka.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ class TopicTable:
     def _follow(self, apply: Apply) -> None:
         try:
             while not self._stop.is_set():
-                for message in self._consumer.consume(num_messages=500, timeout=0.5):
+                for message in take(self._consumer, 500, timeout=0.5):
                     error = message.error()
                     if error is None:
                         apply(message)

@@ -13,7 +13,7 @@ from confluent_kafka import OFFSET_END, Consumer, Message, Producer, TopicPartit
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from isthmus.kafka.audit import AUDIT_SCHEMA, AUDIT_TOPIC
-from isthmus.kafka.loop import take
+from isthmus.kafka.polling import take
 from isthmus.schemas import SchemaSettings, SerdeFactory
 
 SOURCE = "d365.salesorder.events"

@@ -5,7 +5,7 @@ UV ?= python3 -m uv
 RUN := $(UV) run --locked
 PYTEST := $(RUN) pytest
 
-.PHONY: help setup lint format test test-unit test-integration test-e2e test-faults soak run up down topics schemas-check clean bench bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks
+.PHONY: help setup lint format test test-unit test-integration test-e2e test-faults soak run up down topics schemas-check clean bench bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks bench-latency
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -58,7 +58,7 @@ topics: setup ## Show drift between deploy/topics.yaml and the local broker
 schemas-check: setup ## Fail on BACKWARD-incompatible schemas/ changes since main's previous commit
 	$(RUN) python -m isthmus.schemas.compat
 
-bench: bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks ## Every benchmark, each with its same-run baseline; figures in docs/benchmarks.md
+bench: bench-runtime bench-transformer bench-connectors bench-ingress bench-sinks bench-latency ## Every benchmark, each with its same-run baseline; figures in docs/benchmarks.md
 
 bench-runtime: setup ## Runtime throughput beside bare confluent-kafka (B1, B1s), own broker
 	$(RUN) python libs/kafka-runtime/bench/run_bench.py
@@ -68,6 +68,9 @@ bench-connectors: setup ## Connectors: Dataverse upserts one-by-one vs batched, 
 
 bench-sinks: setup ## Sinks: commands/s single vs batched+concurrent, 2 replicas vs 1, 20 ms latency
 	$(RUN) python libs/sink-runtime/bench/bench_sinks.py
+
+bench-latency: setup ## Open-loop latency per hop at 25/50/80 % of capacity, every service a process, bare Kafka beside it; ARGS="--quick"
+	$(RUN) python tests/bench/latency/bench_latency.py $(ARGS)
 
 clean: down ## Remove .local/ (broker data, jars, logs)
 	rm -rf .local

@@ -16,6 +16,7 @@ from isthmus.devenv.demo_systems import (
     CLERK_CLIENT_ID,
     CLERK_SECRET,
     Catalogue,
+    fulfil_body,
     order_body,
 )
 from isthmus.devenv.system import D365_ORG_URL, D365_TENANT_ID, S4_PASSWORD, S4_USER
@@ -121,16 +122,7 @@ class Rig:
     async def _fulfil(self, order_id: str) -> None:
         (
             await self._d365.post(
-                f"{API}/FulfillSalesOrder",
-                headers=self._headers,
-                json={
-                    "OrderClose": {
-                        "@odata.type": "Microsoft.Dynamics.CRM.orderclose",
-                        "salesorderid@odata.bind": f"/salesorders({order_id})",
-                        "subject": "Shipped",
-                    },
-                    "Status": 100001,
-                },
+                f"{API}/FulfillSalesOrder", headers=self._headers, json=fulfil_body(order_id)
             )
         ).raise_for_status()
 

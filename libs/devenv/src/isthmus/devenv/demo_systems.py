@@ -137,18 +137,7 @@ class Dataverse:
 
     def fulfil(self, order_id: str) -> None:
         """The shipment confirmation: ``FulfillSalesOrder``."""
-        self._call(
-            "POST",
-            "FulfillSalesOrder",
-            json={
-                "OrderClose": {
-                    "@odata.type": "Microsoft.Dynamics.CRM.orderclose",
-                    "salesorderid@odata.bind": f"/salesorders({order_id})",
-                    "subject": "Shipped",
-                },
-                "Status": 100001,
-            },
-        )
+        self._call("POST", "FulfillSalesOrder", json=fulfil_body(order_id))
 
     def mark_paid(self, invoice_id: str) -> None:
         """Post the invoice: statecode 2 Paid, statuscode 100001 Complete."""
@@ -262,6 +251,18 @@ def account_body(*, number: int, run: str) -> dict[str, Any]:
         "address1_country": "United States",
         "telephone1": f"+1 650 555 {number:04d}",
         "emailaddress1": f"buyer{number}@demo-{run}.example",
+    }
+
+
+def fulfil_body(order_id: str) -> dict[str, Any]:
+    """The ``FulfillSalesOrder`` action's body: the order closed as shipped (status 100001)."""
+    return {
+        "OrderClose": {
+            "@odata.type": "Microsoft.Dynamics.CRM.orderclose",
+            "salesorderid@odata.bind": f"/salesorders({order_id})",
+            "subject": "Shipped",
+        },
+        "Status": 100001,
     }
 
 
